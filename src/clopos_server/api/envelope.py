@@ -1,0 +1,52 @@
+"""The success envelope of spec/api.md, rendered once to bytes with exact decimals."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from clopos_server import jsonio
+
+JSON_MEDIA_TYPE = "application/json"
+
+
+def json_response(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+    return Response(jsonio.dumps(body), status_code=status, headers=headers, media_type=JSON_MEDIA_TYPE)
+
+
+def envelope_stamp(request: Request) -> dict[str, Any]:
+    """``time`` (whole ms spent so far), ``timestamp`` and ``unix`` of the answer."""
+    started: float = getattr(request.state, "started", time.perf_counter())
+    now = datetime.now(UTC)
+    return {
+        "time": int((time.perf_counter() - started) * 1000),
+        "timestamp": now.strftime("%Y-%m-%d %H:%M:%S"),
+        "unix": int(now.timestamp()),
+    }
+
+
+def success(
+    request: Request,
+    data: Any,
+    *,
+    status: int = 200,
+    message: str | None = None,
+    total: int | None = None,
+    sorts: Sequence[str] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    body: dict[str, Any] = {"success": True}
+    if message is not None:
+        body["message"] = message
+    body["data"] = data
+    if total is not None:
+        body["total"] = total
+    body.update(envelope_stamp(request))
+    if sorts is not None:
+        body["sorts"] = list(sorts)
+    return json_response(body, status, headers)

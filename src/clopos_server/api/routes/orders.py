@@ -1,0 +1,81 @@
+"""Order endpoints (spec/orders.md). Thin: parse, call the service, wrap in the envelope."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+from sqlalchemy.ext.asyncio import AsyncConnection
+from starlette.requests import Request
+from starlette.responses import Response
+
+from clopos_server.api.body import read_json_object
+from clopos_server.api.envelope import success
+from clopos_server.api.params import parse_id
+from clopos_server.api.query import parse_list_query
+from clopos_server.auth.context import AuthContext, require_auth
+from clopos_server.idempotency.service import run_idempotent
+from clopos_server.orders import service
+from clopos_server.orders.schemas import ORDER_LIST_QUERY, ORDER_READ_QUERY
+from clopos_server.services import services_of
+
+router = APIRouter()
+
+
+@router.post("/orders", summary="Create an order (nested or flat body)", status_code=201)
+async def create_order(request: Request, context: AuthContext = Depends(require_auth)) -> Response:
+    services = services_of(request)
+    body = await read_json_object(request)
+    status = 201 if "payload" in body else 200
+    outbox = service.Outbox()
+
+    async def work(conn: AsyncConnection) -> Response:
+        order = await service.create(services, conn, context, body, outbox)
+        return success(request, order, status=status, message="Order created")
+
+    response = await run_idempotent(request, context, body, work)
+    await outbox.flush(services)
+    return response
+
+
+@router.post("/orders/calculate", summary="Validate and price an order without writing it")
+async def calculate_order(request: Request, context: AuthContext = Depends(require_auth)) -> Response:
+    services = services_of(request)
+    body = await read_json_object(request)
+
+    async def work(conn: AsyncConnection) -> Response:
+        order = await service.validate(services, conn, context, body)
+        return success(request, service.draft_order(order), message="Order calculated")
+
+    return await run_idempotent(request, context, body, work)
+
+
+@router.get("/orders", summary="List orders of the request's venue")
+async def list_orders(request: Request, context: AuthContext = Depends(require_auth)) -> Response:
+    query = parse_list_query(request.url.query, ORDER_LIST_QUERY)
+    async with services_of(request).db.read() as conn:
+        data, total = await service.read_many(conn, context, query)
+    return success(request, data, total=total, sorts=ORDER_LIST_QUERY.sorts)
+
+
+@router.get("/orders/{order_id}", summary="One order, by id")
+async def get_order(
+    order_id: str, request: Request, context: AuthContext = Depends(require_auth)
+) -> Response:
+    identifier = parse_id(order_id)
+    query = parse_list_query(request.url.query, ORDER_READ_QUERY)
+    async with services_of(request).db.read() as conn:
+        order = await service.read_one(conn, context, identifier, dict(query.includes))
+    return success(request, order)
+
+
+@router.put("/orders/{order_id}", summary='Ignore an order: body {"status": "IGNORE"}')
+async def update_order(
+    order_id: str, request: Request, context: AuthContext = Depends(require_auth)
+) -> Response:
+    services = services_of(request)
+    identifier = parse_id(order_id)
+    body = await read_json_object(request)
+    outbox = service.Outbox()
+    async with services.db.write() as conn:
+        order = await service.ignore_by_integrator(conn, context, identifier, body, outbox)
+    await outbox.flush(services)
+    return success(request, order, message="Operation completed successfully")

@@ -1,0 +1,90 @@
+"""The app factory: routers, middleware, error handlers, and the lifespan that owns the database."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from clopos_server import __version__
+from clopos_server.api.handlers import install_error_handlers
+from clopos_server.api.middleware import RequestContextMiddleware
+from clopos_server.api.openapi import ERROR_RESPONSES
+from clopos_server.api.routes import auth, health, orders
+from clopos_server.auth.directory import Directory
+from clopos_server.auth.keys import load_signing_key
+from clopos_server.auth.tokens import TokenSigner
+from clopos_server.catalog.snapshot import SnapshotCache
+from clopos_server.db.engine import Database
+from clopos_server.events.bus import EventBus
+from clopos_server.idempotency.service import purge_expired
+from clopos_server.services import Services
+from clopos_server.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+V1_PREFIX = "/open-api"
+
+
+async def _purge_keys_forever(db: Database, interval: float = 600.0) -> None:
+    """Expired idempotency keys are answered as new requests anyway; this only keeps the table small."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            purged = await purge_expired(db)
+            if purged:
+                log.info("purged expired idempotency keys", extra={"count": purged})
+        except Exception:
+            log.warning("purging idempotency keys failed", exc_info=True)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = Database(settings.database_url)
+        directory = Directory()
+        await directory.refresh(db)
+        signer = TokenSigner(await load_signing_key(db, settings.secret_key))
+        app.state.services = Services(
+            settings=settings,
+            db=db,
+            directory=directory,
+            signer=signer,
+            snapshots=SnapshotCache(),
+            events=EventBus(),
+        )
+        background = [
+            asyncio.create_task(directory.keep_fresh(db, settings.revocation_refresh_seconds)),
+            asyncio.create_task(_purge_keys_forever(db)),
+        ]
+        log.info("started", extra={"database": db.dialect, "version": __version__})
+        try:
+            yield
+        finally:
+            for task in background:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await db.dispose()
+
+    app = FastAPI(
+        title="clopos-server",
+        version=__version__,
+        summary="A self-hostable server for the Clopos Open API.",
+        lifespan=lifespan,
+        responses=ERROR_RESPONSES,
+    )
+    install_error_handlers(app)
+    app.add_middleware(
+        RequestContextMiddleware, max_body_bytes=settings.max_body_bytes, error_format=settings.error_format
+    )
+    app.include_router(health.router)
+    app.include_router(auth.router, prefix=V1_PREFIX, tags=["v1 auth"])
+    app.include_router(orders.router, prefix=V1_PREFIX, tags=["orders"])
+    return app

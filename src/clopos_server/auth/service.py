@@ -1,0 +1,56 @@
+"""Exchanging client credentials for a token at ``POST {prefix}/auth``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from anyio import to_thread
+from sqlalchemy import select
+
+from clopos_server.api.errors import ApiError
+from clopos_server.auth.passwords import DUMMY_HASH, verify_secret
+from clopos_server.db.models import ApiClient, Brand
+from clopos_server.services import Services
+
+
+@dataclass(frozen=True, slots=True)
+class ClientIdentity:
+    api_client_id: int
+    user_id: int
+    brand_id: int
+
+
+def _text(body: dict[str, Any], name: str) -> str | None:
+    value = body.get(name)
+    if isinstance(value, bool) or value is None:
+        return None
+    text = str(value).strip()
+    return text if 0 < len(text) <= 512 else None
+
+
+def require_fields(body: dict[str, Any], names: tuple[str, ...]) -> dict[str, str]:
+    values = {name: _text(body, name) for name in names}
+    if any(value is None for value in values.values()):
+        listed = ", ".join(names[:-1]) + f", or {names[-1]}"
+        raise ApiError("validation_failed", f"Missing {listed}")
+    return {name: value for name, value in values.items() if value is not None}
+
+
+async def verify_client(services: Services, client_id: str, secret: str, brand_slug: str) -> ClientIdentity:
+    """The client behind a credential pair, or a 401. Unknown ids cost the same hash check as known ones."""
+    async with services.db.read() as conn:
+        row = (
+            await conn.execute(
+                select(ApiClient.id, ApiClient.secret_hash, ApiClient.user_id, ApiClient.enabled, Brand.id)
+                .join(Brand, Brand.id == ApiClient.brand_id)
+                .where(ApiClient.client_id == client_id, Brand.slug == brand_slug)
+            )
+        ).first()
+    stored_hash = row.secret_hash if row is not None else DUMMY_HASH
+    ok = await to_thread.run_sync(verify_secret, stored_hash, secret)
+    if row is None or not ok:
+        raise ApiError("authentication_failed", "Invalid credentials")
+    if not row.enabled:
+        raise ApiError("authentication_failed", "Client is disabled")
+    return ClientIdentity(api_client_id=row.id, user_id=row.user_id, brand_id=row[4])

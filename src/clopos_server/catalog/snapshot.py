@@ -1,0 +1,309 @@
+"""An immutable in-memory copy of one brand's catalogue, as the order path needs it.
+
+Validating and pricing an order touches products, modifiers, groups, sale types, taxes and price lists;
+reading them per request would cost a dozen queries. The snapshot is loaded once per catalogue version
+(``brands.catalog_version``, bumped by every catalogue write) and shared read-only by every request.
+The stop list and customers change without a catalogue write, so they are not in here: callers read them
+fresh.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from types import MappingProxyType
+from typing import Any, TypeVar
+
+from sqlalchemy import Row, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from clopos_server.db.engine import Database
+from clopos_server.db.models import (
+    Brand,
+    Modifier,
+    ModifierGroup,
+    PriceList,
+    PriceListBinding,
+    PriceListPrice,
+    Product,
+    ProductModifierGroup,
+    ProductTax,
+    ProductVenue,
+    SaleType,
+    SaleTypeVenue,
+    Tax,
+)
+
+__all__ = [
+    "CatalogSnapshot",
+    "GroupInfo",
+    "ModifierInfo",
+    "ProductInfo",
+    "SaleTypeInfo",
+    "SnapshotCache",
+    "TaxInfo",
+    "load_snapshot",
+]
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _frozen(items: Mapping[K, V]) -> Mapping[K, V]:
+    """A read-only view, so that a shared snapshot cannot be changed by one request."""
+    return MappingProxyType(dict(items))
+
+
+@dataclass(frozen=True, slots=True)
+class ProductInfo:
+    id: int
+    name: str
+    type: str
+    status: int
+    parent_id: int | None
+    has_variants: bool
+    price: Decimal
+    category_id: int | None
+    station_id: int | None
+    sold_by_weight: bool
+    discountable: bool
+    ignore_service_charge: bool
+    tax_ids: tuple[int, ...]
+    group_ids: tuple[int, ...]  # attached modifier groups, in display order
+    venue_overrides: Mapping[int, tuple[int, Decimal | None]]  # venue_id -> (status, price or None)
+    inventory_behavior: int
+
+    def available_at(self, venue_id: int) -> bool:
+        """Active, and not switched off at that venue (a product without an override is sold everywhere)."""
+        override = self.venue_overrides.get(venue_id)
+        return self.status == 1 and (override is None or override[0] == 1)
+
+    def price_at(self, venue_id: int) -> Decimal:
+        override = self.venue_overrides.get(venue_id)
+        if override is not None and override[1] is not None:
+            return override[1]
+        return self.price
+
+
+@dataclass(frozen=True, slots=True)
+class ModifierInfo:
+    id: int
+    group_id: int
+    name: str
+    price: Decimal
+    min_count: int
+    max_count: int  # 0: no upper bound
+    status: bool
+
+
+@dataclass(frozen=True, slots=True)
+class GroupInfo:
+    id: int
+    name: str
+    type: int  # 1: single choice, 0: multiple
+    min_select: int
+    max_select: int  # 0: no upper bound
+    adjust_to_portion: bool
+    status: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SaleTypeInfo:
+    id: int
+    name: str
+    system_type: str
+    service_charge_rate: Decimal | None
+    venue_status: Mapping[int, int]  # venue_id -> 1 enabled / 0 disabled; a missing venue is disabled
+
+    def enabled_at(self, venue_id: int) -> bool:
+        return self.venue_status.get(venue_id, 0) == 1
+
+
+@dataclass(frozen=True, slots=True)
+class TaxInfo:
+    id: int
+    name: str
+    rate: Decimal
+    inclusive: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogSnapshot:
+    brand_id: int
+    version: int
+    products: Mapping[int, ProductInfo]
+    modifiers: Mapping[int, ModifierInfo]
+    groups: Mapping[int, GroupInfo]
+    sale_types: Mapping[int, SaleTypeInfo]
+    taxes: Mapping[int, TaxInfo]
+    # (sale_type_id, venue_id) -> product_id -> price, from the active price list bound there
+    price_lists: Mapping[tuple[int, int], Mapping[int, Decimal]]
+
+    def unit_price(self, product: ProductInfo, venue_id: int, sale_type_id: int) -> Decimal:
+        """The venue's override, else the price list bound to the sale type at that venue, else the price."""
+        override = product.venue_overrides.get(venue_id)
+        if override is not None and override[1] is not None:
+            return override[1]
+        listed = self.price_lists.get((sale_type_id, venue_id), {}).get(product.id)
+        return listed if listed is not None else product.price
+
+
+async def load_snapshot(db: Database, brand_id: int, version: int) -> CatalogSnapshot:
+    """Read the brand's catalogue in one transaction, one query per table (joins for price lists)."""
+    async with db.read() as conn:
+
+        async def rows(statement: Any) -> Sequence[Row[Any]]:
+            return (await conn.execute(statement)).all()
+
+        products = await rows(
+            select(
+                Product.id,
+                Product.name,
+                Product.type,
+                Product.status,
+                Product.parent_id,
+                Product.price,
+                Product.category_id,
+                Product.station_id,
+                Product.sold_by_weight,
+                Product.discountable,
+                Product.ignore_service_charge,
+                Product.inventory_behavior,
+            ).where(Product.brand_id == brand_id)
+        )
+        product_taxes = await rows(
+            select(ProductTax.product_id, ProductTax.tax_id)
+            .where(ProductTax.brand_id == brand_id)
+            .order_by(ProductTax.product_id, ProductTax.tax_id)
+        )
+        overrides = await rows(select(ProductVenue).where(ProductVenue.brand_id == brand_id))
+        attached = await rows(
+            select(ProductModifierGroup)
+            .where(ProductModifierGroup.brand_id == brand_id)
+            .order_by(
+                ProductModifierGroup.product_id, ProductModifierGroup.position, ProductModifierGroup.group_id
+            )
+        )
+        groups = await rows(select(ModifierGroup).where(ModifierGroup.brand_id == brand_id))
+        modifiers = await rows(select(Modifier).where(Modifier.brand_id == brand_id))
+        sale_types = await rows(select(SaleType).where(SaleType.brand_id == brand_id))
+        sale_type_venues = await rows(select(SaleTypeVenue).where(SaleTypeVenue.brand_id == brand_id))
+        taxes = await rows(select(Tax).where(Tax.brand_id == brand_id))
+        listed = await rows(
+            select(
+                PriceListBinding.sale_type_id,
+                PriceListBinding.venue_id,
+                PriceListPrice.product_id,
+                PriceListPrice.price,
+            )
+            .join(PriceList, PriceList.id == PriceListBinding.list_id)
+            .join(PriceListPrice, PriceListPrice.list_id == PriceList.id)
+            .where(PriceListBinding.brand_id == brand_id, PriceList.status.is_(True))
+        )
+
+    tax_ids: dict[int, list[int]] = {}
+    for row in product_taxes:
+        tax_ids.setdefault(row.product_id, []).append(row.tax_id)
+    group_ids: dict[int, list[int]] = {}
+    for row in attached:
+        group_ids.setdefault(row.product_id, []).append(row.group_id)
+    venue_overrides: dict[int, dict[int, tuple[int, Decimal | None]]] = {}
+    for row in overrides:
+        venue_overrides.setdefault(row.product_id, {})[row.venue_id] = (row.status, row.price)
+    parents = {row.parent_id for row in products if row.parent_id is not None}
+    status_of: dict[int, dict[int, int]] = {}
+    for row in sale_type_venues:
+        status_of.setdefault(row.sale_type_id, {})[row.venue_id] = row.status
+    prices: dict[tuple[int, int], dict[int, Decimal]] = {}
+    for row in listed:
+        prices.setdefault((row.sale_type_id, row.venue_id), {})[row.product_id] = row.price
+
+    return CatalogSnapshot(
+        brand_id=brand_id,
+        version=version,
+        products=_frozen(
+            {
+                p.id: ProductInfo(
+                    id=p.id,
+                    name=p.name,
+                    type=p.type,
+                    status=p.status,
+                    parent_id=p.parent_id,
+                    has_variants=p.id in parents,
+                    price=p.price,
+                    category_id=p.category_id,
+                    station_id=p.station_id,
+                    sold_by_weight=p.sold_by_weight,
+                    discountable=p.discountable,
+                    ignore_service_charge=p.ignore_service_charge,
+                    tax_ids=tuple(tax_ids.get(p.id, ())),
+                    group_ids=tuple(group_ids.get(p.id, ())),
+                    venue_overrides=_frozen(venue_overrides.get(p.id, {})),
+                    inventory_behavior=p.inventory_behavior,
+                )
+                for p in products
+            }
+        ),
+        modifiers=_frozen(
+            {
+                m.id: ModifierInfo(m.id, m.group_id, m.name, m.price, m.min_count, m.max_count, m.status)
+                for m in modifiers
+            }
+        ),
+        groups=_frozen(
+            {
+                g.id: GroupInfo(
+                    g.id, g.name, g.type, g.min_select, g.max_select, g.adjust_to_portion, g.status
+                )
+                for g in groups
+            }
+        ),
+        sale_types=_frozen(
+            {
+                s.id: SaleTypeInfo(
+                    s.id, s.name, s.system_type, s.service_charge_rate, _frozen(status_of.get(s.id, {}))
+                )
+                for s in sale_types
+            }
+        ),
+        taxes=_frozen({t.id: TaxInfo(t.id, t.name, t.rate, t.type.upper() == "INCLUSIVE") for t in taxes}),
+        price_lists=_frozen({key: _frozen(value) for key, value in prices.items()}),
+    )
+
+
+@dataclass
+class SnapshotCache:
+    """One snapshot per brand, replaced when the brand's catalogue version moves.
+
+    A lock per brand makes concurrent misses load once: the first loads, the others wait and reuse it.
+    """
+
+    _snapshots: dict[int, CatalogSnapshot] = field(default_factory=dict)
+    _locks: dict[int, asyncio.Lock] = field(default_factory=dict)
+
+    async def get(self, db: Database, brand_id: int, version: int) -> CatalogSnapshot:
+        cached = self._snapshots.get(brand_id)
+        if cached is not None and cached.version == version:
+            return cached
+        async with self._locks.setdefault(brand_id, asyncio.Lock()):
+            cached = self._snapshots.get(brand_id)
+            if cached is not None and cached.version == version:
+                return cached
+            snapshot = await load_snapshot(db, brand_id, version)
+            self._snapshots[brand_id] = snapshot
+            return snapshot
+
+    def drop(self, brand_id: int) -> None:
+        """Forget a brand's copy (its next ``get`` reloads), e.g. after a reset in this process."""
+        self._snapshots.pop(brand_id, None)
+
+
+async def bump_catalog_version(conn: AsyncConnection, brand_slug: str) -> None:
+    """Every catalogue write calls this in its transaction: each instance's cached snapshot is then stale
+    and reloads on its next order (instances see the new version within one directory refresh)."""
+    await conn.execute(
+        update(Brand).where(Brand.slug == brand_slug).values(catalog_version=Brand.catalog_version + 1)
+    )

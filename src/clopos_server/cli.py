@@ -1,0 +1,206 @@
+"""``clopos-server``: serve, migrate, import/export a brand, create API clients, load the demo."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from sqlalchemy import select
+
+from clopos_server.db.engine import Database
+from clopos_server.db.migrate import upgrade
+from clopos_server.logs import configure_logging
+from clopos_server.settings import Settings, get_settings
+
+app = typer.Typer(help="clopos-server: a self-hostable server for the Clopos Open API.", no_args_is_help=True)
+clients_app = typer.Typer(help="API client credentials.", no_args_is_help=True)
+app.add_typer(clients_app, name="clients")
+
+T = TypeVar("T")
+
+
+def _run(job: Callable[[Database], Awaitable[T]], settings: Settings | None = None) -> T:
+    """Run one async job against the configured database, and close it afterwards."""
+    settings = settings or get_settings()
+
+    async def main() -> T:
+        db = Database(settings.database_url, pool_size=2)
+        try:
+            return await job(db)
+        finally:
+            await db.dispose()
+
+    return asyncio.run(main())
+
+
+def _fail(message: str) -> None:
+    typer.secho(message, fg=typer.colors.RED, err=True)
+    raise typer.Exit(1)
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database to the newest schema."""
+    _run(lambda db: upgrade(db.engine))
+    typer.echo("database is up to date")
+
+
+@app.command()
+def demo(reset: Annotated[bool, typer.Option(help="Delete and reload the demo brands")] = False) -> None:
+    """Load the demo brands (openapitest, demo-other); a brand that exists is skipped unless --reset."""
+    from clopos_server.demo import load_demo
+
+    async def job(db: Database) -> list[str]:
+        await upgrade(db.engine)
+        return await load_demo(db, reset=reset)
+
+    for line in _run(job):
+        typer.echo(line)
+
+
+@app.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(help="A brand document (JSON), or - for standard input")],
+    prune: Annotated[bool, typer.Option(help="Deactivate rows the file no longer has")] = False,
+) -> None:
+    """Import (upsert) a whole brand from one JSON document, in one transaction."""
+    from clopos_server.catalog.importer import BrandDocumentError, import_brand
+
+    try:
+        text = sys.stdin.read() if str(file) == "-" else file.read_text(encoding="utf-8")
+        document = json.loads(text)
+    except (OSError, ValueError) as exc:
+        _fail(f"cannot read {file}: {exc}")
+    if not isinstance(document, dict):
+        _fail(f"{file}: the document must be a JSON object")
+    try:
+        report = _run(lambda db: import_brand(db, document, prune=prune))
+    except BrandDocumentError as exc:
+        lines = "\n".join(f"  {path}: {message}" for path, message in exc.problems)
+        _fail(f"{file}: nothing was imported; {len(exc.problems)} problem(s):\n{lines}")
+    typer.echo(str(report))
+
+
+@app.command()
+def export(
+    brand: Annotated[str, typer.Argument(help="The brand's slug, e.g. openapitest")],
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write (default: stdout)")
+    ] = None,
+) -> None:
+    """Export a whole brand as one JSON document (secrets as hashes only)."""
+    from clopos_server.catalog.importer import export_brand
+
+    document = _run(lambda db: export_brand(db, brand))
+    text = json.dumps(document, ensure_ascii=False, indent=2, default=str)
+    if output is None:
+        typer.echo(text)
+    else:
+        output.write_text(text + "\n", encoding="utf-8")
+        typer.echo(f"wrote {output}")
+
+
+@clients_app.command("create")
+def clients_create(
+    brand: Annotated[str, typer.Option(help="The brand's slug")],
+    user: Annotated[int, typer.Option(help="The staff user the client acts as")],
+) -> None:
+    """Create an API client; its secret is printed once and stored only as a hash."""
+    from clopos_server.auth.admin import AdminError, create_client
+
+    try:
+        client_id, secret = _run(lambda db: create_client(db, brand, user))
+    except AdminError as exc:
+        _fail(str(exc))
+    typer.echo(
+        f"client_id:     {client_id}\nclient_secret: {secret}\n(the secret is not stored: keep it now)"
+    )
+
+
+@app.command()
+def serve(
+    demo: Annotated[bool, typer.Option("--demo", help="Load the demo brands first (if absent)")] = False,
+    host: Annotated[str | None, typer.Option(help="Overrides CLOPOS_HOST")] = None,
+    port: Annotated[int | None, typer.Option(help="Overrides CLOPOS_PORT")] = None,
+    workers: Annotated[int | None, typer.Option(help="Overrides CLOPOS_WORKERS")] = None,
+) -> None:
+    """Migrate, optionally load the demo, and serve the API."""
+    import os
+
+    import uvicorn
+
+    overrides: dict[str, Any] = {
+        k: v for k, v in {"host": host, "port": port, "workers": workers}.items() if v
+    }
+    settings = get_settings().model_copy(update=overrides)
+    try:
+        settings.check_workers()
+    except ValueError as exc:
+        _fail(str(exc))
+    configure_logging(settings.log_level, settings.log_format)
+    for name, value in overrides.items():  # the workers re-read settings from the environment
+        os.environ[f"CLOPOS_{name.upper()}"] = str(value)
+
+    async def prepare(db: Database) -> None:
+        await upgrade(db.engine)
+        if demo:
+            from clopos_server.demo import load_demo
+
+            for line in await load_demo(db):
+                typer.echo(line)
+            await _print_demo_help(db, settings)
+
+    _run(prepare, settings)
+    uvicorn.run(
+        "clopos_server.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        loop="uvloop",
+        http="httptools",
+        log_config=None,
+        access_log=False,
+        proxy_headers=False,
+    )
+
+
+async def _print_demo_help(db: Database, settings: Settings) -> None:
+    from clopos_server.db.models import Brand
+    from clopos_server.demo import DEMO_BRAND, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_TEST_INTEGRATOR
+
+    async with db.read() as conn:
+        exists = (await conn.execute(select(Brand.id).where(Brand.slug == DEMO_BRAND))).first()
+    if exists is None:
+        return
+    base = f"http://{settings.host}:{settings.port}"
+    typer.echo(
+        f"""
+clopos-server demo is ready at {base}  (docs: {base}/docs)
+
+  API client       client_id     {DEMO_CLIENT_ID}
+                   client_secret {DEMO_CLIENT_SECRET}
+                   brand {DEMO_BRAND}, venue 1, v2 integrator {DEMO_TEST_INTEGRATOR}
+  Board logins     owner / owner-demo-1     cashier / cashier-demo-1
+
+Get a token:
+  curl -s {base}/open-api/auth -H 'Content-Type: application/json' \\
+    -d '{{"client_id":"{DEMO_CLIENT_ID}","client_secret":"{DEMO_CLIENT_SECRET}",'\
+'"brand":"{DEMO_BRAND}","venue_id":1}}'
+
+Then create the documented example order (TOKEN from the answer above):
+  curl -s {base}/open-api/orders -H 'Content-Type: application/json' \\
+    -H "x-token: $TOKEN" -H 'x-brand: {DEMO_BRAND}' -H 'x-venue: 1' \\
+    -H 'Idempotency-Key: 0fe7bc1e-9972-4c2f-bf03-4e0f09ba9d9d' \\
+    -d @examples/create-order.v1.request.json
+"""
+    )
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

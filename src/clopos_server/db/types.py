@@ -1,0 +1,75 @@
+"""Column types that behave the same on SQLite and PostgreSQL.
+
+SQLite has no exact decimal and no time zones: ``Money`` stores scaled integers there (exact, sortable),
+``UTCDateTime`` stores naive UTC and hands back aware UTC datetimes truncated to whole seconds.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, DateTime, Dialect, Numeric
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+MONEY_SCALE = 4
+_SCALE_FACTOR = Decimal(10) ** MONEY_SCALE
+MONEY_MAX = Decimal("99999999999999")  # 14 integer digits fit NUMERIC(18, 4) and a scaled BIGINT
+
+
+class Money(TypeDecorator[Decimal]):
+    """An exact decimal with 4 places: NUMERIC(18, 4) on PostgreSQL, an integer of 1/10,000 on SQLite."""
+
+    impl = Numeric(18, MONEY_SCALE, asdecimal=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(BigInteger())
+        return dialect.type_descriptor(Numeric(18, MONEY_SCALE, asdecimal=True))
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        amount = value if isinstance(value, Decimal) else Decimal(str(value))
+        if dialect.name == "sqlite":
+            return int((amount * _SCALE_FACTOR).to_integral_value())
+        return amount
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return (Decimal(int(value)) / _SCALE_FACTOR).normalize() + Decimal(0)
+        return Decimal(value).normalize() + Decimal(0)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes at whole seconds; naive input is read as UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            raise TypeError("UTCDateTime takes datetime values")
+        moment = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        moment = moment.replace(microsecond=0)
+        return moment.replace(tzinfo=None) if dialect.name == "sqlite" else moment
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        moment: datetime = value
+        return (moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)).replace(
+            microsecond=0
+        )
+
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")

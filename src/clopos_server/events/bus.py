@@ -1,0 +1,40 @@
+"""The venue's live channel: every order created or changed is published here.
+
+In-process fan-out to subscribers (the order board's SSE streams). Cross-instance transports
+(PostgreSQL LISTEN/NOTIFY, Redis pub/sub) plug in behind ``publish``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+QUEUE_SIZE = 256
+
+
+def channel_name(brand_id: int, venue_id: int) -> str:
+    return f"venue:{brand_id}:{venue_id}"
+
+
+class EventBus:
+    def __init__(self) -> None:
+        self._subscribers: dict[str, set[asyncio.Queue[dict[str, Any]]]] = defaultdict(set)
+
+    def subscribe(self, channel: str) -> asyncio.Queue[dict[str, Any]]:
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(QUEUE_SIZE)
+        self._subscribers[channel].add(queue)
+        return queue
+
+    def unsubscribe(self, channel: str, queue: asyncio.Queue[dict[str, Any]]) -> None:
+        self._subscribers[channel].discard(queue)
+
+    async def publish(self, channel: str, event: dict[str, Any]) -> None:
+        for queue in list(self._subscribers.get(channel, ())):
+            try:
+                queue.put_nowait(event)
+            except asyncio.QueueFull:  # a stalled subscriber catches up from the database on reconnect
+                log.warning("dropping event for a slow subscriber", extra={"channel": channel})

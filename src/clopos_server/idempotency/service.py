@@ -1,0 +1,241 @@
+"""Idempotency keys for every POST and PATCH of the API (spec/orders.md, "Idempotency").
+
+The key row is claimed with ``INSERT ... ON CONFLICT DO NOTHING`` inside the same transaction as the
+work and the stored answer, so a crash leaves all three or none. A second request with the same key
+waits on that insert (PostgreSQL row lock, SQLite's write lock) until the first commits or rolls back,
+then replays the stored answer or, if the first rolled back, runs itself: never a second order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+from starlette.requests import Request
+from starlette.responses import Response
+
+from clopos_server import jsonio
+from clopos_server.api.errors import ApiError, Problem
+from clopos_server.api.handlers import render
+from clopos_server.auth.context import AuthContext
+from clopos_server.db.engine import Database
+from clopos_server.db.models import IdempotencyKey
+from clopos_server.services import services_of
+
+HEADER = "idempotency-key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+_STORED_ERROR_CODES = {"validation_failed", "invalid_parameter", "resource_not_found", "not_found"}
+_KEPT_HEADERS = ("content-type", "location")
+
+Work = Callable[[AsyncConnection], Awaitable[Response]]
+
+
+def read_key(request: Request) -> str | None:
+    key = request.headers.get(HEADER)
+    if key is None:
+        return None
+    if not 1 <= len(key) <= 255 or not all(" " <= ch <= "~" for ch in key):
+        message = "Idempotency-Key must be 1 to 255 printable ASCII characters"
+        raise ApiError("validation_failed", message, [Problem(message, "header.Idempotency-Key")])
+    return key
+
+
+def _canonical(value: Any) -> Any:
+    """Numbers normalised (1, 1.0 and 1.00 are one number), strings kept as strings, keys sorted."""
+    if isinstance(value, dict):
+        return {str(k): _canonical(v) for k, v in sorted(value.items())}
+    if isinstance(value, list):
+        return [_canonical(v) for v in value]
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int | Decimal):
+        number = Decimal(value)
+        if not number.is_finite():
+            return str(number)
+        normal = number.normalize()
+        return int(normal) if normal == normal.to_integral_value() else normal
+    return value
+
+
+def fingerprint(method: str, path: str, query: str, body: Any) -> str:
+    sorted_query = urlencode(sorted(parse_qsl(query, keep_blank_values=True)))
+    canonical = jsonio.dumps([method.upper(), path, sorted_query, _canonical(body)])
+    return hashlib.sha256(canonical).hexdigest()
+
+
+async def run_idempotent(request: Request, context: AuthContext, body: Any, work: Work) -> Response:
+    """Run ``work`` in one write transaction, guarded by the request's Idempotency-Key when it has one."""
+    services = services_of(request)
+    key = read_key(request)
+    if key is None:
+        if context.brand.require_idempotency_key:
+            message = "This brand requires an Idempotency-Key header on every POST and PATCH"
+            raise ApiError("validation_failed", message, [Problem(message, "header.Idempotency-Key")])
+        async with services.db.write() as conn:
+            return await work(conn)
+    guard = _Guard(
+        request,
+        services.db,
+        brand_id=context.brand.id,
+        client_ref=context.credential_ref,
+        key=key,
+        print_=fingerprint(request.method, request.url.path, request.url.query, body),
+        ttl=services.settings.idempotency_ttl,
+    )
+    return await guard.run(work)
+
+
+class _NotStored(Exception):
+    """Leaves the transaction with a rollback (freeing the key) and carries the answer to send."""
+
+    def __init__(self, response: Response) -> None:
+        self.response = response
+
+
+class _Rejected(Exception):
+    """A deterministic rejection: the work rolls back, then the answer is stored under the key."""
+
+    def __init__(self, error: ApiError) -> None:
+        self.error = error
+
+
+class _Guard:
+    def __init__(
+        self,
+        request: Request,
+        db: Database,
+        *,
+        brand_id: int,
+        client_ref: str,
+        key: str,
+        print_: str,
+        ttl: int,
+    ) -> None:
+        self.request = request
+        self.db = db
+        self.brand_id = brand_id
+        self.client_ref = client_ref
+        self.key = key
+        self.print_ = print_
+        self.ttl = ttl
+
+    def _where(self) -> Any:
+        return (
+            (IdempotencyKey.brand_id == self.brand_id)
+            & (IdempotencyKey.client_ref == self.client_ref)
+            & (IdempotencyKey.key == self.key)
+        )
+
+    async def run(self, work: Work) -> Response:
+        try:
+            async with self.db.write() as conn:
+                claimed = await self._claim_or_answer(conn)
+                if isinstance(claimed, Response):
+                    return claimed
+                try:
+                    response = await work(conn)
+                except ApiError as error:
+                    if error.code in _STORED_ERROR_CODES:
+                        raise _Rejected(error) from None
+                    raise
+                if response.status_code >= 300:
+                    raise _NotStored(response)
+                await self._save(conn, claimed, response)
+                return response
+        except _NotStored as outcome:
+            return outcome.response
+        except _Rejected as rejected:
+            return await self._store_rejection(rejected.error)
+
+    async def _claim_or_answer(self, conn: AsyncConnection) -> int | Response:
+        """The id of our freshly claimed key row, or the answer owed for a key used before."""
+        now = datetime.now(UTC)
+        claimed = await self._claim(conn, now)
+        if claimed is not None:
+            return claimed
+        existing = (await conn.execute(select(IdempotencyKey).where(self._where()))).first()
+        if existing is not None and existing.expires_at > now:
+            return self._answer_existing(existing)
+        # expired (or removed meanwhile): the same key is a new request now
+        await conn.execute(delete(IdempotencyKey).where(self._where()))
+        claimed = await self._claim(conn, now)
+        if claimed is None:
+            raise self._in_use()
+        return claimed
+
+    async def _claim(self, conn: AsyncConnection, now: datetime) -> int | None:
+        insert = sqlite_insert if self.db.is_sqlite else pg_insert
+        statement = (
+            insert(IdempotencyKey)
+            .values(
+                brand_id=self.brand_id,
+                client_ref=self.client_ref,
+                key=self.key,
+                fingerprint=self.print_,
+                created_at=now,
+                expires_at=now + timedelta(seconds=self.ttl),
+            )
+            .on_conflict_do_nothing(index_elements=["brand_id", "client_ref", "key"])
+            .returning(IdempotencyKey.id)
+        )
+        claimed: int | None = (await conn.execute(statement)).scalar_one_or_none()
+        return claimed
+
+    def _in_use(self) -> ApiError:
+        return ApiError(
+            "idempotency_key_in_use",
+            "A request with this Idempotency-Key is still running; retry shortly",
+            headers={"Retry-After": "1"},
+        )
+
+    def _answer_existing(self, row: Any) -> Response:
+        if row.fingerprint != self.print_:
+            raise ApiError(
+                "idempotency_key_reused",
+                "This Idempotency-Key was used with a different request; use a new key for a new request",
+            )
+        if row.response_status is None:
+            raise self._in_use()
+        headers = dict(row.response_headers or {})
+        headers[REPLAYED_HEADER] = "true"
+        return Response(row.response_body or b"", status_code=row.response_status, headers=headers)
+
+    async def _save(self, conn: AsyncConnection, row_id: int, response: Response) -> None:
+        headers = {name: response.headers[name] for name in _KEPT_HEADERS if name in response.headers}
+        await conn.execute(
+            update(IdempotencyKey)
+            .where(IdempotencyKey.id == row_id)
+            .values(
+                response_status=response.status_code,
+                response_body=bytes(response.body),
+                response_headers=headers,
+            )
+        )
+
+    async def _store_rejection(self, error: ApiError) -> Response:
+        """Stored in a transaction of its own, after the work rolled back, so nothing the work began
+        survives; a concurrent twin that got in between met the same rejection or replays its answer."""
+        response = render(self.request, error)
+        async with self.db.write() as conn:
+            claimed = await self._claim_or_answer(conn)
+            if isinstance(claimed, Response):
+                return claimed
+            await self._save(conn, claimed, response)
+        return response
+
+
+async def purge_expired(db: Database) -> int:
+    """Delete keys past their lifetime; returns how many."""
+    async with db.write() as conn:
+        result = await conn.execute(
+            delete(IdempotencyKey).where(IdempotencyKey.expires_at <= datetime.now(UTC))
+        )
+    return int(result.rowcount or 0)

@@ -1,0 +1,34 @@
+"""JSON in and out with orjson; ``Decimal`` is written as an exact JSON number (``16.2``, never a float)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import orjson
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise TypeError("non-finite Decimal")
+        text = format(value, "f")
+        return orjson.Fragment(text.encode())
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def dumps(value: Any) -> bytes:
+    return orjson.dumps(value, default=_default)
+
+
+def dumps_str(value: Any) -> str:
+    return dumps(value).decode()
+
+
+def loads(data: bytes | str) -> Any:
+    return orjson.loads(data)

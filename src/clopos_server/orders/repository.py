@@ -1,0 +1,150 @@
+"""Order queries. Every query takes the brand, so another brand's order is simply not found."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from clopos_server.db.models import Customer, Order, OrderHistory, Product, Receipt, StopListEntry
+from clopos_server.orders.intake import CustomerInfo
+
+SORT_COLUMNS = {"id": Order.id, "created_at": Order.created_at, "updated_at": Order.updated_at}
+
+
+class DbLookups:
+    """The fresh reads order intake needs, inside the create transaction."""
+
+    def __init__(self, conn: AsyncConnection, brand_id: int) -> None:
+        self.conn = conn
+        self.brand_id = brand_id
+
+    async def customer(self, customer_id: int) -> CustomerInfo | None:
+        row = (
+            await self.conn.execute(
+                select(Customer.id, Customer.name, Customer.phone, Customer.address).where(
+                    Customer.brand_id == self.brand_id, Customer.id == customer_id
+                )
+            )
+        ).first()
+        return None if row is None else CustomerInfo(row.id, row.name, row.phone, row.address)
+
+    async def stop_list(self, product_ids: Collection[int]) -> Mapping[int, tuple[int, str]]:
+        if not product_ids:
+            return {}
+        rows = await self.conn.execute(
+            select(StopListEntry.product_id, StopListEntry.remaining, Product.name)
+            .join(Product, Product.id == StopListEntry.product_id)
+            .where(StopListEntry.brand_id == self.brand_id, StopListEntry.product_id.in_(list(product_ids)))
+        )
+        return {row.product_id: (row.remaining, row.name) for row in rows}
+
+
+async def insert_order(conn: AsyncConnection, values: dict[str, Any]) -> int:
+    order_id: int = (await conn.execute(insert(Order).values(**values).returning(Order.id))).scalar_one()
+    return order_id
+
+
+async def add_history(
+    conn: AsyncConnection, *, brand_id: int, order_id: int, status: str, at: datetime, by: str
+) -> None:
+    await conn.execute(
+        insert(OrderHistory).values(brand_id=brand_id, order_id=order_id, status=status, at=at, by=by)
+    )
+
+
+async def get_order(conn: AsyncConnection, brand_id: int, order_id: int) -> Row[Any] | None:
+    return (await conn.execute(select(Order).where(Order.brand_id == brand_id, Order.id == order_id))).first()
+
+
+async def change_status(
+    conn: AsyncConnection, *, brand_id: int, order_id: int, from_status: str, values: dict[str, Any]
+) -> bool:
+    """A conditional update: true only for the one caller that found the order in ``from_status``."""
+    result = await conn.execute(
+        update(Order)
+        .where(Order.brand_id == brand_id, Order.id == order_id, Order.status == from_status)
+        .values(**values)
+    )
+    return bool(result.rowcount == 1)
+
+
+async def list_orders(
+    conn: AsyncConnection,
+    *,
+    brand_id: int,
+    venue_ids: Sequence[int],
+    statuses: Sequence[str],
+    customer_ids: Sequence[int],
+    sale_type_ids: Sequence[int],
+    created_from: datetime | None,
+    created_before: datetime | None,
+    sort: str,
+    descending: bool,
+    limit: int,
+    offset: int,
+) -> tuple[list[Row[Any]], int]:
+    conditions: list[Any] = [Order.brand_id == brand_id, Order.venue_id.in_(list(venue_ids))]
+    if statuses:
+        conditions.append(Order.status.in_(list(statuses)))
+    if customer_ids:
+        conditions.append(Order.customer_id.in_(list(customer_ids)))
+    if sale_type_ids:
+        conditions.append(Order.sale_type_id.in_(list(sale_type_ids)))
+    if created_from is not None:
+        conditions.append(Order.created_at >= created_from)
+    if created_before is not None:
+        conditions.append(Order.created_at < created_before)
+    column = SORT_COLUMNS[sort]
+    rows = (
+        await conn.execute(
+            select(Order)
+            .where(*conditions)
+            .order_by(column.desc() if descending else column.asc(), Order.id.asc())
+            .limit(limit)
+            .offset(offset)
+        )
+    ).all()
+    total = (await conn.execute(select(func.count()).select_from(Order).where(*conditions))).scalar_one()
+    return list(rows), int(total)
+
+
+async def history_of(
+    conn: AsyncConnection, brand_id: int, order_ids: Sequence[int]
+) -> dict[int, list[Row[Any]]]:
+    rows = await conn.execute(
+        select(OrderHistory)
+        .where(OrderHistory.brand_id == brand_id, OrderHistory.order_id.in_(list(order_ids)))
+        .order_by(OrderHistory.id)
+    )
+    grouped: dict[int, list[Row[Any]]] = {}
+    for row in rows:
+        grouped.setdefault(row.order_id, []).append(row)
+    return grouped
+
+
+async def receipts_by_id(
+    conn: AsyncConnection, brand_id: int, receipt_ids: Sequence[int]
+) -> dict[int, Row[Any]]:
+    if not receipt_ids:
+        return {}
+    rows = await conn.execute(
+        select(Receipt).where(Receipt.brand_id == brand_id, Receipt.id.in_(list(receipt_ids)))
+    )
+    return {row.id: row for row in rows}
+
+
+async def customers_by_id(conn: AsyncConnection, brand_id: int, ids: Sequence[int]) -> dict[int, Row[Any]]:
+    if not ids:
+        return {}
+    rows = await conn.execute(
+        select(Customer).where(Customer.brand_id == brand_id, Customer.id.in_(list(ids)))
+    )
+    return {row.id: row for row in rows}
+
+
+def row_values(row: Row[Any]) -> dict[str, Any]:
+    return dict(row._mapping)

@@ -1,0 +1,64 @@
+"""Every setting of the server, read from ``CLOPOS_*`` environment variables (see README, "Settings")."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SQLITE_PATH = Path("var") / "clopos.sqlite3"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CLOPOS_", extra="ignore", case_sensitive=False)
+
+    database_url: str = Field(default=f"sqlite+aiosqlite:///{DEFAULT_SQLITE_PATH}")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    workers: int = Field(default=1, ge=1, le=64)
+    secret_key: str | None = None
+    redis_url: str | None = None
+    token_ttl: int = Field(default=3600, ge=60, le=30 * 24 * 3600)
+    idempotency_ttl: int = Field(default=86400, ge=60, le=30 * 24 * 3600)
+    idempotency_wait: float = Field(default=0.0, ge=0, le=30)
+    error_format: Literal["list", "documented"] = "list"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["json", "text"] = "json"
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    rate_limits: Literal["on", "off"] = "on"
+    rate_v1_per_minute: int = Field(default=100, ge=0)
+    rate_v1_per_hour: int = Field(default=1000, ge=0)
+    rate_auth_per_minute: int = Field(default=60, ge=0)
+    rate_failed_per_minute: int = Field(default=600, ge=0)
+    rate_integrator_per_minute: int = Field(default=300, ge=0)
+    revocation_refresh_seconds: float = Field(default=1.0, gt=0, le=60)
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, url: str) -> str:
+        """Accept plain ``postgresql://`` and ``sqlite://`` URLs and pick the async driver for them."""
+        if url.startswith(("postgres://", "postgresql://")):
+            return "postgresql+asyncpg://" + url.split("://", 1)[1]
+        if url.startswith("sqlite://") and not url.startswith("sqlite+aiosqlite://"):
+            return "sqlite+aiosqlite://" + url.split("://", 1)[1]
+        return url
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def check_workers(self) -> None:
+        """Several workers on SQLite without Redis would silently split limits and live events."""
+        if self.workers > 1 and self.is_sqlite and not self.redis_url:
+            raise ValueError(
+                "CLOPOS_WORKERS > 1 needs PostgreSQL or CLOPOS_REDIS_URL: with SQLite and no Redis, rate "
+                "limits, caches and live events would diverge between workers. Run one worker."
+            )
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,84 @@
+"""Real server processes (``clopos-server serve``) for multi-instance and crash tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class ServerProcess:
+    process: subprocess.Popen[bytes]
+    base_url: str
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown hooks, no flush; what a power cut does to the process."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(10)
+
+
+def start_server(
+    db_url: str, *, extra_env: dict[str, str] | None = None, timeout: float = 30
+) -> ServerProcess:
+    port = free_port()
+    env = {
+        **os.environ,
+        "CLOPOS_DATABASE_URL": db_url,
+        "CLOPOS_SECRET_KEY": "multi-instance-test-secret-0123456789",
+        "CLOPOS_RATE_LIMITS": "off",
+        "CLOPOS_LOG_LEVEL": "warning",
+        **(extra_env or {}),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "clopos_server.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"server exited: {process.stderr.read().decode()[-2000:] if process.stderr else ''}"
+            )
+        try:
+            if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
+                return ServerProcess(process, base_url)
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("server did not come up in time")
+
+
+@contextmanager
+def running_servers(db_url: str, count: int = 1, **kwargs: object) -> Iterator[list[ServerProcess]]:
+    servers: list[ServerProcess] = []
+    try:
+        for _ in range(count):
+            servers.append(start_server(db_url, **kwargs))  # type: ignore[arg-type]
+        yield servers
+    finally:
+        for server in servers:
+            if server.process.poll() is None:
+                server.process.send_signal(signal.SIGTERM)
+                try:
+                    server.process.wait(10)
+                except subprocess.TimeoutExpired:
+                    server.kill()
