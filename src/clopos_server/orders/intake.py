@@ -451,7 +451,7 @@ def product_hash(product_id: int, modifiers: Collection[tuple[int, int]]) -> str
     modifier ``id x count`` sorted by id).
 
     Clopos' own hashes glue the numbers together (the docs' ``MTExODcsMTEyMDE=`` is ``"11187,11201"``),
-    which is ambiguous (product 1 + modifier 1187 reads like product 11 + modifier 187); ours is not.
+    which is ambiguous (product 1 with modifier 187 reads like product 11 with modifier 87); ours is not.
     """
     parts = [str(product_id), *(f"{mid}x{count}" for mid, count in sorted(modifiers))]
     return base64.b64encode(",".join(parts).encode()).decode()
@@ -759,11 +759,11 @@ class _Intake:
         )
         # The line's own list is the one priced; a body that only carries the copy inside order_product
         # (some clients) is read from there.
-        if "product_modificators" in item:
-            modifiers_path, raw_modifiers = f"{path}.product_modificators", item["product_modificators"]
+        copied = _get(order_product, "product_modificators")
+        if "product_modificators" in item or _absent(copied):
+            modifiers_path, raw_modifiers = f"{path}.product_modificators", item.get("product_modificators")
         else:
-            modifiers_path = f"{path}.meta.order_product.product_modificators"
-            raw_modifiers = _get(order_product, "product_modificators")
+            modifiers_path, raw_modifiers = f"{path}.meta.order_product.product_modificators", copied
         modifiers = self.modifiers(raw_modifiers, modifiers_path, product)
         if product is not None:
             self.groups(product, modifiers, modifiers_path)
