@@ -1,0 +1,58 @@
+"""Customers (list, by id, create) and customer groups. Thin: parse, call the service, wrap."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+from sqlalchemy.ext.asyncio import AsyncConnection
+from starlette.requests import Request
+from starlette.responses import Response
+
+from clopos_server.api.body import read_json_object
+from clopos_server.api.envelope import success
+from clopos_server.api.params import parse_id
+from clopos_server.api.query import parse_list_query
+from clopos_server.auth.context import AuthContext, require_auth
+from clopos_server.customers import service
+from clopos_server.customers.schemas import CUSTOMER_GROUP_QUERY, CUSTOMER_QUERY, CUSTOMER_READ_QUERY
+from clopos_server.idempotency.service import run_idempotent
+from clopos_server.services import services_of
+
+router = APIRouter()
+
+
+@router.get("/customers", summary="Customers (filters name, phones, group_id; with[] group, balance)")
+async def list_customers(request: Request, context: AuthContext = Depends(require_auth)) -> Response:
+    query = parse_list_query(request.url.query, CUSTOMER_QUERY)
+    async with services_of(request).db.read() as conn:
+        data, total = await service.list_customers(conn, context, query)
+    return success(request, data, total=total, sorts=CUSTOMER_QUERY.sorts)
+
+
+@router.post("/customers", summary="Create a customer (phone, code and cid unique per brand)")
+async def create_customer(request: Request, context: AuthContext = Depends(require_auth)) -> Response:
+    body = await read_json_object(request)
+
+    async def work(conn: AsyncConnection) -> Response:
+        customer = await service.create_customer(conn, context, body)
+        return success(request, customer, message="Customer created")
+
+    return await run_idempotent(request, context, body, work)
+
+
+@router.get("/customers/{customer_id}", summary="One customer, by id")
+async def get_customer(
+    customer_id: str, request: Request, context: AuthContext = Depends(require_auth)
+) -> Response:
+    identifier = parse_id(customer_id)
+    query = parse_list_query(request.url.query, CUSTOMER_READ_QUERY)
+    async with services_of(request).db.read() as conn:
+        data = await service.get_customer(conn, context, identifier, query.includes)
+    return success(request, data)
+
+
+@router.get("/customer-groups", summary="Customer groups (the default one has system_type my_customers)")
+async def list_customer_groups(request: Request, context: AuthContext = Depends(require_auth)) -> Response:
+    query = parse_list_query(request.url.query, CUSTOMER_GROUP_QUERY)
+    async with services_of(request).db.read() as conn:
+        data, total = await service.list_groups(conn, context.brand.id, query)
+    return success(request, data, total=total, sorts=CUSTOMER_GROUP_QUERY.sorts)

@@ -1,0 +1,24 @@
+"""``GET /payment-methods``: with the ``status`` map naming every venue of the brand."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+from starlette.requests import Request
+from starlette.responses import Response
+
+from clopos_server.api.envelope import success
+from clopos_server.api.query import parse_list_query
+from clopos_server.auth.context import AuthContext, require_auth
+from clopos_server.catalog import service
+from clopos_server.catalog.schemas import PAYMENT_METHOD_QUERY
+from clopos_server.services import services_of
+
+router = APIRouter()
+
+
+@router.get("/payment-methods", summary="Payment methods with their per-venue status")
+async def list_payment_methods(request: Request, context: AuthContext = Depends(require_auth)) -> Response:
+    query = parse_list_query(request.url.query, PAYMENT_METHOD_QUERY)
+    async with services_of(request).db.read() as conn:
+        data, total = await service.list_payment_methods(conn, context.brand.id, query)
+    return success(request, data, total=total, sorts=PAYMENT_METHOD_QUERY.sorts)

@@ -1,0 +1,37 @@
+"""``GET /price-lists`` (``with[]=prices``) and ``GET /price-lists/prices``.
+
+v2 paths in the real API; served under both prefixes here, from the same handlers.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+from starlette.requests import Request
+from starlette.responses import Response
+
+from clopos_server.api.envelope import success
+from clopos_server.api.query import parse_list_query
+from clopos_server.auth.context import AuthContext, require_auth
+from clopos_server.catalog import service
+from clopos_server.catalog.schemas import PRICE_LIST_QUERY, PRICE_QUERY
+from clopos_server.services import services_of
+
+router = APIRouter()
+
+
+@router.get("/price-lists", summary="Price lists (with[]=prices for their rows)")
+async def list_price_lists(request: Request, context: AuthContext = Depends(require_auth)) -> Response:
+    query = parse_list_query(request.url.query, PRICE_LIST_QUERY)
+    async with services_of(request).db.read() as conn:
+        data, total = await service.list_price_lists(conn, context.brand.id, query)
+    return success(request, data, total=total, sorts=PRICE_LIST_QUERY.sorts)
+
+
+@router.get(
+    "/price-lists/prices", summary="Price rows of the brand's price lists (filters list_id, product_id)"
+)
+async def list_prices(request: Request, context: AuthContext = Depends(require_auth)) -> Response:
+    query = parse_list_query(request.url.query, PRICE_QUERY)
+    async with services_of(request).db.read() as conn:
+        data, total = await service.list_prices(conn, context.brand.id, query)
+    return success(request, data, total=total, sorts=PRICE_QUERY.sorts)

@@ -1,0 +1,47 @@
+"""``GET /products``, ``GET /products/stop-list`` and ``GET /products/{id}``.
+
+The stop list is registered before ``/products/{id}`` so that ``stop-list`` is never read as an id.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+from starlette.requests import Request
+from starlette.responses import Response
+
+from clopos_server.api.envelope import success
+from clopos_server.api.params import parse_id
+from clopos_server.api.query import parse_list_query
+from clopos_server.auth.context import AuthContext, require_auth
+from clopos_server.catalog import service
+from clopos_server.catalog.schemas import PRODUCT_QUERY, PRODUCT_READ_QUERY, STOP_LIST_QUERY
+from clopos_server.services import services_of
+
+router = APIRouter()
+
+
+@router.get("/products", summary="Products, with with[] relations, selects and filters (limit up to 100)")
+async def list_products(request: Request, context: AuthContext = Depends(require_auth)) -> Response:
+    query = parse_list_query(request.url.query, PRODUCT_QUERY)
+    async with services_of(request).db.read() as conn:
+        data, total = await service.list_products(conn, context.brand.id, query)
+    return success(request, data, total=total, sorts=PRODUCT_QUERY.sorts)
+
+
+@router.get("/products/stop-list", summary="Portions left of limited products (timestamps in epoch ms)")
+async def stop_list(request: Request, context: AuthContext = Depends(require_auth)) -> Response:
+    query = parse_list_query(request.url.query, STOP_LIST_QUERY)
+    async with services_of(request).db.read() as conn:
+        data, total = await service.read_stop_list(conn, context.brand.id, query)
+    return success(request, data, total=total, sorts=STOP_LIST_QUERY.sorts)
+
+
+@router.get("/products/{product_id}", summary="One product, by id, with with[] relations")
+async def get_product(
+    product_id: str, request: Request, context: AuthContext = Depends(require_auth)
+) -> Response:
+    identifier = parse_id(product_id)
+    query = parse_list_query(request.url.query, PRODUCT_READ_QUERY)
+    async with services_of(request).db.read() as conn:
+        data = await service.get_product(conn, context.brand.id, identifier, query)
+    return success(request, data)

@@ -1,0 +1,35 @@
+"""``GET /stations`` (``status``, ``can_print``) and ``GET /stations/{id}``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+from starlette.requests import Request
+from starlette.responses import Response
+
+from clopos_server.api.envelope import success
+from clopos_server.api.params import parse_id
+from clopos_server.api.query import parse_list_query
+from clopos_server.auth.context import AuthContext, require_auth
+from clopos_server.catalog import service
+from clopos_server.catalog.schemas import STATION_QUERY
+from clopos_server.services import services_of
+
+router = APIRouter()
+
+
+@router.get("/stations", summary="Stations (kitchen, bar, ...) of the brand")
+async def list_stations(request: Request, context: AuthContext = Depends(require_auth)) -> Response:
+    query = parse_list_query(request.url.query, STATION_QUERY)
+    async with services_of(request).db.read() as conn:
+        data, total = await service.list_stations(conn, context.brand.id, query)
+    return success(request, data, total=total, sorts=STATION_QUERY.sorts)
+
+
+@router.get("/stations/{station_id}", summary="One station, by id")
+async def get_station(
+    station_id: str, request: Request, context: AuthContext = Depends(require_auth)
+) -> Response:
+    identifier = parse_id(station_id)
+    async with services_of(request).db.read() as conn:
+        data = await service.get_station(conn, context.brand.id, identifier)
+    return success(request, data)

@@ -1,0 +1,33 @@
+"""``GET /users`` and ``GET /users/{id}``: the brand's staff, never with a password or PIN hash."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+from starlette.requests import Request
+from starlette.responses import Response
+
+from clopos_server.api.envelope import success
+from clopos_server.api.params import parse_id
+from clopos_server.api.query import parse_list_query
+from clopos_server.auth.context import AuthContext, require_auth
+from clopos_server.catalog import service
+from clopos_server.catalog.schemas import USER_QUERY
+from clopos_server.services import services_of
+
+router = APIRouter()
+
+
+@router.get("/users", summary="Staff users of the brand")
+async def list_users(request: Request, context: AuthContext = Depends(require_auth)) -> Response:
+    query = parse_list_query(request.url.query, USER_QUERY)
+    async with services_of(request).db.read() as conn:
+        data, total = await service.list_users(conn, context.brand.id, query)
+    return success(request, data, total=total, sorts=USER_QUERY.sorts)
+
+
+@router.get("/users/{user_id}", summary="One staff user, by id")
+async def get_user(user_id: str, request: Request, context: AuthContext = Depends(require_auth)) -> Response:
+    identifier = parse_id(user_id)
+    async with services_of(request).db.read() as conn:
+        data = await service.get_user(conn, context.brand.id, identifier)
+    return success(request, data)
