@@ -1,4 +1,4 @@
-"""``POST /open-api/orders``: the documented request end to end, both shapes, and calculate."""
+"""``POST {prefix}/orders`` under v1 and v2: the documented request end to end, both shapes, calculate."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from tests.api.test_foundation import assert_error
-from tests.support.api import V1Client, example
+from tests.support.api import ApiClient, example
 
 PLACEHOLDERS = {"id", "created_at", "updated_at", "time", "timestamp", "unix"}
 
@@ -31,8 +31,8 @@ def same_values(got: Any, expected: Any, path: str = "") -> None:
         assert Decimal(str(got)) == Decimal(str(expected)), f"{path}: {got!r} != {expected!r}"
 
 
-async def test_documented_request_answers_the_documented_response(v1: V1Client) -> None:
-    answer = await v1.post("/orders", json=example("create-order.v1.request.json"))
+async def test_documented_request_answers_the_documented_response(api: ApiClient) -> None:
+    answer = await api.post("/orders", json=example("create-order.v1.request.json"))
     assert answer.status_code == 201, answer.text
     body = answer.json()
     same_values(body, example("create-order.v1.response.json"))
@@ -42,8 +42,8 @@ async def test_documented_request_answers_the_documented_response(v1: V1Client) 
     assert order["payload"]["id"] == order["id"] and order["created_at"].endswith(".000000Z")
 
 
-async def test_rich_snapshot_example_is_accepted_and_prices_the_same(v1: V1Client) -> None:
-    answer = await v1.post("/orders", json=example("create-order.v1.request-rich-snapshot.json"))
+async def test_rich_snapshot_example_is_accepted_and_prices_the_same(api: ApiClient) -> None:
+    answer = await api.post("/orders", json=example("create-order.v1.request-rich-snapshot.json"))
     assert answer.status_code == 201, answer.text
     order = answer.json()["data"]
     assert order["total"] == 16.2 and order["warnings"] == []
@@ -51,8 +51,8 @@ async def test_rich_snapshot_example_is_accepted_and_prices_the_same(v1: V1Clien
     assert modifiers == [{"modificator_id": 187, "count": 1}, {"modificator_id": 201, "count": 1}]
 
 
-async def test_flat_body_answers_200_and_is_stored_nested(v1: V1Client) -> None:
-    answer = await v1.post("/orders", json=example("create-order.v2.request.json"))
+async def test_flat_body_answers_200_and_is_stored_nested(api: ApiClient) -> None:
+    answer = await api.post("/orders", json=example("create-order.v2.request.json"))
     assert answer.status_code == 200, answer.text
     order = answer.json()["data"]
     assert order["total"] == 19.51
@@ -71,15 +71,15 @@ async def test_flat_body_answers_200_and_is_stored_nested(v1: V1Client) -> None:
     assert payload["meta"]["apply_service_charge"] is True and payload["meta"]["service_charge_value"] == 5
 
 
-async def test_calculate_prices_and_writes_nothing(v1: V1Client) -> None:
-    answer = await v1.post("/orders/calculate", json=example("create-order.v1.request.json"))
+async def test_calculate_prices_and_writes_nothing(api: ApiClient) -> None:
+    answer = await api.post("/orders/calculate", json=example("create-order.v1.request.json"))
     assert answer.status_code == 200, answer.text
     draft = answer.json()["data"]
     assert draft["status"] == "DRAFT" and draft["total"] == 16.2
-    assert (await v1.get("/orders")).json()["total"] == 0
+    assert (await api.get("/orders")).json()["total"] == 0
 
 
-async def test_validation_error_example(v1: V1Client) -> None:
+async def test_validation_error_example(api: ApiClient) -> None:
     body = example("create-order.v1.request.json")
     bad_line = copy.deepcopy(body["payload"]["products"][0])
     body["payload"]["products"][0]["product_modificators"] = [{"modificator_id": 501, "count": 1}]
@@ -89,24 +89,24 @@ async def test_validation_error_example(v1: V1Client) -> None:
     ayran = {"product_id": 54, "count": 1}
     body["payload"]["products"].append(ayran)
     del bad_line
-    answer = await v1.post("/orders", json=body)
+    answer = await api.post("/orders", json=body)
     got = assert_error(answer, 400, "validation_failed")
     same_values(got, example("create-order.validation-error.response.json"))
-    assert (await v1.get("/orders")).json()["total"] == 0
+    assert (await api.get("/orders")).json()["total"] == 0
 
 
-async def test_no_token_is_401(v1: V1Client) -> None:
-    answer = await v1.http.post("/open-api/orders", json=example("create-order.v1.request.json"))
+async def test_no_token_is_401(api: ApiClient) -> None:
+    answer = await api.http.post(f"{api.prefix}/orders", json=example("create-order.v1.request.json"))
     assert_error(answer, 401, "unauthorized")
 
 
-async def test_foreign_brand_ids_are_refused_without_their_data(v1: V1Client, other_v1: V1Client) -> None:
+async def test_foreign_brand_ids_are_refused_without_their_data(api: ApiClient, other_api: ApiClient) -> None:
     """demo-other's sale type and products (ids 10000+) are not openapitest's: 400 naming the field."""
     body = example("create-order.v1.request.json")
     body["payload"]["service"]["sale_type_id"] = 10000
-    answer = await v1.post("/orders", json=body)
+    answer = await api.post("/orders", json=body)
     got = assert_error(answer, 400, "validation_failed")
     assert "payload.service.sale_type_id" in [e["field"] for e in got["error"]]
-    mine = (await v1.post("/orders", json=example("create-order.v1.request.json"))).json()["data"]
-    assert_error(await other_v1.get(f"/orders/{mine['id']}"), 404, "resource_not_found")
-    assert (await other_v1.get("/orders")).json()["total"] == 0
+    mine = (await api.post("/orders", json=example("create-order.v1.request.json"))).json()["data"]
+    assert_error(await other_api.get(f"/orders/{mine['id']}"), 404, "resource_not_found")
+    assert (await other_api.get("/orders")).json()["total"] == 0

@@ -4,44 +4,46 @@ from __future__ import annotations
 
 import pytest
 from tests.api.test_foundation import assert_error
-from tests.support.api import V1Client, example
+from tests.support.api import ApiClient, example
 
 
-async def create(v1: V1Client, **changes: object) -> dict:
+async def create(api: ApiClient, **changes: object) -> dict:
     body = example("create-order.v1.request.json")
     body["payload"]["service"].update(changes)
-    answer = await v1.post("/orders", json=body)
+    answer = await api.post("/orders", json=body)
     assert answer.status_code == 201, answer.text
     return answer.json()["data"]
 
 
-async def test_list_pages_sorts_and_counts(v1: V1Client) -> None:
-    ids = [(await create(v1))["id"] for _ in range(3)]
-    first = (await v1.get("/orders", params={"limit": 2, "sort[0]": "id", "sort[1]": "1"})).json()
+async def test_list_pages_sorts_and_counts(api: ApiClient) -> None:
+    ids = [(await create(api))["id"] for _ in range(3)]
+    first = (await api.get("/orders", params={"limit": 2, "sort[0]": "id", "sort[1]": "1"})).json()
     assert [o["id"] for o in first["data"]] == ids[:2] and first["total"] == 3
-    second = (await v1.get("/orders", params={"limit": 2, "page": 2, "sort[0]": "id", "sort[1]": "1"})).json()
+    second = (
+        await api.get("/orders", params={"limit": 2, "page": 2, "sort[0]": "id", "sort[1]": "1"})
+    ).json()
     assert [o["id"] for o in second["data"]] == ids[2:]
-    newest_first = (await v1.get("/orders")).json()
+    newest_first = (await api.get("/orders")).json()
     assert [o["id"] for o in newest_first["data"]] == sorted(ids, reverse=True) or newest_first["total"] == 3
 
 
-async def test_list_defaults_to_the_request_venue_and_widens_by_filter(v1: V1Client) -> None:
-    await create(v1)
-    await create(v1, venue_id=2, venue_name="Baku")
-    assert (await v1.get("/orders")).json()["total"] == 1
-    both = await v1.get(
+async def test_list_defaults_to_the_request_venue_and_widens_by_filter(api: ApiClient) -> None:
+    await create(api)
+    await create(api, venue_id=2, venue_name="Baku")
+    assert (await api.get("/orders")).json()["total"] == 1
+    both = await api.get(
         "/orders", params={"filters[0][0]": "venue_id", "filters[0][1][0]": "1", "filters[0][1][1]": "2"}
     )
     assert both.json()["total"] == 2
 
 
-async def test_status_filter_and_bad_status(v1: V1Client) -> None:
-    order = await create(v1)
-    await v1.put(f"/orders/{order['id']}", json={"status": "IGNORE"})
-    await create(v1)
-    assert (await v1.get("/orders", params={"status": "PENDING"})).json()["total"] == 1
-    assert (await v1.get("/orders", params={"status": "IGNORE"})).json()["total"] == 1
-    bad = assert_error(await v1.get("/orders", params={"status": "NOPE"}), 400, "invalid_parameter")
+async def test_status_filter_and_bad_status(api: ApiClient) -> None:
+    order = await create(api)
+    await api.put(f"/orders/{order['id']}", json={"status": "IGNORE"})
+    await create(api)
+    assert (await api.get("/orders", params={"status": "PENDING"})).json()["total"] == 1
+    assert (await api.get("/orders", params={"status": "IGNORE"})).json()["total"] == 1
+    bad = assert_error(await api.get("/orders", params={"status": "NOPE"}), 400, "invalid_parameter")
     assert bad["message"] == "status must be one of PENDING, RECEIVED, IGNORE, DELIVERED"
 
 
@@ -50,58 +52,60 @@ async def test_status_filter_and_bad_status(v1: V1Client) -> None:
     [{"limit": "0"}, {"limit": "1000"}, {"page": "-1"}, {"sort[0]": "total"}, {"sort[1]": "sideways"}],
     ids=["limit-0", "limit-1000", "page-negative", "unknown-sort", "bad-direction"],
 )
-async def test_bad_list_parameters_are_400(v1: V1Client, params: dict) -> None:
-    assert_error(await v1.get("/orders", params=params), 400, "invalid_parameter")
+async def test_bad_list_parameters_are_400(api: ApiClient, params: dict) -> None:
+    assert_error(await api.get("/orders", params=params), 400, "invalid_parameter")
 
 
-async def test_date_range_is_by_business_day(v1: V1Client) -> None:
-    await create(v1)
-    today = (await v1.get("/orders")).json()["timestamp"][:10]
-    assert (await v1.get("/orders", params={"date[0]": "2020-01-01", "date[1]": "2020-01-02"})).json()[
+async def test_date_range_is_by_business_day(api: ApiClient) -> None:
+    await create(api)
+    today = (await api.get("/orders")).json()["timestamp"][:10]
+    assert (await api.get("/orders", params={"date[0]": "2020-01-01", "date[1]": "2020-01-02"})).json()[
         "total"
     ] == 0
-    wide = await v1.get("/orders", params={"date_from": "2020-01-01", "date_to": "2099-12-31"})
+    wide = await api.get("/orders", params={"date_from": "2020-01-01", "date_to": "2099-12-31"})
     assert wide.json()["total"] == 1
     assert today
 
 
-async def test_one_order_with_receipt_columns_and_history(v1: V1Client) -> None:
-    order = await create(v1)
-    answer = await v1.get(
+async def test_one_order_with_receipt_columns_and_history(api: ApiClient) -> None:
+    order = await create(api)
+    answer = await api.get(
         f"/orders/{order['id']}", params={"with[0]": "receipt:id,service_notification_id,status"}
     )
     assert answer.status_code == 200
     data = answer.json()["data"]
     assert data["receipt"] is None and data["status"] == "PENDING"
-    history = (await v1.get(f"/orders/{order['id']}", params={"with[]": "history"})).json()["data"]["history"]
+    history = (await api.get(f"/orders/{order['id']}", params={"with[]": "history"})).json()["data"][
+        "history"
+    ]
     assert [h["status"] for h in history] == ["PENDING"] and history[0]["by"].startswith("client:")
 
 
-async def test_one_order_errors(v1: V1Client) -> None:
+async def test_one_order_errors(api: ApiClient) -> None:
     assert (
-        assert_error(await v1.get("/orders/999999"), 404, "resource_not_found")["message"]
+        assert_error(await api.get("/orders/999999"), 404, "resource_not_found")["message"]
         == "Order not found"
     )
-    assert_error(await v1.get("/orders/abc"), 400, "invalid_parameter")
-    assert_error(await v1.http.get("/open-api/orders/1"), 401, "unauthorized")
+    assert_error(await api.get("/orders/abc"), 400, "invalid_parameter")
+    assert_error(await api.http.get(f"{api.prefix}/orders/1"), 401, "unauthorized")
 
 
-async def test_ignore_then_conflicts(v1: V1Client) -> None:
-    order = await create(v1)
-    answer = await v1.put(f"/orders/{order['id']}", json={"status": "IGNORE"})
+async def test_ignore_then_conflicts(api: ApiClient) -> None:
+    order = await create(api)
+    answer = await api.put(f"/orders/{order['id']}", json={"status": "IGNORE"})
     assert answer.status_code == 200 and answer.json()["data"]["status"] == "IGNORE"
-    again = assert_error(await v1.put(f"/orders/{order['id']}", json={"status": "IGNORE"}), 409, "conflict")
+    again = assert_error(await api.put(f"/orders/{order['id']}", json={"status": "IGNORE"}), 409, "conflict")
     assert "IGNORE" in again["message"]
     other = assert_error(
-        await v1.put(f"/orders/{order['id']}", json={"status": "RECEIVED"}), 400, "validation_failed"
+        await api.put(f"/orders/{order['id']}", json={"status": "RECEIVED"}), 400, "validation_failed"
     )
     assert other["message"] == "Status is not allowed"
-    assert_error(await v1.put("/orders/999999", json={"status": "IGNORE"}), 404, "resource_not_found")
+    assert_error(await api.put("/orders/999999", json={"status": "IGNORE"}), 404, "resource_not_found")
 
 
-async def test_foreign_brand_cannot_ignore(v1: V1Client, other_v1: V1Client) -> None:
-    order = await create(v1)
+async def test_foreign_brand_cannot_ignore(api: ApiClient, other_api: ApiClient) -> None:
+    order = await create(api)
     assert_error(
-        await other_v1.put(f"/orders/{order['id']}", json={"status": "IGNORE"}), 404, "resource_not_found"
+        await other_api.put(f"/orders/{order['id']}", json={"status": "IGNORE"}), 404, "resource_not_found"
     )
-    assert (await v1.get(f"/orders/{order['id']}")).json()["data"]["status"] == "PENDING"
+    assert (await api.get(f"/orders/{order['id']}")).json()["data"]["status"] == "PENDING"

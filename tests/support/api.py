@@ -23,6 +23,15 @@ OTHER_BRAND_LOGIN = {
     "brand": "demo-other",
     "venue_id": 1,
 }
+TEST_INTEGRATOR = "test_jKsU96rq333b6PotTZfkgw"  # is_test: for the test brand openapitest
+PROD_INTEGRATOR = "prod_demo"  # not a test integrator: for the production brand demo-other
+DEMO_V2_LOGIN = {**{k: v for k, v in DEMO_LOGIN.items() if k != "venue_id"}, "integrator_id": TEST_INTEGRATOR}
+OTHER_BRAND_V2_LOGIN = {
+    **{k: v for k, v in OTHER_BRAND_LOGIN.items() if k != "venue_id"},
+    "integrator_id": PROD_INTEGRATOR,
+}
+PREFIXES = {"v1": "/open-api", "v2": "/open-api/v2"}
+GENERATIONS = tuple(PREFIXES)
 
 
 def example(name: str) -> Any:
@@ -31,28 +40,56 @@ def example(name: str) -> Any:
 
 
 @dataclass
-class V1Client:
+class ApiClient:
+    """An integrator of one API generation: v1 sends ``x-token``, ``x-brand`` and ``x-venue`` on every
+    call; v2 sends ``x-token`` only (its token carries the brand and the main venue), and ``x-venue``
+    only when ``venue_override`` is set."""
+
     http: httpx.AsyncClient
     token: str
     brand: str
     venue: int
     extra_headers: dict[str, str] = field(default_factory=dict)
+    generation: str = "v1"
+    venue_override: int | None = None
+
+    @property
+    def prefix(self) -> str:
+        return PREFIXES[self.generation]
 
     @classmethod
-    async def login(cls, http: httpx.AsyncClient, **login: Any) -> V1Client:
-        body = {**DEMO_LOGIN, **login}
-        answer = await http.post("/open-api/auth", json=body)
-        assert answer.status_code == 200, answer.text
-        return cls(http, answer.json()["token"], str(body["brand"]), int(body["venue_id"]))
+    async def login(cls, http: httpx.AsyncClient, generation: str = "v1", **login: Any) -> ApiClient:
+        """Log in under ``generation``; ``login`` overrides fields of the demo login of that generation.
+
+        v1 keys (``venue_id``) are dropped from a v2 login and v2 keys (``integrator_id``) from a v1
+        one, so that one override dict serves both; a v2 login of ``demo-other`` uses its production
+        integrator unless one is given.
+        """
+        if generation == "v1":
+            body = {**DEMO_LOGIN, **login}
+            body.pop("integrator_id", None)
+        else:
+            base = OTHER_BRAND_V2_LOGIN if login.get("brand") == OTHER_BRAND_LOGIN["brand"] else DEMO_V2_LOGIN
+            body = {**base, **login}
+            body.pop("venue_id", None)
+        answer = await http.post(f"{PREFIXES[generation]}/auth", json=body)
+        assert answer.status_code == 200 and answer.json()["success"] is True, answer.text
+        venue = int(login.get("venue_id", 1))  # v2: the token's venue is the brand's main venue (1)
+        return cls(http, answer.json()["token"], str(body["brand"]), venue, generation=generation)
 
     def headers(self, **extra: str) -> dict[str, str]:
-        return {"x-token": self.token, "x-brand": self.brand, "x-venue": str(self.venue), **extra}
+        if self.generation == "v1":
+            return {"x-token": self.token, "x-brand": self.brand, "x-venue": str(self.venue), **extra}
+        headers = {"x-token": self.token}
+        if self.venue_override is not None:
+            headers["x-venue"] = str(self.venue_override)
+        return {**headers, **extra}
 
     async def request(
         self, method: str, path: str, *, headers: dict[str, str] | None = None, **kwargs: Any
     ) -> httpx.Response:
         return await self.http.request(
-            method, f"/open-api{path}", headers=self.headers(**(headers or {})), **kwargs
+            method, f"{self.prefix}{path}", headers=self.headers(**(headers or {})), **kwargs
         )
 
     async def get(self, path: str, **kwargs: Any) -> httpx.Response:
@@ -63,6 +100,9 @@ class V1Client:
 
     async def put(self, path: str, **kwargs: Any) -> httpx.Response:
         return await self.request("PUT", path, **kwargs)
+
+
+V1Client = ApiClient  # the name the v1-only tests use
 
 
 def error_fields(answer: httpx.Response) -> list[str | None]:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from clopos_server.auth.passwords import hash_secret, new_secret
 from clopos_server.db.engine import Database
-from clopos_server.db.models import ApiClient, Brand, StaffUser
+from clopos_server.db.models import ApiClient, Brand, Integrator, StaffUser
 from clopos_server.timeutil import utcnow
 
 
@@ -44,3 +44,30 @@ async def create_client(db: Database, brand_slug: str, user_id: int) -> tuple[st
             )
         )
     return client_id, secret
+
+
+async def set_client_enabled(db: Database, client_id: str, enabled: bool) -> None:
+    """Enable or disable an API client by its public ``client_id``; every instance sees it within
+    ``CLOPOS_REVOCATION_REFRESH_SECONDS``, and its live tokens stop (or work again) then."""
+    async with db.write() as conn:
+        result = await conn.execute(
+            update(ApiClient)
+            .where(ApiClient.client_id == client_id)
+            .values(enabled=enabled, updated_at=utcnow())
+            .returning(ApiClient.id)
+        )
+        if result.first() is None:
+            raise AdminError(f"no API client {client_id!r}")
+
+
+async def set_integrator_enabled(db: Database, integrator_id: str, enabled: bool) -> None:
+    """Enable or disable a v2 integrator; its live tokens stop (or work again) within seconds."""
+    async with db.write() as conn:
+        result = await conn.execute(
+            update(Integrator)
+            .where(Integrator.id == integrator_id)
+            .values(enabled=enabled, updated_at=utcnow())
+            .returning(Integrator.id)
+        )
+        if result.first() is None:
+            raise AdminError(f"no integrator {integrator_id!r}")

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 
-from clopos_server.api.errors import unauthorized
+from clopos_server.api.errors import not_found, unauthorized
 from clopos_server.auth.directory import BrandInfo
+from clopos_server.auth.service import integrator_mode_mismatch
 from clopos_server.services import services_of
 
 V2_PREFIX = "/open-api/v2/"
@@ -36,8 +37,20 @@ async def require_auth(request: Request) -> AuthContext:
     """The FastAPI dependency of every authenticated API route."""
     context: AuthContext | None = getattr(request.state, "auth", None)
     if context is None:
-        context = _authenticate_v1(request)
+        if generation_of(request) == "v2":
+            context = _authenticate_v2(request)
+        else:
+            context = _authenticate_v1(request)
         request.state.auth = context
+        limiter = services_of(request).limiter
+        if limiter is not None:  # the client tier (v1) or the integrator tier (v2); 429 when over
+            await limiter.charge_client(
+                request.scope.setdefault("state", {}),
+                generation=context.generation,
+                api_client_id=context.api_client_id,
+                integrator_id=context.integrator_id,
+                brand_id=context.brand.id,
+            )
     return context
 
 
@@ -57,3 +70,32 @@ def _authenticate_v1(request: Request) -> AuthContext:
     if venue_id is None or venue_id not in brand.venues:
         raise unauthorized("Invalid venue: x-venue is not a venue of this brand")
     return AuthContext("v1", brand, venue_id, claims.client, claims.user)
+
+
+def _authenticate_v2(request: Request) -> AuthContext:
+    """``x-token`` (a v2 JWT) alone; ``x-venue``, when sent, names the venue instead of the token's."""
+    services = services_of(request)
+    directory = services.directory
+    token = request.headers.get("x-token")
+    if not token:
+        raise unauthorized("Missing authentication headers")
+    claims = services.signer.verify_v2(token)
+    brand = directory.brands_by_id.get(claims.brand)
+    integrator = claims.integrator
+    if brand is None or integrator is None or integrator not in directory.integrators_is_test:
+        raise unauthorized("Invalid token")
+    if claims.client in directory.disabled_clients:
+        raise unauthorized("Client is disabled")
+    if integrator in directory.disabled_integrators:
+        raise unauthorized("Integrator is disabled")
+    mismatch = integrator_mode_mismatch(directory.integrators_is_test[integrator], brand.is_test)
+    if mismatch is not None:
+        raise unauthorized(mismatch)
+    venue_header = (request.headers.get("x-venue") or "").strip()
+    if venue_header:
+        venue_id: int | None = int(venue_header) if venue_header.isdigit() else None
+    else:
+        venue_id = claims.venue if claims.venue_known else None
+    if venue_id is None or venue_id not in brand.venues:
+        raise not_found("Venue not found")
+    return AuthContext("v2", brand, venue_id, claims.client, claims.user, integrator)

@@ -1,4 +1,4 @@
-"""An in-process copy of the small, hot tenancy tables: brands, venues, disabled credentials.
+"""An in-process copy of the small, hot tenancy tables: brands, venues, integrators, disabled credentials.
 
 Token checks read it instead of the database. Each instance refreshes it every
 ``CLOPOS_REVOCATION_REFRESH_SECONDS`` (2 s by default), so a disabled client, a new brand or a venue
@@ -55,6 +55,7 @@ class Directory:
     brands_by_slug: dict[str, BrandInfo] = field(default_factory=dict)
     disabled_clients: frozenset[int] = frozenset()
     disabled_integrators: frozenset[str] = frozenset()
+    integrators_is_test: dict[str, bool] = field(default_factory=dict)  # every integrator: id -> is_test
     loaded: bool = False
 
     async def refresh(self, db: Database) -> None:
@@ -62,7 +63,9 @@ class Directory:
             brands = (await conn.execute(select(Brand))).all()
             venues = (await conn.execute(select(Venue))).all()
             disabled = (await conn.execute(select(ApiClient.id).where(ApiClient.enabled.is_(False)))).all()
-            off = (await conn.execute(select(Integrator.id).where(Integrator.enabled.is_(False)))).all()
+            integrators = (
+                await conn.execute(select(Integrator.id, Integrator.is_test, Integrator.enabled))
+            ).all()
         venues_of: dict[int, dict[int, VenueInfo]] = {}
         for v in venues:
             venues_of.setdefault(v.brand_id, {})[v.id] = VenueInfo(v.id, v.name, v.status, v.is_main)
@@ -86,7 +89,8 @@ class Directory:
         self.brands_by_id = by_id
         self.brands_by_slug = {b.slug: b for b in by_id.values()}
         self.disabled_clients = frozenset(row.id for row in disabled)
-        self.disabled_integrators = frozenset(row.id for row in off)
+        self.disabled_integrators = frozenset(row.id for row in integrators if not row.enabled)
+        self.integrators_is_test = {row.id: bool(row.is_test) for row in integrators}
         self.loaded = True
 
     async def keep_fresh(self, db: Database, interval: float) -> None:

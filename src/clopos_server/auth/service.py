@@ -8,9 +8,9 @@ from typing import Any
 from anyio import to_thread
 from sqlalchemy import select
 
-from clopos_server.api.errors import ApiError
+from clopos_server.api.errors import ApiError, Problem
 from clopos_server.auth.passwords import DUMMY_HASH, verify_secret
-from clopos_server.db.models import ApiClient, Brand
+from clopos_server.db.models import ApiClient, Brand, Integrator
 from clopos_server.services import Services
 
 
@@ -54,3 +54,26 @@ async def verify_client(services: Services, client_id: str, secret: str, brand_s
     if not row.enabled:
         raise ApiError("authentication_failed", "Client is disabled")
     return ClientIdentity(api_client_id=row.id, user_id=row.user_id, brand_id=row[4])
+
+
+async def find_integrator(services: Services, integrator_id: str) -> bool:
+    """The integrator's ``is_test`` flag; 400 ``Invalid integrator_id`` when unknown or disabled."""
+    async with services.db.read() as conn:
+        row = (
+            await conn.execute(
+                select(Integrator.is_test, Integrator.enabled).where(Integrator.id == integrator_id)
+            )
+        ).first()
+    if row is None or not row.enabled:
+        message = "Invalid integrator_id"
+        raise ApiError("validation_failed", message, [Problem(message, "integrator_id")])
+    return bool(row.is_test)
+
+
+def integrator_mode_mismatch(integrator_is_test: bool, brand_is_test: bool) -> str | None:
+    """The real API's words when a test integrator meets a production brand (or the reverse)."""
+    if integrator_is_test and not brand_is_test:
+        return "Integrator is in test mode. But brand is not in test mode"
+    if brand_is_test and not integrator_is_test:
+        return "Integrator is not in test mode. But brand is in test mode"
+    return None
