@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Row
 
+from clopos_server.receipts.render import render_receipt
 from clopos_server.timeutil import ts_iso, ts_plain
 
 
@@ -43,7 +44,7 @@ def render_order(
         "integration_response": None,
     }
     if "receipt" in includes:
-        order["receipt"] = None if receipt is None else pick(plain_row(receipt), includes["receipt"])
+        order["receipt"] = None if receipt is None else pick(render_receipt(receipt), includes["receipt"])
     if "customer" in includes:
         order["customer"] = (
             None if customer is None else pick(plain_row(customer, iso=True), includes["customer"])

@@ -72,6 +72,12 @@ async def change_status(
     return bool(result.rowcount == 1)
 
 
+async def update_order(
+    conn: AsyncConnection, *, brand_id: int, order_id: int, values: dict[str, Any]
+) -> None:
+    await conn.execute(update(Order).where(Order.brand_id == brand_id, Order.id == order_id).values(**values))
+
+
 async def list_orders(
     conn: AsyncConnection,
     *,

@@ -1,0 +1,179 @@
+"""Receipt endpoints (spec/orders.md, "Receipts"). Thin: parse, call the service, wrap in the envelope.
+
+Served under both prefixes from one router; the few that exist in one API generation only say so with a
+dependency (``V1_ONLY``/``V2_ONLY``) that answers the other generation 404, as for an unknown path, before
+any authentication.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import APIRouter, Depends
+from sqlalchemy.ext.asyncio import AsyncConnection
+from starlette.requests import Request
+from starlette.responses import Response
+
+from clopos_server.api.body import read_json_object
+from clopos_server.api.envelope import success
+from clopos_server.api.errors import not_found
+from clopos_server.api.params import parse_id
+from clopos_server.api.query import parse_list_query
+from clopos_server.auth.context import AuthContext, generation_of, require_auth
+from clopos_server.idempotency.service import run_idempotent
+from clopos_server.orders.service import Outbox
+from clopos_server.receipts import service
+from clopos_server.receipts.schemas import RECEIPT_LIST_QUERY, RECEIPT_READ_QUERY
+from clopos_server.services import services_of
+
+
+def only(generation: str) -> Callable[[Request], Awaitable[None]]:
+    """A route dependency: under the other API generation the path does not exist (404)."""
+
+    async def check(request: Request) -> None:
+        if generation_of(request) != generation:
+            raise not_found("Not found")
+
+    return check
+
+
+V1_ONLY = Depends(only("v1"))
+V2_ONLY = Depends(only("v2"))
+
+router = APIRouter()
+
+
+@router.get("/receipts", summary="Receipts of the request's venue (filters, sorts, dates, with[])")
+async def list_receipts(request: Request, context: AuthContext = Depends(require_auth)) -> Response:
+    query = parse_list_query(request.url.query, RECEIPT_LIST_QUERY)
+    async with services_of(request).db.read() as conn:
+        data, total = await service.list_receipts(conn, context, query)
+    return success(request, data, total=total, sorts=RECEIPT_LIST_QUERY.sorts)
+
+
+@router.post(
+    "/receipts",
+    summary="v1: record a sale closed elsewhere (unique cid)",
+    status_code=201,
+    dependencies=[V1_ONLY],
+)
+async def create_receipt(request: Request, context: AuthContext = Depends(require_auth)) -> Response:
+    services = services_of(request)
+    body = await read_json_object(request)
+    outbox = Outbox()
+
+    async def work(conn: AsyncConnection) -> Response:
+        receipt = await service.record_closed(conn, context, body, outbox=outbox, by=context.credential_ref)
+        return success(request, receipt, status=201, message="Receipt created")
+
+    response = await run_idempotent(request, context, body, work)
+    if response.status_code < 300:  # a stored rejection rolled its work back: nothing to announce
+        await outbox.flush(services)
+    return response
+
+
+@router.get("/receipts/cid/{cid}", summary="v2: one receipt, by its cid (a UUID)", dependencies=[V2_ONLY])
+async def get_receipt_by_cid(
+    cid: str, request: Request, context: AuthContext = Depends(require_auth)
+) -> Response:
+    async with services_of(request).db.read() as conn:
+        receipt = await service.read_by_cid(conn, context, cid)
+    return success(request, receipt)
+
+
+@router.get("/receipts/{receipt_id}", summary="One receipt, by id, with its lines")
+async def get_receipt(
+    receipt_id: str, request: Request, context: AuthContext = Depends(require_auth)
+) -> Response:
+    identifier = parse_id(receipt_id)
+    parse_list_query(request.url.query, RECEIPT_READ_QUERY)  # lines are always included; bad values 400
+    async with services_of(request).db.read() as conn:
+        receipt = await service.read_one(conn, context, identifier)
+    return success(request, receipt)
+
+
+@router.patch("/receipts/{receipt_id}", summary="Change order_status, order_number, fiscal_id or lock")
+async def patch_receipt(
+    receipt_id: str, request: Request, context: AuthContext = Depends(require_auth)
+) -> Response:
+    identifier = parse_id(receipt_id)
+    body = await read_json_object(request)
+
+    async def work(conn: AsyncConnection) -> Response:
+        receipt = await service.patch(conn, context, identifier, body)
+        return success(request, receipt, message="Operation completed successfully")
+
+    return await run_idempotent(request, context, body, work)
+
+
+@router.put(
+    "/receipts/{receipt_id}",
+    summary="v1: update a receipt's editable fields, or close it",
+    dependencies=[V1_ONLY],
+)
+async def put_receipt(
+    receipt_id: str, request: Request, context: AuthContext = Depends(require_auth)
+) -> Response:
+    services = services_of(request)
+    identifier = parse_id(receipt_id)
+    body = await read_json_object(request)
+    outbox = Outbox()
+    async with services.db.write() as conn:
+        receipt, closed = await service.update(
+            conn, context, identifier, body, outbox=outbox, by=context.credential_ref
+        )
+    await outbox.flush(services)
+    return success(
+        request, receipt, message="Receipt closed" if closed else "Operation completed successfully"
+    )
+
+
+@router.delete(
+    "/receipts/{receipt_id}", summary="v1: delete a receipt and give back its stock", dependencies=[V1_ONLY]
+)
+async def delete_receipt(
+    receipt_id: str, request: Request, context: AuthContext = Depends(require_auth)
+) -> Response:
+    identifier = parse_id(receipt_id)
+    async with services_of(request).db.write() as conn:
+        removed = await service.delete(conn, context, identifier)
+    return success(request, removed, message="Receipt removed successfully")
+
+
+@router.post(
+    "/receipts/{receipt_id}/close",
+    summary="v2: close an open receipt with payments that add up to its total",
+    dependencies=[V2_ONLY],
+)
+async def close_receipt(
+    receipt_id: str, request: Request, context: AuthContext = Depends(require_auth)
+) -> Response:
+    services = services_of(request)
+    identifier = parse_id(receipt_id)
+    body = await read_json_object(request)
+    outbox = Outbox()
+
+    async def work(conn: AsyncConnection) -> Response:
+        receipt = await service.close(
+            conn, context, identifier, body, outbox=outbox, by=context.credential_ref
+        )
+        return success(request, receipt, message="Receipt closed")
+
+    response = await run_idempotent(request, context, body, work)
+    if response.status_code < 300:  # a stored rejection rolled its work back: nothing to announce
+        await outbox.flush(services)
+    return response
+
+
+@router.get(
+    "/receipts/{receipt_id}/stock-operations",
+    summary="v2: the stock a receipt spent",
+    dependencies=[V2_ONLY],
+)
+async def receipt_stock_operations(
+    receipt_id: str, request: Request, context: AuthContext = Depends(require_auth)
+) -> Response:
+    identifier = parse_id(receipt_id)
+    async with services_of(request).db.read() as conn:
+        data = await service.stock_operations(conn, context, identifier)
+    return success(request, data, total=len(data))

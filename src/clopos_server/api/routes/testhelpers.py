@@ -1,0 +1,113 @@
+"""Test helpers for integrators' CI: drive the venue's side of an order without a person.
+
+``POST {prefix}/test-helpers/orders/{id}/accept|ignore|deliver`` and
+``POST {prefix}/test-helpers/receipts/{id}/close`` run the very services the board and the API use. They
+exist only on brands flagged ``is_test``: elsewhere they answer 403 ``forbidden``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from sqlalchemy.ext.asyncio import AsyncConnection
+from starlette.requests import Request
+from starlette.responses import Response
+
+from clopos_server.api.body import parse_json
+from clopos_server.api.envelope import success
+from clopos_server.api.errors import ApiError, Problem, validation_failed
+from clopos_server.api.params import parse_id
+from clopos_server.auth.context import AuthContext, require_auth
+from clopos_server.idempotency.service import run_idempotent
+from clopos_server.orders import lifecycle
+from clopos_server.orders.service import Outbox
+from clopos_server.receipts import service as receipts
+from clopos_server.services import services_of
+
+router = APIRouter()
+
+MESSAGES = {"accept": "Order accepted", "ignore": "Order ignored", "deliver": "Order delivered"}
+
+
+def _require_test_brand(context: AuthContext) -> None:
+    if not context.brand.is_test:
+        raise ApiError("forbidden", "Test helpers are available on test brands only (is_test)")
+
+
+def _by(context: AuthContext) -> str:
+    return f"test-helper:{context.credential_ref}"
+
+
+async def _optional_body(request: Request) -> dict[str, Any]:
+    """The JSON object sent, or ``{}`` for no body at all."""
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    value = parse_json(raw)
+    if not isinstance(value, dict):
+        raise validation_failed([Problem("The request body must be a JSON object", "body")])
+    return value
+
+
+async def _transition(action: str, order_id: str, request: Request, context: AuthContext) -> Response:
+    _require_test_brand(context)
+    services = services_of(request)
+    identifier = parse_id(order_id)
+    body = await _optional_body(request)
+    outbox = Outbox()
+
+    async def work(conn: AsyncConnection) -> Response:
+        order = await lifecycle.apply(action, conn, context.brand, identifier, outbox=outbox, by=_by(context))
+        return success(request, order, message=MESSAGES[action])
+
+    response = await run_idempotent(request, context, body, work)
+    if response.status_code < 300:
+        await outbox.flush(services)
+    return response
+
+
+@router.post("/test-helpers/orders/{order_id}/accept", summary="Test brands: accept a pending order")
+async def accept_order(
+    order_id: str, request: Request, context: AuthContext = Depends(require_auth)
+) -> Response:
+    return await _transition("accept", order_id, request, context)
+
+
+@router.post("/test-helpers/orders/{order_id}/ignore", summary="Test brands: ignore a pending order")
+async def ignore_order(
+    order_id: str, request: Request, context: AuthContext = Depends(require_auth)
+) -> Response:
+    return await _transition("ignore", order_id, request, context)
+
+
+@router.post("/test-helpers/orders/{order_id}/deliver", summary="Test brands: deliver a received order")
+async def deliver_order(
+    order_id: str, request: Request, context: AuthContext = Depends(require_auth)
+) -> Response:
+    return await _transition("deliver", order_id, request, context)
+
+
+@router.post(
+    "/test-helpers/receipts/{receipt_id}/close",
+    summary="Test brands: close a receipt (no body: its total in the venue's first payment method)",
+)
+async def close_receipt(
+    receipt_id: str, request: Request, context: AuthContext = Depends(require_auth)
+) -> Response:
+    _require_test_brand(context)
+    services = services_of(request)
+    identifier = parse_id(receipt_id)
+    body = await _optional_body(request)
+    outbox = Outbox()
+
+    async def work(conn: AsyncConnection) -> Response:
+        receipt = await receipts.close_for_test(
+            conn, context, identifier, body, outbox=outbox, by=_by(context)
+        )
+        return success(request, receipt, message="Receipt closed")
+
+    response = await run_idempotent(request, context, body, work)
+    if response.status_code < 300:
+        await outbox.flush(services)
+    return response

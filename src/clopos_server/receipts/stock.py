@@ -1,0 +1,97 @@
+"""Stock spent by a closed receipt, and given back when the receipt is deleted.
+
+Each line spends, from its venue's storage, by the product's ``inventory_behavior``: 1 the product itself
+(count x portion), 0 its recipe's ingredients (gross x count x portion), 3 (or anything else) nothing.
+Levels move in one statement each (``quantity = quantity - q``), may go negative, and every movement is
+recorded as a stock operation with the quantities and costs before and after.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlalchemy import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from clopos_server.receipts import repository as repo
+
+SPENDS_ITSELF = 1
+SPENDS_RECIPE = 0
+QUANTUM = Decimal("0.0001")  # what a quantity column keeps
+
+
+def _q(value: Decimal) -> Decimal:
+    return value.quantize(QUANTUM, rounding=ROUND_HALF_UP)
+
+
+async def venue_storage(conn: AsyncConnection, brand_id: int, venue_id: int) -> Row[Any]:
+    """The venue's storage; one is created for a venue that has none (one storage per venue)."""
+    storage = await repo.storage_of_venue(conn, brand_id, venue_id)
+    if storage is None:
+        await repo.insert_storage(conn, brand_id, venue_id, f"Venue {venue_id} storage")
+        storage = await repo.storage_of_venue(conn, brand_id, venue_id)
+    assert storage is not None
+    return storage
+
+
+async def spend(
+    conn: AsyncConnection, brand_id: int, receipt: Row[Any], lines: Sequence[Row[Any]], at: datetime
+) -> list[dict[str, Any]]:
+    """Write the stock operations of a receipt being closed; each line's ``cost`` becomes what it spent."""
+    products = await repo.products_by_id(conn, brand_id, [line.product_id for line in lines])
+    recipes = await repo.recipes_of(
+        conn,
+        brand_id,
+        [p.id for p in products.values() if p.inventory_behavior == SPENDS_RECIPE],
+    )
+    storage = await venue_storage(conn, brand_id, receipt.venue_id)
+    operations: list[dict[str, Any]] = []
+    for line in lines:
+        product = products.get(line.product_id)
+        if product is None:
+            continue
+        units = Decimal(line._mapping["count"]) * (line.portion_size or Decimal(1))  # .count: tuple method
+        if product.inventory_behavior == SPENDS_ITSELF:
+            items = [(product.id, _q(units), product.cost_price)]
+        elif product.inventory_behavior == SPENDS_RECIPE:
+            items = [
+                (r.ingredient_id, _q(r.gross * units), r.cost_price) for r in recipes.get(product.id, [])
+            ]
+        else:
+            items = []
+        line_cost = Decimal(0)
+        for item_id, quantity, default_cost in items:
+            await repo.ensure_stock_level(conn, brand_id, storage.id, item_id, default_cost)
+            level = await repo.move_stock(conn, brand_id, storage.id, item_id, -quantity)
+            total_cost = _q(quantity * level.cost)
+            line_cost += total_cost
+            operations.append(
+                {
+                    "brand_id": brand_id,
+                    "receipt_id": receipt.id,
+                    "receipt_product_id": line.id,
+                    "product_id": item_id,
+                    "stock_id": level.id,
+                    "storage_id": storage.id,
+                    "quantity": quantity,
+                    "before_quantity": level.quantity + quantity,
+                    "after_quantity": level.quantity,
+                    "cost": level.cost,
+                    "before_cost": level.cost,
+                    "total_cost": total_cost,
+                    "operated_at": at,
+                }
+            )
+        if items:
+            await repo.set_line_cost(conn, brand_id, line.id, line_cost)
+    await repo.insert_stock_operations(conn, operations)
+    return operations
+
+
+async def give_back(conn: AsyncConnection, brand_id: int, operations: Sequence[Row[Any]]) -> None:
+    """Reverse a deleted receipt's operations: each level gets back what the receipt took."""
+    for operation in operations:
+        await repo.restore_stock(conn, brand_id, operation.stock_id, operation.quantity)
