@@ -34,9 +34,9 @@ class ServerProcess:
 
 
 def start_server(
-    db_url: str, *, extra_env: dict[str, str] | None = None, timeout: float = 30
+    db_url: str, *, extra_env: dict[str, str] | None = None, timeout: float = 30, port: int | None = None
 ) -> ServerProcess:
-    port = free_port()
+    port = port or free_port()  # a given port: a restart where a browser expects the server
     env = {
         **os.environ,
         "CLOPOS_DATABASE_URL": db_url,

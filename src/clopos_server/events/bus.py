@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,8 @@ def channel_name(brand_id: int, venue_id: int) -> str:
 class EventBus:
     def __init__(self) -> None:
         self._subscribers: dict[str, set[asyncio.Queue[dict[str, Any]]]] = defaultdict(set)
+        # set by events.transports when events must reach other instances (PostgreSQL or Redis)
+        self.relay: Callable[[str, dict[str, Any]], Awaitable[None]] | None = None
 
     def subscribe(self, channel: str) -> asyncio.Queue[dict[str, Any]]:
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(QUEUE_SIZE)
@@ -30,9 +33,24 @@ class EventBus:
         return queue
 
     def unsubscribe(self, channel: str, queue: asyncio.Queue[dict[str, Any]]) -> None:
-        self._subscribers[channel].discard(queue)
+        subscribers = self._subscribers.get(channel)
+        if subscribers is not None:
+            subscribers.discard(queue)
+            if not subscribers:
+                del self._subscribers[channel]
 
     async def publish(self, channel: str, event: dict[str, Any]) -> None:
+        self.deliver(channel, event)
+        if self.relay is not None:
+            await self.relay(channel, event)
+
+    def broadcast(self, event: dict[str, Any]) -> None:
+        """To every subscriber of every channel (e.g. ``resync`` after a transport reconnected)."""
+        for channel in list(self._subscribers):
+            self.deliver(channel, event)
+
+    def deliver(self, channel: str, event: dict[str, Any]) -> None:
+        """To this instance's subscribers only."""
         for queue in list(self._subscribers.get(channel, ())):
             try:
                 queue.put_nowait(event)

@@ -1,0 +1,171 @@
+"""What the board reads: the orders of a venue by column, what changed since a cursor, and the small lists
+(payment methods, stop list) its forms need. Every query takes the brand."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Row, and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from clopos_server.db.models import (
+    Order,
+    OrderHistory,
+    PaymentMethod,
+    PaymentMethodVenue,
+    Product,
+    StopListEntry,
+)
+from clopos_server.timeutil import utcnow
+
+ACTIVE_LIMIT = 200  # PENDING and RECEIVED cards shown per column
+DONE_LIMIT = 30  # recent DELIVERED / IGNORE cards
+DONE_WINDOW = timedelta(hours=24)
+CATCH_UP_LIMIT = 300  # more changes than this since a cursor: the browser reloads the whole board
+# Catch-up re-sends changes this long before the cursor's own change too: a transaction that took its
+# history id before the cursor's but committed after it is not missed (ids are not commit-ordered).
+CATCH_UP_OVERLAP = timedelta(seconds=10)
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentChoice:
+    id: int
+    name: str
+
+
+async def cursor_now(conn: AsyncConnection, brand_id: int) -> int:
+    """The newest change (order history id) of the brand: events after it are news to a fresh page."""
+    value = (
+        await conn.execute(select(func.max(OrderHistory.id)).where(OrderHistory.brand_id == brand_id))
+    ).scalar_one_or_none()
+    return int(value or 0)
+
+
+async def column_orders(
+    conn: AsyncConnection, brand_id: int, venue_id: int
+) -> tuple[list[Row[Any]], list[Row[Any]], list[Row[Any]]]:
+    """PENDING and RECEIVED (oldest first: the longest waiting on top), and recent DONE (newest first)."""
+    here = (Order.brand_id == brand_id, Order.venue_id == venue_id)
+    pending = (
+        await conn.execute(
+            select(Order)
+            .where(*here, Order.status == "PENDING")
+            .order_by(Order.created_at, Order.id)
+            .limit(ACTIVE_LIMIT)
+        )
+    ).all()
+    received = (
+        await conn.execute(
+            select(Order)
+            .where(*here, Order.status == "RECEIVED")
+            .order_by(Order.created_at, Order.id)
+            .limit(ACTIVE_LIMIT)
+        )
+    ).all()
+    done = (
+        await conn.execute(
+            select(Order)
+            .where(
+                *here,
+                Order.status.in_(["DELIVERED", "IGNORE"]),
+                Order.updated_at >= utcnow() - DONE_WINDOW,
+            )
+            .order_by(Order.updated_at.desc(), Order.id.desc())
+            .limit(DONE_LIMIT)
+        )
+    ).all()
+    return list(pending), list(received), list(done)
+
+
+async def orders_by_id(
+    conn: AsyncConnection, brand_id: int, venue_id: int, order_ids: Sequence[int]
+) -> list[Row[Any]]:
+    """The orders among ``order_ids`` that are this venue's (an id of another venue or brand is dropped)."""
+    if not order_ids:
+        return []
+    rows = await conn.execute(
+        select(Order).where(
+            Order.brand_id == brand_id, Order.venue_id == venue_id, Order.id.in_(list(order_ids))
+        )
+    )
+    return list(rows)
+
+
+async def versions(conn: AsyncConnection, brand_id: int, order_ids: Sequence[int]) -> dict[int, int]:
+    """Each order's newest history id: its version, and the event id of its newest change."""
+    if not order_ids:
+        return {}
+    rows = await conn.execute(
+        select(OrderHistory.order_id, func.max(OrderHistory.id))
+        .where(OrderHistory.brand_id == brand_id, OrderHistory.order_id.in_(list(order_ids)))
+        .group_by(OrderHistory.order_id)
+    )
+    return {int(order_id): int(version) for order_id, version in rows}
+
+
+async def changed_since(conn: AsyncConnection, brand_id: int, venue_id: int, cursor: int) -> list[int] | None:
+    """Ids of the venue's orders changed after ``cursor`` (with an overlap, see ``CATCH_UP_OVERLAP``);
+    ``None`` when the browser should rather reload: too many changes, or a cursor this database never
+    issued."""
+    if cursor > await cursor_now(conn, brand_id):
+        return None
+    at = (
+        await conn.execute(
+            select(OrderHistory.at).where(OrderHistory.brand_id == brand_id, OrderHistory.id == cursor)
+        )
+    ).scalar_one_or_none()
+    newer = OrderHistory.id > cursor
+    condition = newer if at is None else or_(newer, OrderHistory.at >= at - CATCH_UP_OVERLAP)
+    rows = await conn.execute(
+        select(OrderHistory.order_id)
+        .join(Order, and_(Order.id == OrderHistory.order_id, Order.brand_id == OrderHistory.brand_id))
+        .where(OrderHistory.brand_id == brand_id, Order.venue_id == venue_id, condition)
+        .group_by(OrderHistory.order_id)
+        .order_by(func.max(OrderHistory.id))
+        .limit(CATCH_UP_LIMIT + 1)
+    )
+    ids = [int(row[0]) for row in rows]
+    return None if len(ids) > CATCH_UP_LIMIT else ids
+
+
+async def payment_choices(conn: AsyncConnection, brand_id: int, venue_id: int) -> list[PaymentChoice]:
+    """Payment methods enabled at the venue that staff can take at the counter (not the system ones,
+    customer balance and cashback, which need the customer's account)."""
+    rows = await conn.execute(
+        select(PaymentMethod.id, PaymentMethod.name)
+        .join(
+            PaymentMethodVenue,
+            and_(
+                PaymentMethodVenue.payment_method_id == PaymentMethod.id,
+                PaymentMethodVenue.venue_id == venue_id,
+                PaymentMethodVenue.brand_id == brand_id,
+            ),
+        )
+        .where(
+            PaymentMethod.brand_id == brand_id,
+            PaymentMethodVenue.status == 1,
+            PaymentMethod.is_system == 0,
+        )
+        .order_by(PaymentMethod.position.asc().nulls_last(), PaymentMethod.id)
+    )
+    return [PaymentChoice(int(row.id), str(row.name)) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class StopItem:
+    product_id: int
+    name: str
+    remaining: int
+
+
+async def stop_items(conn: AsyncConnection, brand_id: int) -> list[StopItem]:
+    rows = await conn.execute(
+        select(StopListEntry.product_id, Product.name, StopListEntry.remaining)
+        .join(Product, Product.id == StopListEntry.product_id)
+        .where(StopListEntry.brand_id == brand_id)
+        .order_by(StopListEntry.remaining, Product.name, Product.id)
+    )
+    return [StopItem(int(row.product_id), str(row.name), int(row.remaining)) for row in rows]

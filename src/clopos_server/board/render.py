@@ -1,0 +1,353 @@
+"""The board's HTML: pages from ``templates/`` (``string.Template``), cards and panels built here.
+
+Every value that comes from data is escaped with :func:`html.escape`; templates only take values made
+here. A card is rendered in one place for the page, for live events and for action answers, so what a
+board shows after an event is exactly what a reload would show.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import cache
+from importlib import resources
+from string import Template
+from typing import Any
+
+from sqlalchemy import Row
+
+from clopos_server.auth.directory import BrandInfo, VenueInfo
+from clopos_server.board.queries import PaymentChoice, StopItem
+from clopos_server.catalog.snapshot import CatalogSnapshot
+from clopos_server.timeutil import epoch_ms
+
+COLUMNS: dict[str, str] = {"PENDING": "New", "RECEIVED": "In progress", "DONE": "Done"}
+STATUS_LABELS = {"PENDING": "New", "RECEIVED": "Accepted", "DELIVERED": "Delivered", "IGNORE": "Ignored"}
+SELLABLE_TYPES = frozenset({"DISH", "GOODS", "MODIFICATION", "TIMER"})
+
+
+def esc(value: object) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+@cache
+def template(name: str) -> Template:
+    text = resources.files("clopos_server.board").joinpath("templates", name).read_text(encoding="utf-8")
+    return Template(text)
+
+
+def column_of(status: str) -> str:
+    return status if status in ("PENDING", "RECEIVED") else "DONE"
+
+
+@dataclass(frozen=True, slots=True)
+class RenderContext:
+    brand: BrandInfo
+    venue_id: int
+    csrf: str
+    snapshot: CatalogSnapshot | None
+    payments: Sequence[PaymentChoice]
+
+    def money(self, value: Any) -> str:
+        try:
+            amount = Decimal(str(value if value is not None else 0))
+        except InvalidOperation:
+            return esc(value)
+        places = max(self.brand.minor_unit, 0)
+        quantum = Decimal(1).scaleb(-places)
+        return f"{amount.quantize(quantum, rounding=ROUND_HALF_UP):,.{places}f}"
+
+    def hidden(self) -> str:
+        return (
+            f'<input type="hidden" name="csrf" value="{esc(self.csrf)}">'
+            f'<input type="hidden" name="venue" value="{self.venue_id}">'
+        )
+
+
+def _get(container: Any, *path: str) -> Any:
+    for key in path:
+        if not isinstance(container, Mapping):
+            return None
+        container = container.get(key)
+    return container
+
+
+def _number(value: Any) -> str:
+    """A count or portion without a needless ``.0``."""
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        return esc(value)
+    text = format(amount.normalize(), "f")
+    return esc(text)
+
+
+def _modifier_name(ctx: RenderContext, modifier_id: Any) -> str:
+    info = (
+        ctx.snapshot.modifiers.get(int(modifier_id)) if ctx.snapshot and str(modifier_id).isdigit() else None
+    )
+    return info.name if info is not None else f"Modifier {modifier_id}"
+
+
+def _line_name(ctx: RenderContext, line: Mapping[str, Any]) -> str:
+    name = _get(line, "meta", "order_product", "product", "name")
+    if not name and ctx.snapshot is not None and isinstance(line.get("product_id"), int):
+        product = ctx.snapshot.products.get(line["product_id"])
+        name = product.name if product is not None else None
+    return str(name or f"Product {line.get('product_id')}")
+
+
+def _lines(ctx: RenderContext, payload: Mapping[str, Any], pricing: Mapping[str, Any]) -> str:
+    products = payload.get("products") or []
+    priced = pricing.get("lines") or []
+    items = []
+    for index, line in enumerate(products):
+        if not isinstance(line, Mapping):
+            continue
+        price = priced[index] if index < len(priced) and isinstance(priced[index], Mapping) else {}
+        portion = line.get("portion_size")
+        portion_text = ""
+        if portion not in (None, 1, 1.0, "1"):
+            portion_text = f' <span class="portion">× {_number(portion)}</span>'
+        mods = []
+        for mod in line.get("product_modificators") or []:
+            if not isinstance(mod, Mapping):
+                continue
+            count = mod.get("count", 1)
+            prefix = f"{_number(count)}× " if count not in (1, None) else ""
+            mods.append(f"<li>+ {prefix}{esc(_modifier_name(ctx, mod.get('modificator_id')))}</li>")
+        note = line.get("note")
+        items.append(
+            '<li class="line">'
+            f'<div class="line-head"><span class="qty">{_number(line.get("count", 1))}×</span>'
+            f'<span class="name">{esc(_line_name(ctx, line))}{portion_text}</span>'
+            f'<span class="amt">{ctx.money(price.get("subtotal"))}</span></div>'
+            + (f'<ul class="mods">{"".join(mods)}</ul>' if mods else "")
+            + (f'<div class="note">{esc(note)}</div>' if note else "")
+            + "</li>"
+        )
+    return f'<ul class="lines">{"".join(items)}</ul>'
+
+
+def _totals(ctx: RenderContext, pricing: Mapping[str, Any]) -> str:
+    rows = [("Subtotal", pricing.get("subtotal"), "")]
+
+    def nonzero(key: str) -> bool:
+        try:
+            return Decimal(str(pricing.get(key) or 0)) != 0
+        except InvalidOperation:
+            return False
+
+    if nonzero("discount"):
+        rows.append(("Discount", pricing.get("discount"), "−"))
+    if nonzero("service_charge"):
+        rows.append(("Service charge", pricing.get("service_charge"), ""))
+    if nonzero("delivery_fee"):
+        rows.append(("Delivery fee", pricing.get("delivery_fee"), ""))
+    if nonzero("e_tax"):
+        rows.append(("Tax", pricing.get("e_tax"), ""))
+    body = "".join(f"<dt>{label}</dt><dd>{sign}{ctx.money(value)}</dd>" for label, value, sign in rows)
+    if nonzero("i_tax"):
+        body += f'<dt class="minor">incl. tax</dt><dd class="minor">{ctx.money(pricing.get("i_tax"))}</dd>'
+    body += (
+        f'<dt class="total">Total</dt>'
+        f'<dd class="total">{ctx.money(pricing.get("total"))} <small>{esc(ctx.brand.currency)}</small></dd>'
+    )
+    return f'<dl class="totals">{body}</dl>'
+
+
+def _form(ctx: RenderContext, action: str, kind: str, inner: str, extra: str = "") -> str:
+    return (
+        f'<form method="post" action="{esc(action)}" class="act act-{kind}" data-action="{kind}"{extra}>'
+        f"{ctx.hidden()}{inner}</form>"
+    )
+
+
+def _close_form(ctx: RenderContext, receipt: Row[Any]) -> str:
+    total = ctx.money(receipt.total)
+    fields = []
+    for index, method in enumerate(ctx.payments):
+        value = total.replace(",", "") if index == 0 else ""
+        fields.append(
+            f'<label class="pay"><span>{esc(method.name)}</span>'
+            f'<input name="pm_{method.id}" inputmode="decimal" autocomplete="off" value="{value}" '
+            f'placeholder="0" aria-label="{esc(method.name)} amount"></label>'
+        )
+    inner = (
+        f"<fieldset><legend>Close receipt #{receipt.id}</legend>{''.join(fields)}</fieldset>"
+        f'<button type="submit" class="primary">Close · {total}</button>'
+    )
+    return _form(
+        ctx, f"/board/receipts/{receipt.id}/close", "close", inner, f' data-total="{total.replace(",", "")}"'
+    )
+
+
+def _receipt_line(ctx: RenderContext, receipt: Row[Any]) -> str:
+    if receipt.status == 2:
+        paid = ", ".join(
+            f"{esc(p.get('name'))} {ctx.money(p.get('amount'))}"
+            for p in (receipt.payment_methods or [])
+            if isinstance(p, Mapping)
+        )
+        return f'<div class="receipt closed">Receipt #{receipt.id} closed{": " + paid if paid else ""}</div>'
+    return f'<div class="receipt open">Receipt #{receipt.id} open · {ctx.money(receipt.total)}</div>'
+
+
+def _actions(ctx: RenderContext, order: Row[Any], receipt: Row[Any] | None) -> str:
+    base = f"/board/orders/{order.id}"
+    if order.status == "PENDING":
+        accept = _form(
+            ctx, f"{base}/accept", "accept", '<button type="submit" class="primary">Accept</button>'
+        )
+        ignore = _form(
+            ctx,
+            f"{base}/ignore",
+            "ignore",
+            '<input type="hidden" name="confirm" value="">'
+            '<button type="submit" class="danger">Ignore</button>',
+            f' data-confirm="Ignore order #{order.id}? It will not be made."',
+        )
+        return f'<div class="actions">{accept}{ignore}</div>'
+    if order.status == "RECEIVED":
+        deliver = _form(ctx, f"{base}/deliver", "deliver", '<button type="submit">Mark delivered</button>')
+        close = _close_form(ctx, receipt) if receipt is not None and receipt.status == 1 else ""
+        return f'<div class="actions">{deliver}</div>{close}'
+    return ""
+
+
+def card(ctx: RenderContext, order: Row[Any], version: int, receipt: Row[Any] | None) -> dict[str, Any]:
+    """One order's card: its HTML and what the page needs to place it (column, order, version)."""
+    payload: Mapping[str, Any] = order.payload if isinstance(order.payload, Mapping) else {}
+    pricing: Mapping[str, Any] = order.pricing if isinstance(order.pricing, Mapping) else {}
+    customer = payload.get("customer") if isinstance(payload.get("customer"), Mapping) else {}
+    assert isinstance(customer, Mapping)
+    sale_type = ctx.snapshot.sale_types.get(order.sale_type_id) if ctx.snapshot else None
+    sale_name = sale_type.name if sale_type else _get(payload, "service", "sale_type_name") or ""
+    channel = sale_type.system_type if sale_type else ""
+    number = payload.get("order_number")
+    comment = _get(payload, "meta", "comment")
+    created_ms = epoch_ms(order.created_at)
+    column = column_of(order.status)
+    sort_ms = created_ms if column != "DONE" else epoch_ms(order.updated_at)
+    who = [
+        f'<span class="customer">{esc(customer.get("name") or "Guest")}</span>',
+        f'<a class="phone" href="tel:{esc(customer.get("phone"))}">{esc(customer.get("phone"))}</a>'
+        if customer.get("phone")
+        else "",
+    ]
+    address = customer.get("address")
+    label = STATUS_LABELS.get(order.status, order.status)
+    status_badge = (
+        f'<span class="badge badge-{esc(order.status)}">{esc(label)}</span>' if column == "DONE" else ""
+    )
+    title = f"#{order.id}" if not number else esc(number)
+    markup = (
+        f'<article class="card status-{esc(order.status)}" id="order-{order.id}" data-id="{order.id}" '
+        f'data-status="{esc(order.status)}" data-version="{version}" data-created="{created_ms}" '
+        f'data-sort="{sort_ms}">'
+        '<header class="card-head">'
+        f'<span class="num">{title}</span>'
+        + (f'<span class="oid">#{order.id}</span>' if number else "")
+        + status_badge
+        + f'<time class="age" data-created="{created_ms}" datetime="{order.created_at.isoformat()}"></time>'
+        "</header>"
+        f'<div class="who"><span class="saletype st-{esc(channel)}">{esc(sale_name)}</span>'
+        f"{''.join(who)}</div>"
+        + (f'<div class="address">{esc(address)}</div>' if address else "")
+        + _lines(ctx, payload, pricing)
+        + (f'<div class="comment">{esc(comment)}</div>' if comment else "")
+        + _totals(ctx, pricing)
+        + (_receipt_line(ctx, receipt) if receipt is not None else "")
+        + _actions(ctx, order, receipt)
+        + "</article>"
+    )
+    return {
+        "id": order.id,
+        "status": order.status,
+        "column": column,
+        "version": version,
+        "created_ms": created_ms,
+        "sort_ms": sort_ms,
+        "html": markup,
+    }
+
+
+def columns(cards_by_column: Mapping[str, Iterable[dict[str, Any]]]) -> str:
+    sections = []
+    for key, label in COLUMNS.items():
+        cards = list(cards_by_column.get(key, ()))
+        hint = {"PENDING": "waiting for you", "RECEIVED": "accepted, open", "DONE": "last 24 h"}[key]
+        sections.append(
+            f'<section class="column col-{key}" data-column="{key}" aria-label="{label}">'
+            f'<h2><span class="label">{label}</span> '
+            f'<span class="count" data-count="{key}">{len(cards)}</span>'
+            f'<span class="hint">{hint}</span></h2>'
+            f'<div class="cards" id="col-{key}">{"".join(c["html"] for c in cards)}</div>'
+            f'<p class="empty">No orders</p>'
+            "</section>"
+        )
+    return "".join(sections)
+
+
+def stop_list_panel(ctx: RenderContext, items: Sequence[StopItem]) -> str:
+    rows = []
+    for item in items:
+        left = "sold out" if item.remaining == 0 else f"{item.remaining} left"
+        clear = _form(
+            ctx,
+            "/board/stop-list/clear",
+            "stop-clear",
+            f'<input type="hidden" name="product_id" value="{item.product_id}">'
+            '<button type="submit" class="ghost small">Clear</button>',
+        )
+        rows.append(
+            f'<li data-product="{item.product_id}" class="{"soldout" if item.remaining == 0 else ""}">'
+            f'<span class="pname">{esc(item.name)}</span><span class="left">{left}</span>{clear}</li>'
+        )
+    options = []
+    if ctx.snapshot is not None:
+        products = sorted(
+            (
+                p
+                for p in ctx.snapshot.products.values()
+                if p.type in SELLABLE_TYPES and not p.has_variants and p.available_at(ctx.venue_id)
+            ),
+            key=lambda p: (p.name.casefold(), p.id),
+        )
+        options = [f'<option value="{p.id}">{esc(p.name)}</option>' for p in products]
+    form = _form(
+        ctx,
+        "/board/stop-list",
+        "stop-set",
+        '<label class="grow"><span>Product</span>'
+        f'<select name="product_id" required>{"".join(options)}</select></label>'
+        '<label><span>Portions left</span><input type="number" name="limit" min="0" step="1" value="0" '
+        'required inputmode="numeric"></label>'
+        '<button type="submit" class="primary">Set limit</button>',
+    )
+    listing = (
+        f'<ul class="stop-items">{"".join(rows)}</ul>' if rows else '<p class="muted">Nothing is limited.</p>'
+    )
+    return (
+        '<div class="panel-head"><h2>Stop list</h2>'
+        '<button type="button" class="ghost small" data-close-panel>Close</button></div>'
+        f'<p class="muted">Brand-wide. 0 = sold out; a limit counts down as orders are accepted.</p>'
+        f"{listing}{form}"
+    )
+
+
+def venue_options(venues: Sequence[VenueInfo], current: int) -> str:
+    return "".join(
+        f'<option value="{v.id}"{" selected" if v.id == current else ""}>{esc(v.name)}</option>'
+        for v in venues
+    )
+
+
+def page(name: str, **values: str) -> str:
+    return template(name).substitute(values)
+
+
+def message_page(title: str, text: str, link: str = "/board", link_text: str = "Back to the board") -> str:
+    return page("message.html", title=esc(title), text=esc(text), link=esc(link), link_text=esc(link_text))
