@@ -30,8 +30,8 @@ lint: $(DEV_STAMP)
 	$(BIN)/ruff format --check src tests
 	$(BIN)/mypy
 
-bench: $(DEV_STAMP)
-	@if [ -x bench/run ]; then bench/run; else echo "make bench arrives with issue 7 (bench/ is not there yet)"; exit 1; fi
+bench: $(DEV_STAMP)  ## wrk against a fresh database and the baseline app (BENCH_QUICK=1: under a minute; see bench/bench.py)
+	@if [ -x bench/run ]; then BENCH_PYTHON="$(abspath $(BIN))/python" bench/run; else echo "bench/run is missing or not executable"; exit 1; fi
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

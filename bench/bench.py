@@ -1,0 +1,1092 @@
+"""``make bench``: clopos-server's throughput and latency, measured against the stack's own limit.
+
+Creates a fresh database (PostgreSQL by default, ``BENCH_DB=sqlite`` for a temporary SQLite file),
+migrates it, imports a generated brand (bench/brand.py), serves it with ``clopos-server serve`` and drives
+each scenario with wrk (bench/wrk/*.lua) for a fixed duration after a warm-up. The baseline app
+(bench/baseline/app.py) takes the same create-order load on the same database under the same process
+model; ``ratio = ours / baseline`` of create-order requests/s is the figure we steer by.
+
+Prints one table (requests/s, p50/p99/max latency, errors, CPU per request of the server and of the
+database, peak RSS per worker), writes the raw results to bench/results/latest.json, and exits non-zero
+when any scenario saw an error (a non-2xx answer, a socket error, a create-order replay that was not a
+replay) or got no answer at all.
+
+Settings (environment):
+  BENCH_DB           postgres (default) or sqlite
+  BENCH_PG_URL       admin URL of the PostgreSQL server (default postgresql://postgres@127.0.0.1:5432/postgres);
+                     a database clopos_bench_<random> is created there and dropped afterwards
+  BENCH_WORKERS      server worker processes (default 2 on PostgreSQL, 1 on SQLite)
+  BENCH_CONNECTIONS  wrk connections (default 32)
+  BENCH_THREADS      wrk threads (default 1: one wrk thread drives far more than the server takes, and
+                     leaves the second core to the server)
+  BENCH_DURATION     seconds per scenario (default 20; 4 with BENCH_QUICK=1)
+  BENCH_WARMUP       warm-up seconds before each scenario (default 3; 1 with BENCH_QUICK=1)
+  BENCH_QUICK=1      a quick run (about 45 s in all)
+  BENCH_SCENARIOS    comma-separated subset of: baseline,create,replay,orders,products,auth
+  BENCH_KEEP_DB=1    keep the database afterwards (its name is printed)
+  BENCH_PRIME=0      do not load every worker's catalogue snapshot before measuring; with
+                     BENCH_CONNECTIONS=64 BENCH_SCENARIOS=create this can show the snapshot/pool deadlock
+                     of docs/performance.md (a race: not on every run)
+"""
+
+# ruff: noqa: S603  (every subprocess here runs a fixed argv built in this file)
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import resource
+import secrets
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+BENCH_DIR = Path(__file__).resolve().parent
+ROOT = BENCH_DIR.parent
+WRK_DIR = BENCH_DIR / "wrk"
+RESULTS = BENCH_DIR / "results" / "latest.json"
+sys.path.insert(0, str(BENCH_DIR))
+
+import brand  # noqa: E402  (bench/brand.py, next to this file)
+
+ALL_SCENARIOS = ("baseline", "create", "replay", "orders", "products", "auth")
+PRODUCTS_PATH = "/open-api/products?limit=100&with[]=modificator_groups"
+
+
+def log(message: str) -> None:
+    print(f"· {message}", file=sys.stderr, flush=True)
+
+
+class BenchError(Exception):
+    """The run cannot go on (setup failed); the message says why."""
+
+
+# ------------------------------------------------------------------------------ settings
+
+
+@dataclass
+class Config:
+    backend: str
+    pg_admin_url: str
+    workers: int
+    connections: int
+    threads: int
+    duration: int
+    warmup: int
+    quick: bool
+    scenarios: tuple[str, ...]
+    keep_db: bool
+
+    @classmethod
+    def from_env(cls) -> Config:
+        env = os.environ.get
+        backend = env("BENCH_DB", "postgres").strip().lower()
+        if backend in ("postgresql", "pg"):
+            backend = "postgres"
+        if backend not in ("postgres", "sqlite"):
+            raise BenchError(f"BENCH_DB must be postgres or sqlite, not {backend!r}")
+        quick = env("BENCH_QUICK", "") not in ("", "0")
+        scenarios = tuple(s.strip() for s in env("BENCH_SCENARIOS", ",".join(ALL_SCENARIOS)).split(",") if s)
+        unknown = set(scenarios) - set(ALL_SCENARIOS)
+        if unknown:
+            raise BenchError(f"BENCH_SCENARIOS: unknown {sorted(unknown)}; choose from {ALL_SCENARIOS}")
+        return cls(
+            backend=backend,
+            pg_admin_url=env("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
+            workers=int(env("BENCH_WORKERS", "2" if backend == "postgres" else "1")),
+            connections=int(env("BENCH_CONNECTIONS", "32")),
+            threads=int(env("BENCH_THREADS", "1")),
+            duration=int(env("BENCH_DURATION", "4" if quick else "20")),
+            warmup=int(env("BENCH_WARMUP", "1" if quick else "3")),
+            quick=quick,
+            scenarios=scenarios,
+            keep_db=env("BENCH_KEEP_DB", "") not in ("", "0"),
+        )
+
+
+# ------------------------------------------------------------------------------ machine and tools
+
+
+def ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    log("wrk is missing: installing it with apt-get")
+    sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
+    quiet = {
+        "stdout": subprocess.DEVNULL,
+        "stderr": subprocess.PIPE,
+        "env": {**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+    }
+    apt = [*sudo, "apt-get", "-q", "-o", "DPkg::Lock::Timeout=300"]  # another apt-get may hold the lock
+    install = [*apt, "install", "-y", "wrk"]
+    if subprocess.run(install, check=False, **quiet).returncode != 0:  # type: ignore[call-overload]
+        subprocess.run([*apt, "update"], check=False, **quiet)  # type: ignore[call-overload]
+        result = subprocess.run(install, check=False, **quiet)  # type: ignore[call-overload]
+        if result.returncode != 0:
+            raise BenchError(f"could not install wrk: {result.stderr.decode()[-500:]}")
+    found = shutil.which("wrk")
+    if not found:
+        raise BenchError("wrk is still not on PATH after apt-get install wrk")
+    return found
+
+
+def wrk_version(wrk: str) -> str:
+    result = subprocess.run([wrk, "-v"], capture_output=True, text=True, check=False)
+    first = (result.stdout or result.stderr).strip().splitlines()
+    return first[0].split(" Copyright")[0].strip() if first else "wrk"
+
+
+def machine() -> dict[str, Any]:
+    model = platform.processor() or "unknown CPU"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    memory_kib = 0
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                memory_kib = int(line.split()[1])
+    return {
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "memory_gib": round(memory_kib / 1024 / 1024, 1),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# ------------------------------------------------------------------------------ the database
+
+
+class BenchDatabase:
+    """A fresh database for one run: created, described, queried a little, dropped."""
+
+    def __init__(self, config: Config, tmp: Path) -> None:
+        self.config = config
+        self.backend = config.backend
+        if self.backend == "sqlite":
+            self.path = tmp / "bench.sqlite3"
+            self.url = f"sqlite+aiosqlite:///{self.path}"
+            self.name = str(self.path)
+        else:
+            from sqlalchemy.engine import make_url
+
+            admin = make_url(config.pg_admin_url)
+            self.name = f"clopos_bench_{secrets.token_hex(4)}"
+            self.url = admin.set(drivername="postgresql", database=self.name).render_as_string(
+                hide_password=False
+            )
+            self.admin_url = admin.set(drivername="postgresql").render_as_string(hide_password=False)
+            self.where = f"{admin.host}:{admin.port or 5432}"
+        self.version = ""
+
+    async def _pg(self, url: str, *statements: str) -> list[Any]:
+        import asyncpg
+
+        conn = await asyncpg.connect(url)
+        try:
+            return [await conn.fetchval(statement) for statement in statements]
+        finally:
+            await conn.close()
+
+    def create(self) -> None:
+        if self.backend == "sqlite":
+            self.version = f"SQLite {sqlite3.sqlite_version}"
+            return
+        try:
+            (version,) = asyncio.run(self._pg(self.admin_url, "SHOW server_version"))
+            asyncio.run(self._pg(self.admin_url, f'CREATE DATABASE "{self.name}"'))
+        except Exception as exc:
+            raise BenchError(
+                f"PostgreSQL at {self.where} is not usable ({exc}); or run BENCH_DB=sqlite"
+            ) from exc
+        self.version = f"PostgreSQL {version.split()[0]}"
+
+    def execute(self, statement: str) -> Any:
+        if self.backend == "sqlite":
+            with contextlib.closing(sqlite3.connect(self.path)) as conn:
+                value = conn.execute(statement).fetchone()
+                conn.commit()
+                return value[0] if value else None
+        return asyncio.run(self._pg(self.url, statement))[0]
+
+    def backend_pids(self) -> list[int]:
+        """The PostgreSQL backends serving this database (none on SQLite: it works inside the server)."""
+        if self.backend == "sqlite":
+            return []
+        with contextlib.suppress(Exception):
+            return asyncio.run(self._backend_pids())
+        return []
+
+    def activity(self) -> str:
+        """What this database's backends are doing (for a stalled run)."""
+        if self.backend == "sqlite":
+            return ""
+        with contextlib.suppress(Exception):
+            return "; database backends:\n" + asyncio.run(self._activity())
+        return ""
+
+    async def _activity(self) -> str:
+        import asyncpg
+
+        conn = await asyncpg.connect(self.admin_url)
+        try:
+            rows = await conn.fetch(
+                "SELECT pid, state, wait_event_type, wait_event, now() - xact_start AS age,"
+                " left(query, 100) AS q FROM pg_stat_activity WHERE datname = $1",
+                self.name,
+            )
+        finally:
+            await conn.close()
+        return "\n".join(str(dict(row)) for row in rows)
+
+    async def _backend_pids(self) -> list[int]:
+        import asyncpg
+
+        conn = await asyncpg.connect(self.admin_url)
+        try:
+            rows = await conn.fetch("SELECT pid FROM pg_stat_activity WHERE datname = $1", self.name)
+        finally:
+            await conn.close()
+        return [int(row["pid"]) for row in rows]
+
+    def drop(self) -> None:
+        if self.backend == "sqlite":
+            return  # the temporary directory goes with it
+        with contextlib.suppress(Exception):
+            asyncio.run(self._pg(self.admin_url, f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+
+    def describe(self) -> str:
+        if self.backend == "sqlite":
+            return f"{self.version}, temporary file (WAL)"
+        kept = "kept" if self.config.keep_db else "dropped afterwards"
+        return f"{self.version} at {self.where}, fresh database {self.name} ({kept})"
+
+
+# ------------------------------------------------------------------------------ server processes
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            stat = (entry / "stat").read_text()
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _status_kib(pid: int) -> dict[str, int]:
+    values: dict[str, int] = {}
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(("VmRSS:", "VmHWM:")):
+                values[line.split(":")[0]] = int(line.split()[1])
+    return values
+
+
+@dataclass
+class Server:
+    """One server (clopos-server or the baseline) in its own process group, with its worker pids."""
+
+    name: str
+    command: list[str]
+    env: dict[str, str]
+    port: int
+    workers: int
+    log_path: Path
+    process: subprocess.Popen[bytes] | None = None
+    worker_pids: list[int] = field(default_factory=list)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 60) -> None:
+        log(f"starting {self.name} on port {self.port} ({self.workers} worker(s))")
+        with self.log_path.open("wb") as out:
+            self.process = subprocess.Popen(
+                self.command, env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise BenchError(f"{self.name} exited at start:\n{self.log_tail()}")
+            pids = self._find_workers()
+            if len(pids) == self.workers and self._healthy():
+                self.worker_pids = pids
+                return
+            time.sleep(0.2)
+        raise BenchError(f"{self.name} did not come up in {timeout:.0f} s:\n{self.log_tail()}")
+
+    def _find_workers(self) -> list[int]:
+        assert self.process is not None
+        if self.workers == 1:
+            return [self.process.pid]  # uvicorn serves in its own process with one worker
+        pids = []
+        for pid in _children(self.process.pid):
+            with contextlib.suppress(OSError):
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+                if b"spawn_main" in cmdline and b"resource_tracker" not in cmdline:
+                    pids.append(pid)
+        return sorted(pids)
+
+    def _healthy(self) -> bool:
+        ok = 0
+        for _ in range(4 * self.workers):  # every worker should answer; connections spread over them
+            try:
+                with httpx.Client(timeout=2) as client:
+                    ok += client.get(f"{self.base_url}/healthz").status_code == 200
+            except httpx.HTTPError:
+                return False
+        return ok == 4 * self.workers
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(15)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(5)
+
+    def log_tail(self, chars: int = 3000) -> str:
+        with contextlib.suppress(OSError):
+            return self.log_path.read_text(errors="replace")[-chars:]
+        return ""
+
+    def errors_logged(self) -> list[str]:
+        """Lines the server logged at error level (tracebacks of 500s, for example)."""
+        lines = []
+        for line in self.log_tail(200_000).splitlines():
+            if '"level": "error"' in line or '"level":"error"' in line or line.startswith("Traceback"):
+                lines.append(line[:300])
+        return lines
+
+
+class RssSampler:
+    """Samples VmRSS and VmHWM of the server's workers every 0.2 s in a background thread."""
+
+    def __init__(self) -> None:
+        self.pids: list[int] = []
+        self.window: dict[int, int] = {}
+        self.hwm: dict[int, int] = {}
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def watch(self, pids: list[int]) -> None:
+        with self._lock:
+            self.pids = list(pids)
+            self.window = {}
+
+    def _sample(self) -> None:
+        with self._lock:
+            for pid in self.pids:
+                status = _status_kib(pid)
+                if "VmRSS" in status:
+                    self.window[pid] = max(self.window.get(pid, 0), status["VmRSS"])
+                if "VmHWM" in status:
+                    self.hwm[pid] = max(self.hwm.get(pid, 0), status["VmHWM"])
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.2):
+            self._sample()
+
+    def take_window(self) -> dict[int, int]:
+        """Peak VmRSS (KiB) per worker since the last call; a last sample is taken now."""
+        self._sample()
+        with self._lock:
+            window, self.window = self.window, {}
+        return window
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(2)
+
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """utime + stime of one process, in seconds (0 when it is gone)."""
+    with contextlib.suppress(OSError, IndexError, ValueError):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICK
+    return 0.0
+
+
+def _machine_busy_seconds() -> float:
+    """CPU time spent by the whole machine, all cores, outside idle and iowait."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = values
+    return (user + nice + system + irq + softirq + steal) / TICK
+
+
+@dataclass
+class CpuMeter:
+    """CPU seconds spent by the server's workers, the database's backends, wrk and everything else on the
+    machine during one measured run, so that a figure can be read per request and a busy machine shows."""
+
+    db: BenchDatabase
+    workers: list[int]
+    started: dict[str, Any] = field(default_factory=dict)
+
+    def _snapshot(self) -> dict[str, Any]:
+        backends = self.db.backend_pids()
+        return {
+            "wall": time.monotonic(),
+            "machine": _machine_busy_seconds(),
+            "server": sum(_cpu_seconds(pid) for pid in self.workers),
+            "db": {pid: _cpu_seconds(pid) for pid in backends},
+            "children": sum(
+                getattr(resource.getrusage(resource.RUSAGE_CHILDREN), f) for f in ("ru_utime", "ru_stime")
+            ),
+        }
+
+    def start(self) -> None:
+        self.started = self._snapshot()
+
+    def stop(self) -> dict[str, float]:
+        end, begin = self._snapshot(), self.started
+        db = sum(cpu - begin["db"].get(pid, 0.0) for pid, cpu in end["db"].items())
+        used = {
+            "wall_s": end["wall"] - begin["wall"],
+            "server_s": end["server"] - begin["server"],
+            "db_s": db,
+            "wrk_s": end["children"] - begin["children"],
+            "machine_s": end["machine"] - begin["machine"],
+        }
+        used["other_s"] = max(0.0, used["machine_s"] - used["server_s"] - used["db_s"] - used["wrk_s"])
+        return {k: round(v, 3) for k, v in used.items()}
+
+
+# ------------------------------------------------------------------------------ wrk
+
+
+@dataclass
+class Scenario:
+    key: str
+    label: str
+    method: str
+    path: str
+    script: str
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes | None = None
+    result: dict[str, Any] | None = None
+    rss_kib: dict[int, int] = field(default_factory=dict)
+    cpu: dict[str, float] = field(default_factory=dict)
+    note: str = ""
+    available: bool = True
+
+    @property
+    def rps(self) -> float:
+        if not self.result or not self.result["duration_us"]:
+            return 0.0
+        return float(self.result["requests"]) / (self.result["duration_us"] / 1e6)
+
+    def cpu_ms_per_request(self, part: str) -> float:
+        requests = self.result["requests"] if self.result else 0
+        return 1000 * self.cpu.get(part, 0.0) / requests if requests else 0.0
+
+    @property
+    def socket_errors(self) -> int:
+        return sum(self.result["socket_errors"].values()) if self.result else 0
+
+    @property
+    def errors(self) -> int:
+        if not self.result:
+            return 0
+        return int(self.result["not_2xx"]) + self.socket_errors + int(self.result["not_replayed"])
+
+
+def run_wrk(
+    wrk: str, config: Config, server: Server, scenario: Scenario, seconds: int, tmp: Path
+) -> dict[str, Any]:
+    env = {**os.environ, "BENCH_WRK_DIR": str(WRK_DIR), "BENCH_RUN_ID": secrets.token_hex(4)}
+    if scenario.body is not None:
+        body_file = tmp / f"{scenario.key}.body.json"
+        body_file.write_bytes(scenario.body)
+        env["BENCH_BODY_FILE"] = str(body_file)
+    command = [
+        wrk,
+        "-t", str(min(config.threads, config.connections)),
+        "-c", str(config.connections),
+        "-d", f"{seconds}s",
+        "--timeout", "5s",
+        "-s", str(WRK_DIR / scenario.script),
+    ]  # fmt: skip
+    for name, value in scenario.headers.items():
+        command += ["-H", f"{name}: {value}"]
+    command.append(server.base_url + scenario.path)
+    result = subprocess.run(
+        command, env=env, capture_output=True, text=True, check=False, timeout=seconds + 60
+    )
+    for line in result.stdout.splitlines():
+        if line.startswith("BENCH_RESULT "):
+            parsed: dict[str, Any] = json.loads(line.removeprefix("BENCH_RESULT "))
+            return parsed
+    raise BenchError(
+        f"wrk gave no result for {scenario.label}:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
+    )
+
+
+def measure(
+    wrk: str,
+    config: Config,
+    server: Server,
+    scenario: Scenario,
+    sampler: RssSampler,
+    db: BenchDatabase,
+    tmp: Path,
+) -> None:
+    log(f"{scenario.label}: {config.warmup} s warm-up, then {config.duration} s")
+    if config.warmup:
+        run_wrk(wrk, config, server, scenario, config.warmup, tmp)
+    sampler.watch(server.worker_pids)
+    meter = CpuMeter(db, server.worker_pids)
+    meter.start()
+    scenario.result = run_wrk(wrk, config, server, scenario, config.duration, tmp)
+    scenario.cpu = meter.stop()
+    scenario.rss_kib = sampler.take_window()
+    if not scenario.result["requests"]:  # a stalled server: say where its workers wait
+        scenario.note = f"no answer in {config.duration} s" + db.activity() + dump_stacks(server)
+
+
+def dump_stacks(server: Server) -> str:
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    if not Path(spy).exists():
+        return ""
+    dumps = []
+    for pid in server.worker_pids:
+        result = subprocess.run([spy, "dump", "-p", str(pid)], capture_output=True, text=True, check=False)
+        dumps.append((result.stdout + result.stderr)[-4000:])
+    return "; py-spy dump of the workers:\n" + "\n".join(dumps)
+
+
+# ------------------------------------------------------------------------------ preparing requests
+
+
+def _json(response: httpx.Response, what: str, status: int = 200) -> dict[str, Any]:
+    if response.status_code != status:
+        raise BenchError(f"{what}: HTTP {response.status_code}: {response.text[:1000]}")
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+def login_body() -> dict[str, Any]:
+    return {
+        "client_id": brand.CLIENT_ID,
+        "client_secret": brand.CLIENT_SECRET,
+        "brand": brand.SLUG,
+        "venue_id": brand.VENUE_ID,
+    }
+
+
+def prepare_create(
+    client: httpx.Client, document: dict[str, Any]
+) -> tuple[dict[str, str], bytes, dict[str, Any]]:
+    """Log in, price the create body with /orders/calculate (so that orderTotal is right and the order
+    draws no warning), and create one order to check the path end to end."""
+    token = _json(client.post("/open-api/auth", json=login_body()), "POST /open-api/auth")["token"]
+    headers = {"x-token": token, "x-brand": brand.SLUG, "x-venue": str(brand.VENUE_ID)}
+    body = brand.create_body(document)
+    draft = _json(
+        client.post("/open-api/orders/calculate", content=brand.dumps(body), headers=headers),
+        "POST /open-api/orders/calculate",
+    )["data"]
+    pricing = draft["pricing"]
+    if not (pricing["discount"] > 0 and pricing["service_charge"] > 0):
+        raise BenchError(f"the bench order should carry a discount and a service charge: {pricing}")
+    body["payload"]["meta"]["orderTotal"] = f"{draft['total']:.4f}"
+    raw = brand.dumps(body).encode()
+    created = _json(
+        client.post(
+            "/open-api/orders",
+            content=raw,
+            headers={**headers, "Idempotency-Key": f"bench-check-{secrets.token_hex(4)}"},
+        ),
+        "POST /open-api/orders",
+        status=201,
+    )["data"]
+    if created["warnings"]:
+        raise BenchError(f"the bench order draws warnings: {created['warnings']}")
+    lines = body["payload"]["products"]
+    shape = {
+        "lines": len(lines),
+        "modifiers_per_line": sorted({len(line["product_modificators"]) for line in lines}),
+        "total": draft["total"],
+        "pricing": {
+            k: pricing[k] for k in ("subtotal", "discount", "service_charge", "i_tax", "e_tax", "total")
+        },
+        "body_bytes": len(raw),
+    }
+    return headers, raw, shape
+
+
+def prime(server: Server, headers: dict[str, str], body: bytes) -> None:
+    """Load the catalogue snapshot in every worker before any load arrives: 8 price-only requests per
+    worker, each on a new connection, so that the kernel spreads them over the workers.
+
+    A worker that meets a burst of creates with a cold snapshot can deadlock its pool: every request holds
+    its transaction's connection while it waits for the snapshot, whose loader needs one more connection
+    (docs/performance.md, "A deadlock under load"). The bench measures the steady state, so it warms first.
+    """
+    for _ in range(8 * server.workers):
+        with httpx.Client(base_url=server.base_url, timeout=30) as client:
+            answer = client.post(
+                "/open-api/orders/calculate", content=body, headers={**headers, "Connection": "close"}
+            )
+        _json(answer, "POST /open-api/orders/calculate")
+
+
+def prepare_replay(client: httpx.Client, headers: dict[str, str], body: bytes) -> dict[str, str]:
+    key = f"bench-replay-{secrets.token_hex(6)}"
+    replay_headers = {**headers, "Idempotency-Key": key}
+    _json(client.post("/open-api/orders", content=body, headers=replay_headers), "first replay request", 201)
+    again = client.post("/open-api/orders", content=body, headers=replay_headers)
+    if again.status_code != 201 or again.headers.get("idempotent-replayed") != "true":
+        raise BenchError(f"the same key did not replay: HTTP {again.status_code} {dict(again.headers)}")
+    return replay_headers
+
+
+# ------------------------------------------------------------------------------ the report
+
+
+def _ms(microseconds: float) -> str:
+    ms = microseconds / 1000
+    return f"{ms:.1f} ms" if ms < 100 else f"{ms:.0f} ms"
+
+
+def _mb(kib: int) -> str:
+    return f"{kib / 1024:.0f} MB"
+
+
+def table(scenarios: list[Scenario], *, in_process_db: bool = False) -> str:
+    cpu_head = "CPU ms/req" if in_process_db else "CPU ms/req app+db"
+    head = ("scenario", "requests/s", "p50", "p99", "max", "errors", cpu_head, "peak RSS/worker")
+    rows: list[tuple[str, ...]] = []
+    for s in scenarios:
+        if not s.available or s.result is None:
+            rows.append((s.label, "not available", "", "", "", "", "", s.note))
+            continue
+        r = s.result
+        errors = str(s.errors)
+        detail = []
+        if r["status_5xx"]:
+            detail.append(f"5xx: {r['status_5xx']}")
+        if s.socket_errors:
+            detail.append(f"socket: {s.socket_errors}")
+        if r["not_replayed"]:
+            detail.append(f"not replayed: {r['not_replayed']}")
+        if detail:
+            errors += f" ({', '.join(detail)})"
+        rss = " / ".join(_mb(v) for _, v in sorted(s.rss_kib.items())) or "-"
+        lat = r["latency_us"]
+        cpu = f"{s.cpu_ms_per_request('server_s'):.2f}"
+        if not in_process_db:
+            cpu += f" + {s.cpu_ms_per_request('db_s'):.2f}"
+        latencies = (_ms(lat["p50"]), _ms(lat["p99"]), _ms(lat["max"]))
+        rows.append((s.label, f"{s.rps:,.0f}", *latencies, errors, cpu, rss))
+    widths = [max(len(row[i]) for row in [head, *rows]) for i in range(len(head))]
+    numeric = {1, 2, 3, 4, 6}
+
+    def line(cells: tuple[str, ...]) -> str:
+        return (
+            "| "
+            + " | ".join(
+                c.rjust(w) if i in numeric else c.ljust(w)
+                for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+            )
+            + " |"
+        )
+
+    rule = (
+        "|"
+        + "|".join(("-" * (w + 1) + ":") if i in numeric else ("-" * (w + 2)) for i, w in enumerate(widths))
+        + "|"
+    )
+    return "\n".join([line(head), rule, *(line(row) for row in rows)])
+
+
+def cpu_per_request(scenario: Scenario) -> float:
+    return scenario.cpu_ms_per_request("server_s") + scenario.cpu_ms_per_request("db_s")
+
+
+def targets(by_key: dict[str, Scenario], ratio: float | None, hwm_kib: dict[int, int]) -> list[str]:
+    lines = []
+    create, replay = by_key.get("create"), by_key.get("replay")
+
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "MISSED"
+
+    if ratio is not None:
+        lines.append(f"ratio >= 0.5 (aim 0.7): {ratio:.2f}, {verdict(ratio >= 0.5)}")
+    if create and create.result:
+        p99 = create.result["latency_us"]["p99"] / 1000
+        lines.append(f"create-order p99 < 50 ms: {p99:.1f} ms, {verdict(p99 < 50)}")
+    if create and replay and create.result and replay.result and create.rps:
+        times = replay.rps / create.rps
+        lines.append(f"replay >= 2x create: {times:.1f}x, {verdict(times >= 2)}")
+    if hwm_kib:
+        peak = max(hwm_kib.values())
+        lines.append(f"peak memory < 200 MB per worker: {_mb(peak)}, {verdict(peak < 200 * 1024)}")
+    return lines
+
+
+# ------------------------------------------------------------------------------ the run
+
+
+def header(
+    config: Config, info: dict[str, Any], db: BenchDatabase, wrk: str, extra: dict[str, Any]
+) -> list[str]:
+    mode = "quick" if config.quick else "full"
+    lines = [
+        "",
+        f"clopos-server bench, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC ({mode} run)",
+        f"machine   {info['cpu']}, {info['cores']} cores, {info['memory_gib']} GiB RAM; "
+        f"Linux {info['kernel']}, Python {info['python']}",
+        f"          load average before the run: {extra.get('loadavg_at_start', '?')}",
+        f"database  {db.describe()}",
+        f"server    clopos-server serve, {config.workers} worker(s) (uvicorn, uvloop, httptools); "
+        "CLOPOS_RATE_LIMITS=off, CLOPOS_LOG_LEVEL=warning",
+        f"load      {wrk_version(wrk)}, {config.threads} thread(s), {config.connections} connections, "
+        f"{config.duration} s per scenario after {config.warmup} s warm-up; server, database and wrk "
+        "on this machine",
+    ]
+    shape = extra.get("create_body")
+    if shape:
+        lines.append(
+            f"order     {shape['lines']} lines x {shape['modifiers_per_line'][0]} modifiers, 10% discount, "
+            f"{brand.SERVICE_CHARGE_RATE}% service charge, {shape['body_bytes']} bytes; "
+            "a fresh Idempotency-Key per request"
+        )
+    return lines
+
+
+def clopos_command(*args: str) -> list[str]:
+    script = Path(sys.executable).parent / "clopos-server"
+    return [str(script), *args] if script.exists() else [sys.executable, "-m", "clopos_server.cli", *args]
+
+
+def run_cli(env: dict[str, str], *args: str) -> str:
+    result = subprocess.run(clopos_command(*args), env=env, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise BenchError(
+            f"clopos-server {' '.join(args)} failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}"
+        )
+    return result.stdout
+
+
+def server_env(config: Config, db: BenchDatabase, port: int | None = None) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "CLOPOS_DATABASE_URL": db.url,
+        "CLOPOS_RATE_LIMITS": "off",
+        "CLOPOS_LOG_LEVEL": "warning",
+        "CLOPOS_WORKERS": str(config.workers),
+        "CLOPOS_HOST": "127.0.0.1",
+    }
+    if port is not None:
+        env["CLOPOS_PORT"] = str(port)
+    return env
+
+
+def baseline_server(config: Config, db: BenchDatabase, tmp: Path) -> Server:
+    port = free_port()
+    command = [
+        sys.executable, "-m", "uvicorn", "app:create_app", "--factory",
+        "--app-dir", str(BENCH_DIR / "baseline"),
+        "--host", "127.0.0.1", "--port", str(port), "--workers", str(config.workers),
+        "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning",
+    ]  # fmt: skip
+    env = {**os.environ, "BASELINE_DATABASE_URL": db.url}
+    driver = "asyncpg" if db.backend == "postgres" else "aiosqlite"
+    return Server(
+        f"baseline (Starlette + {driver})", command, env, port, config.workers, tmp / "baseline.log"
+    )
+
+
+def clopos_server(config: Config, db: BenchDatabase, tmp: Path) -> Server:
+    port = free_port()
+    command = clopos_command(
+        "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(config.workers)
+    )
+    return Server(
+        "clopos-server", command, server_env(config, db, port), port, config.workers, tmp / "server.log"
+    )
+
+
+def run(config: Config) -> int:
+    started = time.monotonic()
+    wrk = ensure_wrk()
+    info = machine()
+    tmp = Path(tempfile.mkdtemp(prefix="clopos-bench-"))
+    db = BenchDatabase(config, tmp)
+    sampler = RssSampler()
+    servers: list[Server] = []
+    scenarios: list[Scenario] = []
+    failures: list[str] = []
+    extra: dict[str, Any] = {}
+    with contextlib.suppress(OSError):
+        extra["loadavg_at_start"] = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    try:
+        log(f"creating the database ({config.backend})")
+        db.create()
+        env = server_env(config, db)
+        run_cli(env, "migrate")
+        document = brand.brand_document()
+        brand_file = tmp / "brand.json"
+        brand_file.write_text(brand.dumps(document), encoding="utf-8")
+        log("importing the bench brand (500 products, 50 modifier groups, 2,000 customers)")
+        run_cli(env, "import", str(brand_file))
+        from baseline.app import POSTGRES_TABLE, SQLITE_TABLE
+
+        db.execute(SQLITE_TABLE if db.backend == "sqlite" else POSTGRES_TABLE)
+
+        ours = clopos_server(config, db, tmp)
+        servers.append(ours)
+        ours.start()
+        with httpx.Client(base_url=ours.base_url, timeout=30) as client:
+            headers, body, shape = prepare_create(client, document)
+            extra["create_body"] = shape
+            replay_headers = prepare_replay(client, headers, body) if "replay" in config.scenarios else {}
+            probe = client.get(PRODUCTS_PATH, headers=headers) if "products" in config.scenarios else None
+        if os.environ.get("BENCH_PRIME", "1") != "0":
+            prime(ours, headers, body)
+        # the baseline first, on the fresh database, while our server idles (its background work, a
+        # directory refresh per second, costs well under 1% of a core)
+        if "baseline" in config.scenarios:
+            base = baseline_server(config, db, tmp)
+            servers.append(base)
+            base.start()
+            scenario = Scenario(
+                "baseline", "baseline create-order", "POST", "/open-api/orders", "create-order.lua", {}, body
+            )
+            scenarios.append(scenario)
+            measure(wrk, config, base, scenario, sampler, db, tmp)
+            extra["baseline_hwm_kib"] = {str(p): sampler.hwm.get(p, 0) for p in base.worker_pids}
+            base.stop()
+            for pid in base.worker_pids:
+                sampler.hwm.pop(pid, None)
+            extra["baseline_rows"] = db.execute("SELECT count(*) FROM bench_baseline_orders")
+
+        plan = [
+            Scenario("create", "create-order", "POST", "/open-api/orders", "create-order.lua", headers, body),
+            Scenario(
+                "replay",
+                "create-order replay",
+                "POST",
+                "/open-api/orders",
+                "replay.lua",
+                replay_headers,
+                body,
+            ),
+            Scenario(
+                "orders", "GET /orders?limit=50", "GET", "/open-api/orders?limit=50", "get.lua", headers
+            ),
+            Scenario(
+                "products",
+                "GET /products?limit=100&with[]=modificator_groups",
+                "GET",
+                PRODUCTS_PATH,
+                "get.lua",
+                headers,
+            ),
+            Scenario(
+                "auth",
+                "POST /auth",
+                "POST",
+                "/open-api/auth",
+                "auth.lua",
+                {},
+                json.dumps(login_body()).encode(),
+            ),
+        ]
+        for scenario in plan:
+            if scenario.key not in config.scenarios:
+                continue
+            scenarios.append(scenario)
+            if scenario.key == "products" and probe is not None and probe.status_code == 404:
+                scenario.available = False
+                scenario.note = "GET /open-api/products answers 404 (not built yet)"
+                log(f"{scenario.label}: not available (404)")
+                continue
+            orders_before = db.execute("SELECT count(*) FROM orders") if scenario.key == "create" else 0
+            measure(wrk, config, ours, scenario, sampler, db, tmp)
+            if scenario.key == "create" and scenario.result:
+                written = db.execute("SELECT count(*) FROM orders") - orders_before
+                extra["orders_written_by_create"] = written
+                if written < scenario.result["ok_2xx"]:
+                    failures.append(
+                        f"create-order: {scenario.result['ok_2xx']} answers 201 but {written} orders written"
+                    )
+        extra["server_errors_logged"] = ours.errors_logged()[:20]
+    except BenchError as exc:
+        failures.append(str(exc))
+    finally:
+        for server in servers:
+            server.stop()
+        sampler.close()
+        if not config.keep_db:
+            db.drop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    for s in scenarios:
+        if s.available and s.result is not None and s.errors:
+            failures.append(f"{s.label}: {s.errors} error(s); first: {s.result['sample'] or 'socket errors'}")
+        if s.available and s.result is not None and not s.result["requests"]:
+            failures.append(f"{s.label}: {s.note}")
+    by_key = {s.key: s for s in scenarios}
+    ratio = None
+    if "create" in by_key and "baseline" in by_key and by_key["baseline"].rps:
+        ratio = by_key["create"].rps / by_key["baseline"].rps
+    ours_hwm = {
+        pid: kib
+        for pid, kib in sampler.hwm.items()
+        if any(pid in s.rss_kib for s in scenarios if s.key != "baseline")
+    }
+
+    mode = "quick" if config.quick else "full"
+    for line in header(config, info, db, wrk, extra):
+        print(line)
+    print()
+    print(table(scenarios, in_process_db=db.backend == "sqlite"))
+    busy = [s for s in scenarios if s.cpu and s.cpu["wall_s"]]
+    if busy:
+        cores = os.cpu_count() or 1
+        other = max(s.cpu["other_s"] / (s.cpu["wall_s"] * cores) for s in busy)
+        whose = "the server's workers" + ("" if db.backend == "sqlite" else " + the database backends")
+        print(
+            f"\nCPU ms/req: {whose}, "
+            "per request (the figure that load elsewhere on the machine changes least). Other processes "
+            f"used up to {100 * other:.0f}% of the machine during a scenario"
+            + (" (a busy machine: throughput is understated)." if other > 0.1 else ".")
+        )
+    if ours_hwm:
+        peaks = ", ".join(_mb(v) for _, v in sorted(ours_hwm.items()))
+        print(f"\npeak memory per worker over the run (VmHWM): {peaks}")
+    if ratio is not None:
+        ours_rps, base_rps = by_key["create"].rps, by_key["baseline"].rps
+        rates = f"create-order {ours_rps:,.0f} / {base_rps:,.0f} requests/s"
+        print(f"ratio = ours / baseline = {ratio:.2f}  ({rates})")
+        ours_cpu, base_cpu = (cpu_per_request(by_key[k]) for k in ("create", "baseline"))
+        if ours_cpu and base_cpu:
+            print(
+                f"        CPU per create-order, app + database: ours {ours_cpu:.2f} ms, baseline "
+                f"{base_cpu:.2f} ms (baseline / ours = {base_cpu / ours_cpu:.2f}: the ratio when both are "
+                "CPU-bound)"
+            )
+    elif "baseline" in config.scenarios:
+        print("ratio = ours / baseline: not measured (a scenario did not run)")
+    for line in targets(by_key, ratio, ours_hwm):
+        print(f"target    {line}")
+    elapsed = time.monotonic() - started
+
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "at": datetime.now(UTC).isoformat(),
+                "mode": mode,
+                "elapsed_s": round(elapsed, 1),
+                "machine": info,
+                "database": db.describe(),
+                "backend": config.backend,
+                "workers": config.workers,
+                "connections": config.connections,
+                "wrk_threads": config.threads,
+                "duration_s": config.duration,
+                "warmup_s": config.warmup,
+                "wrk": wrk_version(wrk),
+                "settings": {"CLOPOS_RATE_LIMITS": "off", "CLOPOS_LOG_LEVEL": "warning"},
+                "ratio": ratio,
+                "cpu_ratio": (
+                    cpu_per_request(by_key["baseline"]) / cpu_per_request(by_key["create"])
+                    if ratio is not None and cpu_per_request(by_key["create"])
+                    else None
+                ),
+                "peak_hwm_kib_per_worker": {str(k): v for k, v in sorted(ours_hwm.items())},
+                "scenarios": [
+                    {
+                        "key": s.key,
+                        "label": s.label,
+                        "method": s.method,
+                        "path": s.path,
+                        "available": s.available,
+                        "note": s.note,
+                        "requests_per_s": round(s.rps, 1),
+                        "errors": s.errors,
+                        "peak_rss_kib_per_worker": {str(k): v for k, v in sorted(s.rss_kib.items())},
+                        "cpu_s": s.cpu,
+                        "cpu_ms_per_request": {
+                            "server": round(s.cpu_ms_per_request("server_s"), 3),
+                            "db": round(s.cpu_ms_per_request("db_s"), 3),
+                        },
+                        "wrk": s.result,
+                    }
+                    for s in scenarios
+                ],
+                "extra": extra,
+                "failures": failures,
+            },
+            indent=2,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    print(f"\nraw results: {RESULTS.relative_to(ROOT)}; {elapsed:.0f} s in all")
+    if failures:
+        print("\nFAILED:", file=sys.stderr)
+        for failure in failures:
+            print(f"  {failure}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def main() -> int:
+    try:
+        config = Config.from_env()
+    except (BenchError, ValueError) as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return run(config)
+    except BenchError as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,140 @@
+"""The create path's SQL statements, counted (not timed): a regression that adds a round trip fails here.
+
+Every statement the app's engine sends during one ``POST /open-api/orders`` is counted with a
+``before_cursor_execute`` listener, after a warm-up request (so that the catalogue snapshot is cached and
+the pool holds a connection). Only statements sent by the request's own task count: background tasks
+(the directory refresh) share the engine, so the refresh interval is also made long.
+
+Round trips cost more than anything else on this path (docs/performance.md): change the expected counts
+only on purpose, and preferably downwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import event
+from tests.support.api import V1Client, example
+
+from clopos_server.settings import Settings
+
+# Statements per create-order request, measured on the working tree of issue 7.
+#   both databases: customer, stop list, INSERT order, INSERT history, SELECT order (the answer), and with an
+#     Idempotency-Key also INSERT key ... ON CONFLICT DO NOTHING and UPDATE key (the stored answer);
+#   SQLite: + BEGIN IMMEDIATE (sent through the cursor; COMMIT is not a cursor statement);
+#   the live-events relay (pg_notify) is not on the request: a background task sends queued notes in batches.
+# Not counted because they are not cursor statements, but round trips all the same on PostgreSQL: BEGIN
+# and COMMIT of each transaction, and the pool's pre-ping at each checkout (BEGIN; ";"; ROLLBACK).
+EXPECTED_STATEMENTS = {
+    "sqlite": {"no_key": 6, "key": 8},
+    "postgresql": {"no_key": 5, "key": 7},
+}
+# Pool checkouts per create-order request (each one a pre-ping, 3 round trips, on PostgreSQL).
+EXPECTED_CHECKOUTS = {"sqlite": 1, "postgresql": 1}
+
+
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    """The suite's settings, with a directory refresh that cannot fire during a counted request."""
+    return Settings(
+        database_url=db_url,
+        rate_limits="off",
+        secret_key="test-secret-key-0123456789",
+        revocation_refresh_seconds=60,
+    )
+
+
+@dataclass
+class Counted:
+    statements: list[str] = field(default_factory=list)
+    checkouts: int = 0
+
+    def __str__(self) -> str:
+        return "\n".join([f"{self.checkouts} checkout(s)", *self.statements])
+
+
+@contextmanager
+def counted(app: FastAPI) -> Iterator[Counted]:
+    """The SQL statements and pool checkouts of the current task on the app's engine while the block runs."""
+    engine = app.state.services.db.engine.sync_engine
+    task = asyncio.current_task()
+    seen = Counted()
+
+    def statement(conn: Any, cursor: Any, text: str, *args: Any) -> None:
+        if asyncio.current_task() is task:
+            seen.statements.append(" ".join(text.split())[:120])
+
+    def checkout(*args: Any) -> None:
+        if asyncio.current_task() is task:
+            seen.checkouts += 1
+
+    event.listen(engine, "before_cursor_execute", statement)
+    event.listen(engine, "checkout", checkout)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", statement)
+        event.remove(engine, "checkout", checkout)
+
+
+# Sellable at venue 1 with sale type 2, no required modifier group; 57 has a stop-list limit of 3.
+OTHER_PRODUCTS = (57, 101, 103, 111)
+
+
+def with_lines(count: int) -> dict[str, Any]:
+    """The documented body with ``count`` lines of different products (the documented line first)."""
+    body = example("create-order.v1.request.json")
+    documented = body["payload"]["products"][0]
+    others = [{"product_id": pid, "count": 1, "product_modificators": []} for pid in OTHER_PRODUCTS]
+    body["payload"]["products"] = [copy.deepcopy(documented), *others][:count]
+    body["payload"]["meta"].pop("orderTotal")  # the total changes with the lines
+    return body
+
+
+async def create(v1: V1Client, body: dict[str, Any], *, key: bool) -> None:
+    headers = {"Idempotency-Key": str(uuid.uuid4())} if key else {}
+    answer = await v1.post("/orders", json=body, headers=headers)
+    assert answer.status_code == 201, answer.text
+
+
+def dialect(app: FastAPI) -> str:
+    name: str = app.state.services.db.dialect
+    return name
+
+
+async def test_create_order_statement_count(app: FastAPI, v1: V1Client) -> None:
+    body = example("create-order.v1.request.json")
+    await create(v1, body, key=True)  # warm-up: the catalogue snapshot is loaded once, then cached
+    expected = EXPECTED_STATEMENTS[dialect(app)]
+
+    with counted(app) as without_key:
+        await create(v1, body, key=False)
+    with counted(app) as with_key:
+        await create(v1, body, key=True)
+
+    assert len(without_key.statements) == expected["no_key"], without_key
+    assert len(with_key.statements) == expected["key"], with_key
+    assert sum("idempotency_keys" in s for s in with_key.statements) == 2, with_key
+    assert not any("idempotency_keys" in s for s in without_key.statements), without_key
+    assert without_key.checkouts == with_key.checkouts == EXPECTED_CHECKOUTS[dialect(app)], with_key
+
+
+async def test_statement_count_does_not_grow_with_the_lines(app: FastAPI, v1: V1Client) -> None:
+    await create(v1, with_lines(1), key=True)  # warm-up
+
+    with counted(app) as one_line:
+        await create(v1, with_lines(1), key=True)
+    with counted(app) as five_lines:
+        await create(v1, with_lines(5), key=True)
+
+    assert len(one_line.statements) == EXPECTED_STATEMENTS[dialect(app)]["key"], one_line
+    assert len(five_lines.statements) == len(one_line.statements), five_lines
+    assert five_lines.checkouts == one_line.checkouts, five_lines
