@@ -23,7 +23,7 @@ from sqlalchemy.engine import make_url
 from clopos_server.app import create_app
 from clopos_server.db.engine import Database
 from clopos_server.settings import Settings
-from tests.support.api import OTHER_BRAND_LOGIN, V1Client
+from tests.support.api import GENERATIONS, OTHER_BRAND_LOGIN, ApiClient, V1Client
 from tests.support.databases import (
     BACKENDS,
     create_pg_database,
@@ -74,7 +74,9 @@ async def _template_url(backend: str, tmp_root: Path) -> str:
                 pytest.skip(f"{message}; set CLOPOS_TEST_DATABASE_URL or start PostgreSQL")
             # one template per test session, so that parallel sessions never drop each other's
             base = make_url(PG_BASE_URL)
-            url = base.set(database=f"{base.database}_tpl_{os.getpid()}").render_as_string(hide_password=False)
+            url = base.set(database=f"{base.database}_tpl_{os.getpid()}").render_as_string(
+                hide_password=False
+            )
             await create_pg_database(url, replace=True)
         await prepare_template(url)
         _templates[backend] = url
@@ -113,7 +115,7 @@ __all__ = ["pg_admin_url"]
 
 @pytest.fixture
 def settings(db_url: str) -> Settings:
-    return Settings(database_url=db_url, rate_limits="off", secret_key="test-secret-key-0123456789")
+    return Settings(database_url=db_url, rate_limits="off", secret_key="test-secret-key-0123456789-abcdefgh")
 
 
 @pytest.fixture
@@ -140,3 +142,23 @@ async def v1(client: httpx.AsyncClient) -> V1Client:
 async def other_v1(client: httpx.AsyncClient) -> V1Client:
     """The same app, authenticated as the ``demo-other`` brand."""
     return await V1Client.login(client, **OTHER_BRAND_LOGIN)
+
+
+@pytest.fixture(params=GENERATIONS)
+def generation(request: pytest.FixtureRequest) -> str:
+    """``v1`` or ``v2``: a test that takes ``api`` runs once under each API prefix."""
+    param: str = request.param
+    return param
+
+
+@pytest.fixture
+async def api(client: httpx.AsyncClient, generation: str) -> ApiClient:
+    """The demo brand's integrator at venue 1, logged in under ``/open-api`` (v1: x-token, x-brand,
+    x-venue) or ``/open-api/v2`` (v2: x-token only, the demo test integrator)."""
+    return await ApiClient.login(client, generation)
+
+
+@pytest.fixture
+async def other_api(client: httpx.AsyncClient, generation: str) -> ApiClient:
+    """The ``demo-other`` brand under the same generation as ``api`` (v2: its production integrator)."""
+    return await ApiClient.login(client, generation, **OTHER_BRAND_LOGIN)

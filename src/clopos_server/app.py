@@ -8,26 +8,62 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
 from clopos_server import __version__
 from clopos_server.api.handlers import install_error_handlers
 from clopos_server.api.middleware import RequestContextMiddleware
 from clopos_server.api.openapi import ERROR_RESPONSES
-from clopos_server.api.routes import auth, health, orders
+from clopos_server.api.routes import (
+    auth,
+    categories,
+    customers,
+    health,
+    orders,
+    payment_methods,
+    price_lists,
+    products,
+    receipts,
+    sale_types,
+    stations,
+    testhelpers,
+    users,
+    venues,
+)
 from clopos_server.auth.directory import Directory
 from clopos_server.auth.keys import load_signing_key
 from clopos_server.auth.tokens import TokenSigner
+from clopos_server.board.routes import router as board_router
 from clopos_server.catalog.snapshot import SnapshotCache
 from clopos_server.db.engine import Database
 from clopos_server.events.bus import EventBus
+from clopos_server.events.transports import start_transport
 from clopos_server.idempotency.service import purge_expired
+from clopos_server.ratelimit.limiter import RateLimiter
+from clopos_server.ratelimit.middleware import RateLimitMiddleware
 from clopos_server.services import Services
 from clopos_server.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
 V1_PREFIX = "/open-api"
+V2_PREFIX = "/open-api/v2"
+
+# Every resource router, served under each API prefix from the same handlers.
+API_ROUTERS: list[tuple[APIRouter, str]] = [
+    (orders.router, "orders"),
+    (venues.router, "venues"),
+    (users.router, "users"),
+    (customers.router, "customers"),
+    (categories.router, "categories"),
+    (stations.router, "stations"),
+    (products.router, "products"),
+    (sale_types.router, "sale types"),
+    (payment_methods.router, "payment methods"),
+    (price_lists.router, "price lists"),
+    (receipts.router, "receipts"),
+    (testhelpers.router, "test helpers"),
+]
 
 
 async def _purge_keys_forever(db: Database, interval: float = 600.0) -> None:
@@ -47,7 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        db = Database(settings.database_url)
+        db = Database(settings.database_url, pool_size=settings.db_pool_size)
         directory = Directory()
         await directory.refresh(db)
         signer = TokenSigner(await load_signing_key(db, settings.secret_key))
@@ -58,19 +94,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             signer=signer,
             snapshots=SnapshotCache(),
             events=EventBus(),
+            limiter=RateLimiter(settings) if settings.rate_limits == "on" else None,
         )
         background = [
             asyncio.create_task(directory.keep_fresh(db, settings.revocation_refresh_seconds)),
             asyncio.create_task(_purge_keys_forever(db)),
         ]
+        transport = await start_transport(settings, db, app.state.services.events)  # cross-instance events
+        app.state.services.extras["events_transport"] = transport
         log.info("started", extra={"database": db.dialect, "version": __version__})
         try:
             yield
         finally:
+            if transport is not None:
+                await transport.aclose()
             for task in background:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            if app.state.services.limiter is not None:
+                await app.state.services.limiter.aclose()
             await db.dispose()
 
     app = FastAPI(
@@ -81,10 +124,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         responses=ERROR_RESPONSES,
     )
     install_error_handlers(app)
+    if settings.rate_limits == "on":  # inside RequestContextMiddleware: its request id is on every 429
+        app.add_middleware(RateLimitMiddleware, error_format=settings.error_format)
     app.add_middleware(
         RequestContextMiddleware, max_body_bytes=settings.max_body_bytes, error_format=settings.error_format
     )
     app.include_router(health.router)
+    app.include_router(board_router)
     app.include_router(auth.router, prefix=V1_PREFIX, tags=["v1 auth"])
-    app.include_router(orders.router, prefix=V1_PREFIX, tags=["orders"])
+    app.include_router(auth.v2_router, prefix=V2_PREFIX, tags=["v2 auth"])
+    for prefix in (V2_PREFIX, V1_PREFIX):  # v2 first: its paths must never fall into a v1 pattern
+        for router, tag in API_ROUTERS:
+            app.include_router(router, prefix=prefix, tags=[tag if prefix == V1_PREFIX else f"v2 {tag}"])
     return app

@@ -20,6 +20,14 @@ from clopos_server.settings import Settings, get_settings
 app = typer.Typer(help="clopos-server: a self-hostable server for the Clopos Open API.", no_args_is_help=True)
 clients_app = typer.Typer(help="API client credentials.", no_args_is_help=True)
 app.add_typer(clients_app, name="clients")
+integrators_app = typer.Typer(help="v2 integrators.", no_args_is_help=True)
+app.add_typer(integrators_app, name="integrators")
+stoplist_app = typer.Typer(help="Stop-list limits: portions left of a product.", no_args_is_help=True)
+app.add_typer(stoplist_app, name="stoplist")
+orders_app = typer.Typer(help="Accept, ignore or deliver an order as the venue does.", no_args_is_help=True)
+app.add_typer(orders_app, name="orders")
+users_app = typer.Typer(help="Staff users: board passwords.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
 
 T = TypeVar("T")
 
@@ -122,6 +130,119 @@ def clients_create(
     )
 
 
+@stoplist_app.command("set")
+def stoplist_set(
+    brand: Annotated[str, typer.Option(help="The brand's slug")],
+    product: Annotated[int, typer.Option(help="The product id")],
+    limit: Annotated[int, typer.Option(min=0, help="Portions left (0 = sold out)")],
+) -> None:
+    """Set a product's stop-list limit; bumps its timestamp and the brand's catalogue version."""
+    from clopos_server.catalog.service import StopListError, set_stop_limit
+
+    try:
+        stamp = _run(lambda db: set_stop_limit(db, brand, product, limit))
+    except StopListError as exc:
+        _fail(str(exc))
+    typer.echo(f"{brand}: product {product} limit {limit} (timestamp {stamp})")
+
+
+@stoplist_app.command("clear")
+def stoplist_clear(
+    brand: Annotated[str, typer.Option(help="The brand's slug")],
+    product: Annotated[int, typer.Option(help="The product id")],
+) -> None:
+    """Remove a product's stop-list limit (it is unlimited again); bumps the brand's catalogue version."""
+    from clopos_server.catalog.service import StopListError, clear_stop_limit
+
+    try:
+        removed = _run(lambda db: clear_stop_limit(db, brand, product))
+    except StopListError as exc:
+        _fail(str(exc))
+    typer.echo(f"{brand}: product {product} " + ("is unlimited again" if removed else "had no limit"))
+
+
+@users_app.command("set-password")
+def users_set_password(
+    brand: Annotated[str, typer.Option(help="The brand's slug")],
+    username: Annotated[str, typer.Option(help="The staff user's username")],
+    password: Annotated[
+        str | None, typer.Option(help="The new password (prompted for, hidden, when not given)")
+    ] = None,
+) -> None:
+    """Set a staff user's order-board password (argon2); their other board sessions end."""
+    from clopos_server.board.staff import PasswordError, set_password
+
+    if password is None:
+        password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    try:
+        user_id = _run(lambda db: set_password(db, brand, username, password))
+    except PasswordError as exc:
+        _fail(str(exc))
+    typer.echo(f"{brand}: board password of {username} (user {user_id}) set")
+
+
+def _set_enabled(kind: str, ident: str, enabled: bool) -> None:
+    from clopos_server.auth.admin import AdminError, set_client_enabled, set_integrator_enabled
+
+    setter = set_client_enabled if kind == "client" else set_integrator_enabled
+    try:
+        _run(lambda db: setter(db, ident, enabled))
+    except AdminError as exc:
+        _fail(str(exc))
+    done = "enabled" if enabled else "disabled: its live tokens stop within seconds on every instance"
+    typer.echo(f"{kind} {ident} {done}")
+
+
+@clients_app.command("disable")
+def clients_disable(client_id: Annotated[str, typer.Argument(help="The public client_id")]) -> None:
+    """Disable an API client: /auth refuses it and its live tokens stop within seconds."""
+    _set_enabled("client", client_id, False)
+
+
+@clients_app.command("enable")
+def clients_enable(client_id: Annotated[str, typer.Argument(help="The public client_id")]) -> None:
+    """Enable a disabled API client again."""
+    _set_enabled("client", client_id, True)
+
+
+@integrators_app.command("disable")
+def integrators_disable(integrator_id: Annotated[str, typer.Argument(help="The integrator id")]) -> None:
+    """Disable a v2 integrator: /v2/auth refuses it and its live tokens stop within seconds."""
+    _set_enabled("integrator", integrator_id, False)
+
+
+@integrators_app.command("enable")
+def integrators_enable(integrator_id: Annotated[str, typer.Argument(help="The integrator id")]) -> None:
+    """Enable a disabled v2 integrator again."""
+    _set_enabled("integrator", integrator_id, True)
+
+
+def _order_command(action: str) -> Callable[..., None]:
+    def command(
+        order_id: Annotated[int, typer.Argument(help="The order's id")],
+        brand: Annotated[str, typer.Option(help="The brand's slug")],
+    ) -> None:
+        from clopos_server.api.errors import ApiError
+        from clopos_server.orders.lifecycle import act_as_venue
+
+        try:
+            order = _run(lambda db: act_as_venue(db, brand, order_id, action))
+        except (ApiError, LookupError) as exc:
+            _fail(f"{brand}: {exc}")
+        receipt = f", receipt {order['receipt_id']}" if order.get("receipt_id") else ""
+        typer.echo(f"{brand}: order {order_id} is {order['status']}{receipt}")
+
+    return command
+
+
+for _action, _help in (
+    ("accept", "Accept a PENDING order: RECEIVED, with its open receipt (spends the stop list)."),
+    ("ignore", "Ignore a PENDING order."),
+    ("deliver", "Mark a RECEIVED order DELIVERED."),
+):
+    orders_app.command(_action, help=_help)(_order_command(_action))
+
+
 @app.command()
 def serve(
     demo: Annotated[bool, typer.Option("--demo", help="Load the demo brands first (if absent)")] = False,
@@ -167,6 +288,7 @@ def serve(
         log_config=None,
         access_log=False,
         proxy_headers=False,
+        timeout_graceful_shutdown=5,  # open board event streams never end by themselves
     )
 
 
@@ -186,12 +308,14 @@ clopos-server demo is ready at {base}  (docs: {base}/docs)
   API client       client_id     {DEMO_CLIENT_ID}
                    client_secret {DEMO_CLIENT_SECRET}
                    brand {DEMO_BRAND}, venue 1, v2 integrator {DEMO_TEST_INTEGRATOR}
+  Order board      {base}/board/login?brand={DEMO_BRAND}
   Board logins     owner / owner-demo-1     cashier / cashier-demo-1
 
 Get a token:
-  curl -s {base}/open-api/auth -H 'Content-Type: application/json' \\
-    -d '{{"client_id":"{DEMO_CLIENT_ID}","client_secret":"{DEMO_CLIENT_SECRET}",'\
-'"brand":"{DEMO_BRAND}","venue_id":1}}'
+  curl -s {base}/open-api/auth -H 'Content-Type: application/json' -d '{{
+    "client_id": "{DEMO_CLIENT_ID}",
+    "client_secret": "{DEMO_CLIENT_SECRET}",
+    "brand": "{DEMO_BRAND}", "venue_id": 1}}'
 
 Then create the documented example order (TOKEN from the answer above):
   curl -s {base}/open-api/orders -H 'Content-Type: application/json' \\

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -32,3 +33,8 @@ def dumps_str(value: Any) -> str:
 
 def loads(data: bytes | str) -> Any:
     return orjson.loads(data)
+
+
+def loads_exact(data: bytes | str) -> Any:
+    """JSON with every fraction read as ``Decimal``: for stored money (orjson would give floats)."""
+    return json.loads(data, parse_float=Decimal)

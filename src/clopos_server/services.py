@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from clopos_server.catalog.snapshot import SnapshotCache
     from clopos_server.db.engine import Database
     from clopos_server.events.bus import EventBus
+    from clopos_server.ratelimit.limiter import RateLimiter
     from clopos_server.settings import Settings
 
 
@@ -25,6 +26,7 @@ class Services:
     snapshots: SnapshotCache
     events: EventBus
     extras: dict[str, Any] = field(default_factory=dict)
+    limiter: RateLimiter | None = None  # None when CLOPOS_RATE_LIMITS=off
 
 
 def services_of(request: Request) -> Services:

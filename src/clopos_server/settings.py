@@ -19,11 +19,11 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1, le=64)
+    db_pool_size: int = Field(default=10, ge=1, le=200)
     secret_key: str | None = None
     redis_url: str | None = None
     token_ttl: int = Field(default=3600, ge=60, le=30 * 24 * 3600)
     idempotency_ttl: int = Field(default=86400, ge=60, le=30 * 24 * 3600)
-    idempotency_wait: float = Field(default=0.0, ge=0, le=30)
     error_format: Literal["list", "documented"] = "list"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["json", "text"] = "json"
@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     rate_auth_per_minute: int = Field(default=60, ge=0)
     rate_failed_per_minute: int = Field(default=600, ge=0)
     rate_integrator_per_minute: int = Field(default=300, ge=0)
+    rate_key_prefix: str = Field(default="clopos:rate", min_length=1, max_length=200)  # Redis key prefix
     revocation_refresh_seconds: float = Field(default=1.0, gt=0, le=60)
 
     @field_validator("database_url")

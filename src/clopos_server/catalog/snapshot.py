@@ -10,7 +10,8 @@ fresh.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from types import MappingProxyType
@@ -151,9 +152,23 @@ class CatalogSnapshot:
         return listed if listed is not None else product.price
 
 
-async def load_snapshot(db: Database, brand_id: int, version: int) -> CatalogSnapshot:
-    """Read the brand's catalogue in one transaction, one query per table (joins for price lists)."""
-    async with db.read() as conn:
+@asynccontextmanager
+async def _connection(source: Database | AsyncConnection) -> AsyncIterator[AsyncConnection]:
+    if isinstance(source, AsyncConnection):
+        yield source
+    else:
+        async with source.read() as conn:
+            yield conn
+
+
+async def load_snapshot(source: Database | AsyncConnection, brand_id: int, version: int) -> CatalogSnapshot:
+    """Read the brand's catalogue, one query per table (joins for price lists).
+
+    ``source`` is the caller's open connection when it has one: a request that holds a pooled connection
+    must never wait for a second one, or a burst of requests on a cold cache takes every connection while
+    the loader waits for one (a deadlock until the pool times out).
+    """
+    async with _connection(source) as conn:
 
         async def rows(statement: Any) -> Sequence[Row[Any]]:
             return (await conn.execute(statement)).all()
@@ -284,7 +299,7 @@ class SnapshotCache:
     _snapshots: dict[int, CatalogSnapshot] = field(default_factory=dict)
     _locks: dict[int, asyncio.Lock] = field(default_factory=dict)
 
-    async def get(self, db: Database, brand_id: int, version: int) -> CatalogSnapshot:
+    async def get(self, source: Database | AsyncConnection, brand_id: int, version: int) -> CatalogSnapshot:
         cached = self._snapshots.get(brand_id)
         if cached is not None and cached.version == version:
             return cached
@@ -292,7 +307,7 @@ class SnapshotCache:
             cached = self._snapshots.get(brand_id)
             if cached is not None and cached.version == version:
                 return cached
-            snapshot = await load_snapshot(db, brand_id, version)
+            snapshot = await load_snapshot(source, brand_id, version)
             self._snapshots[brand_id] = snapshot
             return snapshot
 

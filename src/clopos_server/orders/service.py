@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clopos_server.api.errors import ApiError, Problem, conflict, not_found
@@ -37,7 +40,7 @@ async def validate(
     services: Services, conn: AsyncConnection, context: AuthContext, body: dict[str, Any]
 ) -> ValidatedOrder:
     brand = context.brand
-    snapshot = await services.snapshots.get(services.db, brand.id, brand.catalog_version)
+    snapshot = await services.snapshots.get(conn, brand.id, brand.catalog_version)
     return await validate_order(body, snapshot=snapshot, brand=brand, lookups=repo.DbLookups(conn, brand.id))
 
 
@@ -54,7 +57,7 @@ def draft_order(order: ValidatedOrder) -> dict[str, Any]:
         "customer_id": order.customer_id,
         "receipt_id": None,
         "total": order.pricing.total,
-        "pricing": render_pricing(order.pricing),
+        "pricing": render_pricing(order.pricing, order.pricing_input),
         "warnings": order.warnings,
         "payload": order.payload,
         "created_at": now,
@@ -78,7 +81,7 @@ async def create(
             "status": "PENDING",
             "payload": order.payload,
             "total": order.pricing.total,
-            "pricing": render_pricing(order.pricing),
+            "pricing": render_pricing(order.pricing, order.pricing_input),
             "warnings": order.warnings,
             "created_at": now,
             "updated_at": now,
@@ -96,6 +99,12 @@ async def create(
     assert row is not None
     rendered = render_order(row)
     outbox.add(context.brand.id, order.venue_id, "order.created", rendered)
+    if order.auto_accept:  # accepted in the same transaction: RECEIVED, with its open receipt
+        from clopos_server.orders.lifecycle import accept  # lifecycle builds on this module
+
+        return await accept(
+            conn, context.brand, order_id, outbox=outbox, by=context.credential_ref, creating=True
+        )
     return rendered
 
 
@@ -188,7 +197,29 @@ async def transition(
     conn: AsyncConnection, context: AuthContext, order_id: int, *, to_status: str, outbox: Outbox, by: str
 ) -> dict[str, Any]:
     """Move an order along its lifecycle with a conditional update, so of two actors exactly one wins."""
-    brand_id = context.brand.id
+    changed = await move(conn, context.brand.id, order_id, to_status=to_status, outbox=outbox, by=by)
+    assert changed is not None  # strict: a refused transition raised
+    return changed
+
+
+# Runs after the conditional update won, in the same transaction, with the order as it was before;
+# returns more columns to set on the order (accept: the new receipt's id). Raising rolls everything back.
+AfterMove = Callable[[Row[Any], datetime], Awaitable[dict[str, Any]]]
+
+
+async def move(
+    conn: AsyncConnection,
+    brand_id: int,
+    order_id: int,
+    *,
+    to_status: str,
+    outbox: Outbox,
+    by: str,
+    then: AfterMove | None = None,
+    strict: bool = True,
+) -> dict[str, Any] | None:
+    """The one lifecycle mechanism (API, board, CLI, test helpers): a conditional update, a history row
+    and an event. A refused transition is a 409 naming the current status, or None when not ``strict``."""
     row = await repo.get_order(conn, brand_id, order_id)
     if row is None:
         raise not_found("Order not found")
@@ -203,9 +234,15 @@ async def transition(
         ):
             break
     else:
+        if not strict:
+            return None
         current = await repo.get_order(conn, brand_id, order_id)
         status = current.status if current is not None else row.status
         raise conflict(f"Order {order_id} is {status}: it cannot become {to_status}")
+    if then is not None:
+        extra = await then(row, now)
+        if extra:
+            await repo.update_order(conn, brand_id=brand_id, order_id=order_id, values=extra)
     await repo.add_history(conn, brand_id=brand_id, order_id=order_id, status=to_status, at=now, by=by)
     changed = await repo.get_order(conn, brand_id, order_id)
     assert changed is not None
