@@ -185,21 +185,14 @@ async def ignore_by_integrator(
         raise ApiError(
             "validation_failed", "Status is not allowed", [Problem("Status is not allowed", "status")]
         )
-    return await transition(
-        conn, context, order_id, to_status="IGNORE", outbox=outbox, by=context.credential_ref
+    changed = await move(
+        conn, context.brand.id, order_id, to_status="IGNORE", outbox=outbox, by=context.credential_ref
     )
+    assert changed is not None  # strict: a refused transition raised
+    return changed
 
 
 ALLOWED_TRANSITIONS = {"IGNORE": ("PENDING",), "RECEIVED": ("PENDING",), "DELIVERED": ("RECEIVED",)}
-
-
-async def transition(
-    conn: AsyncConnection, context: AuthContext, order_id: int, *, to_status: str, outbox: Outbox, by: str
-) -> dict[str, Any]:
-    """Move an order along its lifecycle with a conditional update, so of two actors exactly one wins."""
-    changed = await move(conn, context.brand.id, order_id, to_status=to_status, outbox=outbox, by=by)
-    assert changed is not None  # strict: a refused transition raised
-    return changed
 
 
 # Runs after the conditional update won, in the same transaction, with the order as it was before;
