@@ -27,17 +27,17 @@ from tests.support.api import V1Client, example
 from clopos_server.settings import Settings
 
 # Statements per create-order request, measured on the working tree of issue 7.
-#   both databases: customer, stop list, INSERT order, INSERT history, SELECT order (the answer), and with an
-#     Idempotency-Key also INSERT key ... ON CONFLICT DO NOTHING and UPDATE key (the stored answer);
+#   both databases: customer, stop list, INSERT order ... RETURNING (the answer's row), INSERT history, and
+#     with an Idempotency-Key also INSERT key ... ON CONFLICT DO NOTHING and UPDATE key (the stored answer);
 #   SQLite: + BEGIN IMMEDIATE (sent through the cursor; COMMIT is not a cursor statement);
 #   the live-events relay (pg_notify) is not on the request: a background task sends queued notes in batches.
 # Not counted because they are not cursor statements, but round trips all the same on PostgreSQL: BEGIN
-# and COMMIT of each transaction, and the pool's pre-ping at each checkout (BEGIN; ";"; ROLLBACK).
+# and COMMIT of each transaction (the pool does not pre-ping).
 EXPECTED_STATEMENTS = {
-    "sqlite": {"no_key": 6, "key": 8},
-    "postgresql": {"no_key": 5, "key": 7},
+    "sqlite": {"no_key": 5, "key": 7},
+    "postgresql": {"no_key": 4, "key": 6},
 }
-# Pool checkouts per create-order request (each one a pre-ping, 3 round trips, on PostgreSQL).
+# Pool checkouts per create-order request.
 EXPECTED_CHECKOUTS = {"sqlite": 1, "postgresql": 1}
 
 

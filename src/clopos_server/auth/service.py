@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from anyio import to_thread
 from sqlalchemy import select
 
 from clopos_server.api.errors import ApiError, Problem
-from clopos_server.auth.passwords import DUMMY_HASH, verify_secret
+from clopos_server.auth.passwords import DUMMY_HASH, verify_secret_async
 from clopos_server.db.models import ApiClient, Brand, Integrator
 from clopos_server.services import Services
 
@@ -48,7 +47,7 @@ async def verify_client(services: Services, client_id: str, secret: str, brand_s
             )
         ).first()
     stored_hash = row.secret_hash if row is not None else DUMMY_HASH
-    ok = await to_thread.run_sync(verify_secret, stored_hash, secret)
+    ok = await verify_secret_async(stored_hash, secret)
     if row is None or not ok:
         raise ApiError("authentication_failed", "Invalid credentials")
     if not row.enabled:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,7 +9,7 @@ from sqlalchemy import Row, select, update
 
 from clopos_server.auth.context import AuthContext
 from clopos_server.auth.directory import BrandInfo, VenueInfo
-from clopos_server.auth.passwords import DUMMY_HASH, hash_secret, verify_secret
+from clopos_server.auth.passwords import DUMMY_HASH, hash_secret_async, verify_secret_async
 from clopos_server.db.engine import Database
 from clopos_server.db.models import Brand, StaffUser
 from clopos_server.timeutil import utcnow
@@ -85,7 +84,7 @@ async def authenticate(db: Database, brand: BrandInfo | None, username: str, pas
                 )
             ).first()
     stored = row.password_hash if row is not None and row.password_hash else None
-    matches = await asyncio.to_thread(verify_secret, stored or DUMMY_HASH, password)
+    matches = await verify_secret_async(stored or DUMMY_HASH, password)
     if row is None or stored is None or not matches:
         return None
     return _staff(row)
@@ -110,7 +109,7 @@ async def set_password(db: Database, brand_slug: str, username: str, password: s
     """
     if len(password) < MIN_PASSWORD_LENGTH:
         raise PasswordError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
-    password_hash = await asyncio.to_thread(hash_secret, password)
+    password_hash = await hash_secret_async(password)
     async with db.write() as conn:
         brand_id = (await conn.execute(select(Brand.id).where(Brand.slug == brand_slug))).scalar_one_or_none()
         if brand_id is None:

@@ -12,7 +12,6 @@ applied, in one transaction (a bad file changes nothing). Rows are upserted by i
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import logging
 import re
@@ -46,7 +45,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from clopos_server.auth.passwords import hash_secret
+from clopos_server.auth.passwords import hash_secret_async
 from clopos_server.catalog.snapshot import bump_catalog_version
 from clopos_server.db.engine import Database
 from clopos_server.db.models import Base
@@ -1091,7 +1090,7 @@ async def _hash_secrets(parsed: _Parsed) -> None:
         for row in rows:
             for column, value in row.values.items():
                 if isinstance(value, _Plain):
-                    row.values[column] = await asyncio.to_thread(hash_secret, value.text)
+                    row.values[column] = await hash_secret_async(value.text)
 
 
 # --------------------------------------------------------------------------- checks and writes

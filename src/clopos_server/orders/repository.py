@@ -43,9 +43,9 @@ class DbLookups:
         return {row.product_id: (row.remaining, row.name) for row in rows}
 
 
-async def insert_order(conn: AsyncConnection, values: dict[str, Any]) -> int:
-    order_id: int = (await conn.execute(insert(Order).values(**values).returning(Order.id))).scalar_one()
-    return order_id
+async def insert_order(conn: AsyncConnection, values: dict[str, Any]) -> Row[Any]:
+    """The new order's whole row, from the INSERT itself (no second read)."""
+    return (await conn.execute(insert(Order).values(**values).returning(*Order.__table__.columns))).one()
 
 
 async def add_history(

@@ -70,7 +70,7 @@ async def create(
 ) -> dict[str, Any]:
     order = await validate(services, conn, context, body)
     now = utcnow()
-    order_id = await repo.insert_order(
+    row = await repo.insert_order(
         conn,
         {
             "brand_id": context.brand.id,
@@ -87,6 +87,7 @@ async def create(
             "updated_at": now,
         },
     )
+    order_id = row.id
     await repo.add_history(
         conn,
         brand_id=context.brand.id,
@@ -95,8 +96,6 @@ async def create(
         at=now,
         by=context.credential_ref,
     )
-    row = await repo.get_order(conn, context.brand.id, order_id)
-    assert row is not None
     rendered = render_order(row)
     outbox.add(context.brand.id, order.venue_id, "order.created", rendered)
     if order.auto_accept:  # accepted in the same transaction: RECEIVED, with its open receipt
