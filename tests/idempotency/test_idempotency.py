@@ -93,3 +93,19 @@ async def test_expired_key_is_a_new_request(app, api: ApiClient) -> None:
     again = await api.post("/orders", json=body, headers={"Idempotency-Key": KEY})
     assert again.status_code == 201 and "idempotent-replayed" not in again.headers
     assert (await api.get("/orders")).json()["total"] == 2
+
+
+async def test_only_the_committed_request_is_announced_on_the_venue_channel(app, api: ApiClient) -> None:
+    """A replay runs nothing, so it publishes nothing: one order, one ``order.created`` event."""
+    from clopos_server.events.bus import channel_name
+
+    services = app.state.services
+    brand_id = services.directory.brands_by_slug["openapitest"].id
+    events = services.events.subscribe(channel_name(brand_id, 1))
+    body = example("create-order.v1.request.json")
+    for _ in range(2):
+        assert (await api.post("/orders", json=body, headers={"Idempotency-Key": KEY})).status_code == 201
+    kinds = []
+    while not events.empty():
+        kinds.append(events.get_nowait()["type"])
+    assert kinds == ["order.created"]

@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode
 
 from sqlalchemy import delete, select, update
@@ -29,6 +29,9 @@ from clopos_server.auth.context import AuthContext
 from clopos_server.db.engine import Database
 from clopos_server.db.models import IdempotencyKey
 from clopos_server.services import services_of
+
+if TYPE_CHECKING:
+    from clopos_server.orders.service import Outbox
 
 HEADER = "idempotency-key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -71,8 +74,14 @@ def fingerprint(method: str, path: str, query: str, body: Any) -> str:
     return hashlib.sha256(canonical).hexdigest()
 
 
-async def run_idempotent(request: Request, context: AuthContext, body: Any, work: Work) -> Response:
-    """Run ``work`` in one write transaction, guarded by the request's Idempotency-Key when it has one."""
+async def run_idempotent(
+    request: Request, context: AuthContext, body: Any, work: Work, outbox: Outbox | None = None
+) -> Response:
+    """Run ``work`` in one write transaction, guarded by the request's Idempotency-Key when it has one.
+
+    ``outbox`` holds the events the work produces; they are published only when the work's own transaction
+    committed: never for a replay, nor for a rejection whose work was rolled back.
+    """
     services = services_of(request)
     key = read_key(request)
     if key is None:
@@ -80,17 +89,23 @@ async def run_idempotent(request: Request, context: AuthContext, body: Any, work
             message = "This brand requires an Idempotency-Key header on every POST and PATCH"
             raise ApiError("validation_failed", message, [Problem(message, "header.Idempotency-Key")])
         async with services.db.write() as conn:
-            return await work(conn)
-    guard = _Guard(
-        request,
-        services.db,
-        brand_id=context.brand.id,
-        client_ref=context.credential_ref,
-        key=key,
-        print_=fingerprint(request.method, request.url.path, request.url.query, body),
-        ttl=services.settings.idempotency_ttl,
-    )
-    return await guard.run(work)
+            response = await work(conn)
+        committed = True
+    else:
+        guard = _Guard(
+            request,
+            services.db,
+            brand_id=context.brand.id,
+            client_ref=context.credential_ref,
+            key=key,
+            print_=fingerprint(request.method, request.url.path, request.url.query, body),
+            ttl=services.settings.idempotency_ttl,
+        )
+        response = await guard.run(work)
+        committed = guard.work_committed
+    if outbox is not None and committed:
+        await outbox.flush(services)
+    return response
 
 
 class _NotStored(Exception):
@@ -126,6 +141,7 @@ class _Guard:
         self.key = key
         self.print_ = print_
         self.ttl = ttl
+        self.work_committed = False  # true once the work itself ran and committed (not a replay)
 
     def _where(self) -> Any:
         return (
@@ -149,7 +165,8 @@ class _Guard:
                 if response.status_code >= 300:
                     raise _NotStored(response)
                 await self._save(conn, claimed, response)
-                return response
+            self.work_committed = True
+            return response
         except _NotStored as outcome:
             return outcome.response
         except _Rejected as rejected:

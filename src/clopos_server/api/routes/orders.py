@@ -31,9 +31,7 @@ async def create_order(request: Request, context: AuthContext = Depends(require_
         order = await service.create(services, conn, context, body, outbox)
         return success(request, order, status=status, message="Order created")
 
-    response = await run_idempotent(request, context, body, work)
-    await outbox.flush(services)
-    return response
+    return await run_idempotent(request, context, body, work, outbox)
 
 
 @router.post("/orders/calculate", summary="Validate and price an order without writing it")

@@ -58,7 +58,6 @@ async def list_receipts(request: Request, context: AuthContext = Depends(require
     dependencies=[V1_ONLY],
 )
 async def create_receipt(request: Request, context: AuthContext = Depends(require_auth)) -> Response:
-    services = services_of(request)
     body = await read_json_object(request)
     outbox = Outbox()
 
@@ -66,10 +65,7 @@ async def create_receipt(request: Request, context: AuthContext = Depends(requir
         receipt = await service.record_closed(conn, context, body, outbox=outbox, by=context.credential_ref)
         return success(request, receipt, status=201, message="Receipt created")
 
-    response = await run_idempotent(request, context, body, work)
-    if response.status_code < 300:  # a stored rejection rolled its work back: nothing to announce
-        await outbox.flush(services)
-    return response
+    return await run_idempotent(request, context, body, work, outbox)
 
 
 @router.get("/receipts/cid/{cid}", summary="v2: one receipt, by its cid (a UUID)", dependencies=[V2_ONLY])
@@ -148,7 +144,6 @@ async def delete_receipt(
 async def close_receipt(
     receipt_id: str, request: Request, context: AuthContext = Depends(require_auth)
 ) -> Response:
-    services = services_of(request)
     identifier = parse_id(receipt_id)
     body = await read_json_object(request)
     outbox = Outbox()
@@ -159,10 +154,7 @@ async def close_receipt(
         )
         return success(request, receipt, message="Receipt closed")
 
-    response = await run_idempotent(request, context, body, work)
-    if response.status_code < 300:  # a stored rejection rolled its work back: nothing to announce
-        await outbox.flush(services)
-    return response
+    return await run_idempotent(request, context, body, work, outbox)
 
 
 @router.get(

@@ -23,7 +23,6 @@ from clopos_server.idempotency.service import run_idempotent
 from clopos_server.orders import lifecycle
 from clopos_server.orders.service import Outbox
 from clopos_server.receipts import service as receipts
-from clopos_server.services import services_of
 
 router = APIRouter()
 
@@ -52,7 +51,6 @@ async def _optional_body(request: Request) -> dict[str, Any]:
 
 async def _transition(action: str, order_id: str, request: Request, context: AuthContext) -> Response:
     _require_test_brand(context)
-    services = services_of(request)
     identifier = parse_id(order_id)
     body = await _optional_body(request)
     outbox = Outbox()
@@ -61,10 +59,7 @@ async def _transition(action: str, order_id: str, request: Request, context: Aut
         order = await lifecycle.apply(action, conn, context.brand, identifier, outbox=outbox, by=_by(context))
         return success(request, order, message=MESSAGES[action])
 
-    response = await run_idempotent(request, context, body, work)
-    if response.status_code < 300:
-        await outbox.flush(services)
-    return response
+    return await run_idempotent(request, context, body, work, outbox)
 
 
 @router.post("/test-helpers/orders/{order_id}/accept", summary="Test brands: accept a pending order")
@@ -96,7 +91,6 @@ async def close_receipt(
     receipt_id: str, request: Request, context: AuthContext = Depends(require_auth)
 ) -> Response:
     _require_test_brand(context)
-    services = services_of(request)
     identifier = parse_id(receipt_id)
     body = await _optional_body(request)
     outbox = Outbox()
@@ -107,7 +101,4 @@ async def close_receipt(
         )
         return success(request, receipt, message="Receipt closed")
 
-    response = await run_idempotent(request, context, body, work)
-    if response.status_code < 300:
-        await outbox.flush(services)
-    return response
+    return await run_idempotent(request, context, body, work, outbox)
