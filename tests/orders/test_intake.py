@@ -904,17 +904,18 @@ async def test_snapshot_cache_loads_once_per_version(demo: Demo, monkeypatch: py
     calls: list[int] = []
     real = module.load_snapshot
 
-    async def counting(db: Database, brand_id: int, version: int) -> CatalogSnapshot:
+    async def counting(db: Any, brand_id: int, version: int) -> CatalogSnapshot:
         calls.append(version)
         await asyncio.sleep(0.01)
         return await real(db, brand_id, version)
 
     monkeypatch.setattr(module, "load_snapshot", counting)
     cache = SnapshotCache()
-    first, second = await asyncio.gather(*(cache.get(demo.db, demo.brand.id, 1) for _ in range(2)))
-    assert first is second and calls == [1]
-    assert await cache.get(demo.db, demo.brand.id, 1) is first
-    newer = await cache.get(demo.db, demo.brand.id, 2)
+    async with demo.db.read() as conn:
+        first, second = await asyncio.gather(*(cache.get(conn, demo.brand.id, 1) for _ in range(2)))
+        assert first is second and calls == [1]
+        assert await cache.get(conn, demo.brand.id, 1) is first
+        newer = await cache.get(conn, demo.brand.id, 2)
     assert newer is not first and newer.version == 2 and calls == [1, 2]
     assert newer.products == first.products
 

@@ -34,7 +34,7 @@ RETRY_MS = 1500  # the browser's reconnect delay after a dropped stream
 async def render_context(
     services: Services, conn: AsyncConnection, brand: BrandInfo, venue_id: int, csrf: str
 ) -> RenderContext:
-    snapshot = await services.snapshots.get(services.db, brand.id, brand.catalog_version)
+    snapshot = await services.snapshots.get(conn, brand.id, brand.catalog_version)
     payments = await queries.payment_choices(conn, brand.id, venue_id)
     return RenderContext(brand, venue_id, csrf, snapshot, payments)
 

@@ -299,7 +299,8 @@ class SnapshotCache:
     _snapshots: dict[int, CatalogSnapshot] = field(default_factory=dict)
     _locks: dict[int, asyncio.Lock] = field(default_factory=dict)
 
-    async def get(self, source: Database | AsyncConnection, brand_id: int, version: int) -> CatalogSnapshot:
+    async def get(self, conn: AsyncConnection, brand_id: int, version: int) -> CatalogSnapshot:
+        """The brand's snapshot at ``version``, loaded on ``conn`` (the caller's own connection) on a miss."""
         cached = self._snapshots.get(brand_id)
         if cached is not None and cached.version == version:
             return cached
@@ -307,7 +308,7 @@ class SnapshotCache:
             cached = self._snapshots.get(brand_id)
             if cached is not None and cached.version == version:
                 return cached
-            snapshot = await load_snapshot(source, brand_id, version)
+            snapshot = await load_snapshot(conn, brand_id, version)
             self._snapshots[brand_id] = snapshot
             return snapshot
 
