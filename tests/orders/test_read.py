@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from decimal import Decimal
+
 import pytest
 from tests.api.test_foundation import assert_error
 from tests.support.api import ApiClient, example
@@ -25,6 +28,26 @@ async def test_list_pages_sorts_and_counts(api: ApiClient) -> None:
     assert [o["id"] for o in second["data"]] == ids[2:]
     newest_first = (await api.get("/orders")).json()
     assert [o["id"] for o in newest_first["data"]] == sorted(ids, reverse=True) or newest_first["total"] == 3
+
+
+async def test_list_one_and_create_answer_hold_the_same_order_exactly(api: ApiClient) -> None:
+    """The list embeds the stored JSON as text: it must say what the create answer and GET /orders/{id}
+    say, to the last digit (compared as Decimals, so 16.2 and 16.20 would differ only as spellings)."""
+    body = example("create-order.v1.request.json")
+    body["payload"]["meta"] = {"comment": "ring twice", "tip": 1.25}
+    created = await api.post("/orders", json=body)
+    assert created.status_code == 201, created.text
+
+    def order_of(text: str) -> dict:
+        data = json.loads(text, parse_float=Decimal)["data"]
+        return data[0] if isinstance(data, list) else data
+
+    answer = order_of(created.text)
+    listed = order_of((await api.get("/orders")).text)
+    one = order_of((await api.get(f"/orders/{answer['id']}")).text)
+    assert listed == one == answer
+    assert listed["payload"]["meta"]["tip"] == Decimal("1.25") and listed["payload"]["id"] == answer["id"]
+    assert listed["total"] == answer["total"] and listed["pricing"] == answer["pricing"]
 
 
 async def test_list_defaults_to_the_request_venue_and_widens_by_filter(api: ApiClient) -> None:

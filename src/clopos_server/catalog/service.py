@@ -261,8 +261,7 @@ class _ProductPage:
     recipe: dict[Any, list[Row[Any]]] = field(default_factory=dict)
     overrides: dict[Any, list[Row[Any]]] = field(default_factory=dict)
     links: dict[Any, list[Row[Any]]] = field(default_factory=dict)
-    groups: dict[int, Row[Any]] = field(default_factory=dict)
-    modifiers: dict[Any, list[Row[Any]]] = field(default_factory=dict)
+    groups: dict[int, dict[str, Any]] = field(default_factory=dict)  # rendered once, shared by products
     taxes: dict[Any, list[Row[Any]]] = field(default_factory=dict)
     categories: dict[int, Row[Any]] = field(default_factory=dict)
     stations: dict[int, Row[Any]] = field(default_factory=dict)
@@ -291,10 +290,12 @@ class _ProductPage:
         page.links = repo.group_by(await repo.group_links(conn, brand_id, shown_ids), "product_id")
         if "modificator_groups" in includes:
             group_ids = sorted({link.group_id for id_ in sold_ids for link in page.links.get(id_, [])})
-            page.groups = await repo.fetch_by_ids(conn, ModifierGroup, brand_id, group_ids)
-            page.modifiers = repo.group_by(
-                await repo.modifiers_of_groups(conn, brand_id, group_ids), "group_id"
-            )
+            groups = await repo.fetch_by_ids(conn, ModifierGroup, brand_id, group_ids)
+            modifiers = repo.group_by(await repo.modifiers_of_groups(conn, brand_id, group_ids), "group_id")
+            page.groups = {
+                group_id: render.render_modifier_group(group, modifiers.get(group_id, []))
+                for group_id, group in groups.items()
+            }
         if "taxes" in includes:
             page.taxes = repo.group_by(await repo.product_taxes(conn, brand_id, sold_ids), "product_id")
         if "category" in includes:
@@ -323,9 +324,7 @@ class _ProductPage:
             product["station"] = render.render_station(station) if station is not None else None
         if "modificator_groups" in includes:
             product["modificator_groups"] = [
-                render.render_modifier_group(
-                    self.groups[link.group_id], self.modifiers.get(link.group_id, [])
-                )
+                self.groups[link.group_id]
                 for link in self.links.get(row.id, [])
                 if link.group_id in self.groups
             ]

@@ -19,6 +19,11 @@ _SCALE_FACTOR = Decimal(10) ** MONEY_SCALE
 MONEY_MAX = Decimal("99999999999999")  # 14 integer digits fit NUMERIC(18, 4) and a scaled BIGINT
 
 
+def stored_money(amount: Decimal) -> Decimal:
+    """The value a Money column gives back for ``amount`` (at most 4 places): normalised, never ``-0``."""
+    return amount.normalize() + Decimal(0)
+
+
 class Money(TypeDecorator[Decimal]):
     """An exact decimal with 4 places: NUMERIC(18, 4) on PostgreSQL, an integer of 1/10,000 on SQLite."""
 
@@ -42,8 +47,8 @@ class Money(TypeDecorator[Decimal]):
         if value is None:
             return None
         if dialect.name == "sqlite":
-            return (Decimal(int(value)) / _SCALE_FACTOR).normalize() + Decimal(0)
-        return Decimal(value).normalize() + Decimal(0)
+            return stored_money(Decimal(int(value)) / _SCALE_FACTOR)
+        return stored_money(Decimal(value))
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -15,19 +15,19 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode
 
-from sqlalchemy import delete, select, update
+import orjson
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 from starlette.responses import Response
 
-from clopos_server import jsonio
 from clopos_server.api.errors import ApiError, Problem
 from clopos_server.api.handlers import render
 from clopos_server.auth.context import AuthContext
 from clopos_server.db.engine import Database
-from clopos_server.db.models import IdempotencyKey
+from clopos_server.db.models import Base, IdempotencyKey
 from clopos_server.services import services_of
 
 if TYPE_CHECKING:
@@ -40,6 +40,16 @@ _KEPT_HEADERS = ("content-type", "location")
 
 Work = Callable[[AsyncConnection], Awaitable[Response]]
 
+# Built once (executed with parameter dicts): see orders/repository.py for why.
+_KEYS = Base.metadata.tables[IdempotencyKey.__tablename__]
+_CLAIM = {
+    dialect: insert(_KEYS)
+    .on_conflict_do_nothing(index_elements=["brand_id", "client_ref", "key"])
+    .returning(_KEYS.c.id)
+    for dialect, insert in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
+}
+_SAVE = update(_KEYS).where(_KEYS.c.id == bindparam("row_id"))
+
 
 def read_key(request: Request) -> str | None:
     key = request.headers.get(HEADER)
@@ -51,26 +61,38 @@ def read_key(request: Request) -> str | None:
     return key
 
 
-def _canonical(value: Any) -> Any:
-    """Numbers normalised (1, 1.0 and 1.00 are one number), strings kept as strings, keys sorted."""
+def _canonical_number(value: Any) -> Any:
+    """orjson's ``default`` for the fingerprint: 1, 1.0 and 1.00 are one number; only Decimals get here."""
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            return str(value)
+        normal = value.normalize()
+        if normal == normal.to_integral_value() and -(2**63) <= normal < 2**64:
+            return int(normal)
+        return orjson.Fragment(format(normal, "f").encode())
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def _big_ints_as_text(value: Any) -> Any:
+    """The body with integers beyond 64 bits (which orjson refuses) as exact JSON numbers."""
     if isinstance(value, dict):
-        return {str(k): _canonical(v) for k, v in sorted(value.items())}
+        return {k: _big_ints_as_text(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_canonical(v) for v in value]
-    if isinstance(value, bool) or value is None or isinstance(value, str):
-        return value
-    if isinstance(value, int | Decimal):
-        number = Decimal(value)
-        if not number.is_finite():
-            return str(number)
-        normal = number.normalize()
-        return int(normal) if normal == normal.to_integral_value() else normal
+        return [_big_ints_as_text(v) for v in value]
+    if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**64:
+        return orjson.Fragment(str(value).encode())
     return value
 
 
 def fingerprint(method: str, path: str, query: str, body: Any) -> str:
+    """sha256 of the request in a canonical form: keys sorted, numbers normalised, strings kept."""
     sorted_query = urlencode(sorted(parse_qsl(query, keep_blank_values=True)))
-    canonical = jsonio.dumps([method.upper(), path, sorted_query, _canonical(body)])
+    request = [method.upper(), path, sorted_query, body]
+    try:
+        canonical = orjson.dumps(request, default=_canonical_number, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:  # an integer beyond 64 bits: rare, so checked only when it fails
+        request[3] = _big_ints_as_text(body)
+        canonical = orjson.dumps(request, default=_canonical_number, option=orjson.OPT_SORT_KEYS)
     return hashlib.sha256(canonical).hexdigest()
 
 
@@ -189,21 +211,15 @@ class _Guard:
         return claimed
 
     async def _claim(self, conn: AsyncConnection, now: datetime) -> int | None:
-        insert = sqlite_insert if self.db.is_sqlite else pg_insert
-        statement = (
-            insert(IdempotencyKey)
-            .values(
-                brand_id=self.brand_id,
-                client_ref=self.client_ref,
-                key=self.key,
-                fingerprint=self.print_,
-                created_at=now,
-                expires_at=now + timedelta(seconds=self.ttl),
-            )
-            .on_conflict_do_nothing(index_elements=["brand_id", "client_ref", "key"])
-            .returning(IdempotencyKey.id)
-        )
-        claimed: int | None = (await conn.execute(statement)).scalar_one_or_none()
+        params = {
+            "brand_id": self.brand_id,
+            "client_ref": self.client_ref,
+            "key": self.key,
+            "fingerprint": self.print_,
+            "created_at": now,
+            "expires_at": now + timedelta(seconds=self.ttl),
+        }
+        claimed: int | None = (await conn.execute(_CLAIM[self.db.dialect], params)).scalar_one_or_none()
         return claimed
 
     def _in_use(self) -> ApiError:
@@ -227,15 +243,13 @@ class _Guard:
 
     async def _save(self, conn: AsyncConnection, row_id: int, response: Response) -> None:
         headers = {name: response.headers[name] for name in _KEPT_HEADERS if name in response.headers}
-        await conn.execute(
-            update(IdempotencyKey)
-            .where(IdempotencyKey.id == row_id)
-            .values(
-                response_status=response.status_code,
-                response_body=bytes(response.body),
-                response_headers=headers,
-            )
-        )
+        params = {
+            "row_id": row_id,
+            "response_status": response.status_code,
+            "response_body": bytes(response.body),
+            "response_headers": headers,
+        }
+        await conn.execute(_SAVE, params)
 
     async def _store_rejection(self, error: ApiError) -> Response:
         """Stored in a transaction of its own, after the work rolled back, so nothing the work began

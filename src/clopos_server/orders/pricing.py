@@ -11,7 +11,6 @@ order to the cent.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import (
@@ -167,10 +166,10 @@ def allocate_largest_remainder(amount: Decimal, bases: Sequence[Decimal], quantu
     """Split ``amount`` over ``bases`` proportionally, in whole quanta, so the shares sum exactly to it.
 
     Each exact share ``amount * base / sum(bases)`` is floored to the quantum; the quanta left over go one
-    each to the largest fractional remainders, ties to the earlier index. The arithmetic is done with exact
-    rationals, so ties are real ties and never an artefact of decimal precision. When ``amount <=
-    sum(bases)`` and every base is a multiple of ``quantum``, each share lies in ``[0, base]``. If the bases
-    sum to zero every share is zero.
+    each to the largest fractional remainders, ties to the earlier index. The arithmetic is exact
+    (integers at a common scale), so ties are real ties and never an artefact of decimal precision. When
+    ``amount <= sum(bases)`` and every base is a multiple of ``quantum``, each share lies in ``[0, base]``.
+    If the bases sum to zero every share is zero.
     """
     if quantum <= 0:
         raise ValueError("quantum must be positive")
@@ -180,20 +179,30 @@ def allocate_largest_remainder(amount: Decimal, bases: Sequence[Decimal], quantu
         raise ValueError("bases must not be negative")
     with localcontext(_CONTEXT):
         zero = _ZERO * quantum
-        total = sum((Fraction(base) for base in bases), Fraction(0))
+        # Exact in integers: scaled to a common power of ten, every exact share is units * base / total
+        # with one denominator, so its fractional part is compared by the remainder alone.
+        scale = -min(0, *(_exponent(value) for value in (amount, quantum, *bases)))
+        scaled_bases = [int(base.scaleb(scale)) for base in bases]
+        total = sum(scaled_bases)
         if total == 0 or amount == 0:
             return [zero for _ in bases]
-        units = Fraction(amount) / Fraction(quantum)
-        if units.denominator != 1:
+        n_units, rest = divmod(int(amount.scaleb(scale)), int(quantum.scaleb(scale)))
+        if rest:
             raise ValueError("amount must be a whole multiple of quantum")
-        n_units = units.numerator
-        exact = [n_units * Fraction(base) / total for base in bases]
-        shares = [math.floor(value) for value in exact]
+        splits = [divmod(n_units * base, total) for base in scaled_bases]
+        shares = [share for share, _ in splits]
         leftover = n_units - sum(shares)
-        by_remainder = sorted(range(len(exact)), key=lambda i: (-(exact[i] - shares[i]), i))
+        by_remainder = sorted(range(len(splits)), key=lambda i: (-splits[i][1], i))
         for i in by_remainder[:leftover]:
             shares[i] += 1
         return [Decimal(share) * quantum for share in shares]
+
+
+def _exponent(value: Decimal) -> int:
+    exponent = value.as_tuple().exponent
+    if not isinstance(exponent, int):
+        raise ValueError("amounts must be finite")
+    return exponent
 
 
 def _to_decimal(value: Fraction) -> Decimal:
@@ -213,13 +222,13 @@ def _exact_after_discount(
     otherwise move a cent between lines with different taxes or flags). Line shares are still allocated
     over the rounded per-line amounts.
     """
-    total = sum((Fraction(b) for b in discount_bases), Fraction(0))
-    amount = Fraction(0)
-    for flag, subtotal, base in zip(in_scope, subtotals, discount_bases, strict=True):
-        if flag:
-            share = Fraction(discount) * Fraction(base) / total if total else Fraction(0)
-            amount += Fraction(subtotal) - share
-    return amount
+    # sum(subtotal - discount * base / total) over the lines in scope, with one division
+    in_scope_subtotal = _dsum([s for flag, s in zip(in_scope, subtotals, strict=True) if flag])
+    in_scope_base = _dsum([b for flag, b in zip(in_scope, discount_bases, strict=True) if flag])
+    total = _dsum(discount_bases)
+    if not total:
+        return Fraction(in_scope_subtotal)
+    return Fraction(in_scope_subtotal) - Fraction(discount) * Fraction(in_scope_base) / Fraction(total)
 
 
 def _modifiers_per_unit(line: LineInput, portion: Decimal) -> Decimal:

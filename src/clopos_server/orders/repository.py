@@ -4,15 +4,49 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy import Row, Text, bindparam, cast, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
-from clopos_server.db.models import Customer, Order, OrderHistory, Product, Receipt, StopListEntry
+from clopos_server.db.models import Base, Customer, Order, OrderHistory, Product, Receipt, StopListEntry
 from clopos_server.orders.intake import CustomerInfo
 
 SORT_COLUMNS = {"id": Order.id, "created_at": Order.created_at, "updated_at": Order.updated_at}
+# An order row for reading only: the JSON columns as their stored text, which the answer embeds as it is
+# (decoding them with exact Decimals and encoding them again was most of a list's CPU).
+_JSON_COLUMNS = ("payload", "pricing", "warnings")
+_ORDER_AS_TEXT = [
+    cast(column, Text).label(column.name) if column.name in _JSON_COLUMNS else column
+    for column in Order.__table__.columns
+]
+
+
+# The create path's statements, built once: a statement built per call costs more CPU in SQLAlchemy
+# (construction, ORM DML plugin, cache key) than its round trip (docs/performance.md). Executed with a
+# parameter dict, a prebuilt statement reuses its memoised cache key and compiled form.
+_ORDERS = Base.metadata.tables[Order.__tablename__]
+_CUSTOMER_BY_ID = select(Customer.id, Customer.name, Customer.phone, Customer.address).where(
+    Customer.brand_id == bindparam("brand"), Customer.id == bindparam("customer")
+)
+_STOP_LIST_OF = (
+    select(StopListEntry.product_id, StopListEntry.remaining, Product.name)
+    .join(Product, Product.id == StopListEntry.product_id)
+    .where(
+        StopListEntry.brand_id == bindparam("brand"),
+        StopListEntry.product_id.in_(bindparam("products", expanding=True)),
+    )
+)
+_INSERT_ORDER = insert(_ORDERS).returning(_ORDERS.c.id)
+_INSERT_HISTORY = insert(Base.metadata.tables[OrderHistory.__tablename__])
+# Column defaults the INSERT fills in, so that the answer can be rendered without reading the row back.
+_ORDER_DEFAULTS = {
+    column.name: column.default.arg
+    for column in _ORDERS.columns
+    if isinstance(column.default, ScalarElementColumnDefault)
+}
 
 
 class DbLookups:
@@ -23,37 +57,34 @@ class DbLookups:
         self.brand_id = brand_id
 
     async def customer(self, customer_id: int) -> CustomerInfo | None:
-        row = (
-            await self.conn.execute(
-                select(Customer.id, Customer.name, Customer.phone, Customer.address).where(
-                    Customer.brand_id == self.brand_id, Customer.id == customer_id
-                )
-            )
-        ).first()
+        params = {"brand": self.brand_id, "customer": customer_id}
+        row = (await self.conn.execute(_CUSTOMER_BY_ID, params)).first()
         return None if row is None else CustomerInfo(row.id, row.name, row.phone, row.address)
 
     async def stop_list(self, product_ids: Collection[int]) -> Mapping[int, tuple[int, str]]:
         if not product_ids:
             return {}
-        rows = await self.conn.execute(
-            select(StopListEntry.product_id, StopListEntry.remaining, Product.name)
-            .join(Product, Product.id == StopListEntry.product_id)
-            .where(StopListEntry.brand_id == self.brand_id, StopListEntry.product_id.in_(list(product_ids)))
-        )
+        params = {"brand": self.brand_id, "products": list(product_ids)}
+        rows = await self.conn.execute(_STOP_LIST_OF, params)
         return {row.product_id: (row.remaining, row.name) for row in rows}
 
 
-async def insert_order(conn: AsyncConnection, values: dict[str, Any]) -> Row[Any]:
-    """The new order's whole row, from the INSERT itself (no second read)."""
-    return (await conn.execute(insert(Order).values(**values).returning(*Order.__table__.columns))).one()
+async def insert_order(conn: AsyncConnection, values: dict[str, Any]) -> SimpleNamespace:
+    """Insert an order; returns its row as stored (the id from RETURNING, the rest from ``values``).
+
+    ``values`` must be what the column types store unchanged: whole-second UTC times, Decimals at most
+    4 places, JSON of str, int, Decimal, bool, None, lists and dicts.
+    """
+    row = {"receipt_id": None, **_ORDER_DEFAULTS, **values}
+    row["id"] = (await conn.execute(_INSERT_ORDER, row)).scalar_one()
+    return SimpleNamespace(**row)
 
 
 async def add_history(
     conn: AsyncConnection, *, brand_id: int, order_id: int, status: str, at: datetime, by: str
 ) -> None:
-    await conn.execute(
-        insert(OrderHistory).values(brand_id=brand_id, order_id=order_id, status=status, at=at, by=by)
-    )
+    params = {"brand_id": brand_id, "order_id": order_id, "status": status, "at": at, "by": by}
+    await conn.execute(_INSERT_HISTORY, params)
 
 
 async def get_order(conn: AsyncConnection, brand_id: int, order_id: int) -> Row[Any] | None:
@@ -107,7 +138,7 @@ async def list_orders(
     column = SORT_COLUMNS[sort]
     rows = (
         await conn.execute(
-            select(Order)
+            select(*_ORDER_AS_TEXT)
             .where(*conditions)
             .order_by(column.desc() if descending else column.asc(), Order.id.asc())
             .limit(limit)

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from clopos_server.api.errors import ApiError, Problem, conflict, not_found
 from clopos_server.api.query import ListQuery
 from clopos_server.auth.context import AuthContext
+from clopos_server.db.types import stored_money
 from clopos_server.events.bus import channel_name
 from clopos_server.orders import repository as repo
 from clopos_server.orders.intake import ValidatedOrder, render_pricing, validate_order
@@ -80,7 +81,7 @@ async def create(
             "api_client_id": context.api_client_id,
             "status": "PENDING",
             "payload": order.payload,
-            "total": order.pricing.total,
+            "total": stored_money(order.pricing.total),
             "pricing": render_pricing(order.pricing, order.pricing_input),
             "warnings": order.warnings,
             "created_at": now,
