@@ -12,12 +12,12 @@ def utcnow() -> datetime:
 
 def ts_iso(moment: datetime) -> str:
     """``2026-02-02T13:45:53.000000Z``: orders, customers, categories, users, sale types, ..."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000000Z")
+    return moment.astimezone(UTC).isoformat()[:19] + ".000000Z"  # isoformat: several times strftime's speed
 
 
 def ts_plain(moment: datetime) -> str:
     """``2026-01-13 20:04:05``: products, receipts and receipt lines."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    return moment.astimezone(UTC).isoformat(sep=" ")[:19]
 
 
 def epoch_ms(moment: datetime) -> int:

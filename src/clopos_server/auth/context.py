@@ -30,7 +30,7 @@ class AuthContext:
 
 
 def generation_of(request: Request) -> str:
-    return "v2" if request.url.path.startswith(V2_PREFIX) else "v1"
+    return "v2" if request.scope["path"].startswith(V2_PREFIX) else "v1"
 
 
 async def require_auth(request: Request) -> AuthContext:

@@ -49,6 +49,13 @@ _CLAIM = {
     for dialect, insert in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
 }
 _SAVE = update(_KEYS).where(_KEYS.c.id == bindparam("row_id"))
+_THIS_KEY = (
+    (_KEYS.c.brand_id == bindparam("brand"))
+    & (_KEYS.c.client_ref == bindparam("client"))
+    & (_KEYS.c.key == bindparam("the_key"))
+)
+_FIND = select(_KEYS).where(_THIS_KEY)
+_FORGET = delete(_KEYS).where(_THIS_KEY)
 
 
 def read_key(request: Request) -> str | None:
@@ -165,12 +172,8 @@ class _Guard:
         self.ttl = ttl
         self.work_committed = False  # true once the work itself ran and committed (not a replay)
 
-    def _where(self) -> Any:
-        return (
-            (IdempotencyKey.brand_id == self.brand_id)
-            & (IdempotencyKey.client_ref == self.client_ref)
-            & (IdempotencyKey.key == self.key)
-        )
+    def _this_key(self) -> dict[str, Any]:
+        return {"brand": self.brand_id, "client": self.client_ref, "the_key": self.key}
 
     async def run(self, work: Work) -> Response:
         try:
@@ -200,11 +203,11 @@ class _Guard:
         claimed = await self._claim(conn, now)
         if claimed is not None:
             return claimed
-        existing = (await conn.execute(select(IdempotencyKey).where(self._where()))).first()
+        existing = (await conn.execute(_FIND, self._this_key())).first()
         if existing is not None and existing.expires_at > now:
             return self._answer_existing(existing)
         # expired (or removed meanwhile): the same key is a new request now
-        await conn.execute(delete(IdempotencyKey).where(self._where()))
+        await conn.execute(_FORGET, self._this_key())
         claimed = await self._claim(conn, now)
         if claimed is None:
             raise self._in_use()

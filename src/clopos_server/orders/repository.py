@@ -15,13 +15,9 @@ from clopos_server.db.models import Base, Customer, Order, OrderHistory, Product
 from clopos_server.orders.intake import CustomerInfo
 
 SORT_COLUMNS = {"id": Order.id, "created_at": Order.created_at, "updated_at": Order.updated_at}
-# An order row for reading only: the JSON columns as their stored text, which the answer embeds as it is
-# (decoding them with exact Decimals and encoding them again was most of a list's CPU).
+# In a list the JSON columns are read as their stored text, which the answer embeds as it is (decoding
+# them with exact Decimals and encoding them again was most of a list's CPU).
 _JSON_COLUMNS = ("payload", "pricing", "warnings")
-_ORDER_AS_TEXT = [
-    cast(column, Text).label(column.name) if column.name in _JSON_COLUMNS else column
-    for column in Order.__table__.columns
-]
 
 
 # The create path's statements, built once: a statement built per call costs more CPU in SQLAlchemy
@@ -136,13 +132,27 @@ async def list_orders(
     if created_before is not None:
         conditions.append(Order.created_at < created_before)
     column = SORT_COLUMNS[sort]
+    # The page is chosen first and only its rows are cast: PostgreSQL would otherwise cast the JSON of
+    # every matching order before the sort.
+    page = (
+        select(Order)
+        .where(*conditions)
+        .order_by(column.desc() if descending else column.asc(), Order.id.asc())
+        .limit(limit)
+        .offset(offset)
+        .subquery("page")
+    )
+    sort_key = page.c[column.key]
     rows = (
         await conn.execute(
-            select(*_ORDER_AS_TEXT)
-            .where(*conditions)
-            .order_by(column.desc() if descending else column.asc(), Order.id.asc())
-            .limit(limit)
-            .offset(offset)
+            select(
+                *(
+                    cast(page_column, Text).label(page_column.key)
+                    if page_column.key in _JSON_COLUMNS
+                    else page_column
+                    for page_column in page.c
+                )
+            ).order_by(sort_key.desc() if descending else sort_key.asc(), page.c.id.asc())
         )
     ).all()
     total = (await conn.execute(select(func.count()).select_from(Order).where(*conditions))).scalar_one()
