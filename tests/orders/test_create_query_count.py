@@ -27,15 +27,15 @@ from tests.support.api import V1Client, example
 from clopos_server.settings import Settings
 
 # Statements per create-order request, measured on the working tree of issue 7.
-#   both databases: customer, stop list, INSERT order ... RETURNING (the answer's row), INSERT history, and
-#     with an Idempotency-Key also INSERT key ... ON CONFLICT DO NOTHING and UPDATE key (the stored answer);
-#   SQLite: + BEGIN IMMEDIATE (sent through the cursor; COMMIT is not a cursor statement);
-#   the live-events relay (pg_notify) is not on the request: a background task sends queued notes in batches.
-# Not counted because they are not cursor statements, but round trips all the same on PostgreSQL: BEGIN
-# and COMMIT of each transaction (the pool does not pre-ping).
+#   PostgreSQL, every round trip: BEGIN, customer, stop list, the order and its history row (one statement),
+#     COMMIT; with an Idempotency-Key also INSERT key ... ON CONFLICT DO NOTHING and UPDATE key (the stored
+#     answer). The create path sends them on the driver connection (docs/decisions/0002).
+#   SQLite: BEGIN IMMEDIATE, customer, stop list, INSERT order, INSERT history, and the same two key
+#     statements (COMMIT is not a cursor statement; SQLite's round trips are in-process anyway).
+#   The live-events relay (pg_notify) is not on the request: a background task sends queued notes in batches.
 EXPECTED_STATEMENTS = {
     "sqlite": {"no_key": 5, "key": 7},
-    "postgresql": {"no_key": 4, "key": 6},
+    "postgresql": {"no_key": 5, "key": 7},
 }
 # Pool checkouts per create-order request.
 EXPECTED_CHECKOUTS = {"sqlite": 1, "postgresql": 1}
@@ -63,7 +63,12 @@ class Counted:
 
 @contextmanager
 def counted(app: FastAPI) -> Iterator[Counted]:
-    """The SQL statements and pool checkouts of the current task on the app's engine while the block runs."""
+    """The SQL statements and pool checkouts of the current task on the app's engine while the block runs.
+
+    Statements are counted where SQLAlchemy sends them (``before_cursor_execute``) and, on PostgreSQL,
+    where asyncpg sends them outside SQLAlchemy (a query logger on the connection while the task holds
+    it): the create path's own statements, BEGIN and COMMIT.
+    """
     engine = app.state.services.db.engine.sync_engine
     task = asyncio.current_task()
     seen = Counted()
@@ -72,17 +77,28 @@ def counted(app: FastAPI) -> Iterator[Counted]:
         if asyncio.current_task() is task:
             seen.statements.append(" ".join(text.split())[:120])
 
-    def checkout(*args: Any) -> None:
+    def logged(query: Any) -> None:
+        seen.statements.append(" ".join(query.query.split())[:120])
+
+    def checkout(dbapi_connection: Any, record: Any, proxy: Any) -> None:
         if asyncio.current_task() is task:
             seen.checkouts += 1
+            if engine.dialect.name == "postgresql":
+                record.driver_connection.add_query_logger(logged)
+
+    def checkin(dbapi_connection: Any, record: Any) -> None:
+        if engine.dialect.name == "postgresql" and record.driver_connection is not None:
+            record.driver_connection.remove_query_logger(logged)
 
     event.listen(engine, "before_cursor_execute", statement)
     event.listen(engine, "checkout", checkout)
+    event.listen(engine, "checkin", checkin)
     try:
         yield seen
     finally:
         event.remove(engine, "before_cursor_execute", statement)
         event.remove(engine, "checkout", checkout)
+        event.remove(engine, "checkin", checkin)
 
 
 # Sellable at venue 1 with sale type 2, no required modifier group; 57 has a stop-list limit of 3.

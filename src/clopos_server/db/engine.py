@@ -11,8 +11,10 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from clopos_server import jsonio
@@ -56,6 +58,23 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+# asyncpg's errors for a connection that is gone (closed, terminated, the server shutting down).
+_DRIVER_DISCONNECTS: tuple[type[BaseException], ...] = (
+    asyncpg.InterfaceError,  # "connection is closed"
+    asyncpg.InternalClientError,  # the protocol met the server's goodbye mid-state
+    asyncpg.PostgresConnectionError,  # with ConnectionDoesNotExistError
+    asyncpg.AdminShutdownError,
+    asyncpg.CannotConnectNowError,
+    OSError,
+)
+
+
+async def driver_of(conn: AsyncConnection) -> Any:
+    """The asyncpg connection under ``conn`` (PostgreSQL only): statements sent on it skip SQLAlchemy's
+    per-statement work and use asyncpg's own prepared-statement cache."""
+    return (await conn.get_raw_connection()).driver_connection
+
+
 class Database:
     """The process's engine, and the two ways to use it: ``read()`` and ``write()``."""
 
@@ -75,12 +94,25 @@ class Database:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
-        """One transaction, committed when the block ends, rolled back when it raises."""
+        """One transaction, committed when the block ends, rolled back when it raises.
+
+        On PostgreSQL the transaction is asyncpg's own and SQLAlchemy runs in AUTOCOMMIT inside it (it then
+        sends no BEGIN or COMMIT of its own), so that the create path can send its statements on the
+        driver connection (``driver_of``) in the same transaction: docs/decisions/0002.
+        """
         async with self.engine.connect() as conn:
             if self.is_sqlite:
                 conn = await conn.execution_options(sqlite_immediate=True)
-            async with conn.begin():
-                yield conn
+                async with conn.begin():
+                    yield conn
+                return
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            try:
+                async with (await driver_of(conn)).transaction():
+                    yield conn
+            except _DRIVER_DISCONNECTS as lost:  # SQLAlchemy never saw it: drop the connection here
+                await conn.invalidate()
+                raise DisconnectionError("the database connection was lost") from lost
 
     async def dispose(self) -> None:
         await self.engine.dispose()

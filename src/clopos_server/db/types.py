@@ -51,6 +51,12 @@ class Money(TypeDecorator[Decimal]):
         return stored_money(Decimal(value))
 
 
+def stored_time(moment: datetime) -> datetime:
+    """The aware UTC datetime a UTCDateTime column stores for ``moment`` (naive is read as UTC)."""
+    aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return aware.replace(microsecond=0)
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Aware UTC datetimes at whole seconds; naive input is read as UTC."""
 
@@ -62,8 +68,7 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if not isinstance(value, datetime):
             raise TypeError("UTCDateTime takes datetime values")
-        moment = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-        moment = moment.replace(microsecond=0)
+        moment = stored_time(value)
         return moment.replace(tzinfo=None) if dialect.name == "sqlite" else moment
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:

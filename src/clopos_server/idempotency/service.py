@@ -17,17 +17,18 @@ from urllib.parse import parse_qsl, urlencode
 
 import orjson
 from sqlalchemy import bindparam, delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 from starlette.responses import Response
 
+from clopos_server import jsonio
 from clopos_server.api.errors import ApiError, Problem
 from clopos_server.api.handlers import render
 from clopos_server.auth.context import AuthContext
-from clopos_server.db.engine import Database
+from clopos_server.db.engine import Database, driver_of
 from clopos_server.db.models import Base, IdempotencyKey
+from clopos_server.db.types import stored_time
 from clopos_server.services import services_of
 
 if TYPE_CHECKING:
@@ -40,14 +41,22 @@ _KEPT_HEADERS = ("content-type", "location")
 
 Work = Callable[[AsyncConnection], Awaitable[Response]]
 
-# Built once (executed with parameter dicts): see orders/repository.py for why.
+# The claim and the stored answer are on every keyed POST: on PostgreSQL they go to the driver
+# (docs/decisions/0002); elsewhere through these Core statements, built once (see orders/repository.py).
+_PG_CLAIM = (
+    "INSERT INTO idempotency_keys (brand_id, client_ref, key, fingerprint, created_at, expires_at)"
+    " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (brand_id, client_ref, key) DO NOTHING RETURNING id"
+)
+_PG_SAVE = (
+    "UPDATE idempotency_keys SET response_status = $2, response_body = $3, response_headers = $4"
+    " WHERE id = $1"
+)
 _KEYS = Base.metadata.tables[IdempotencyKey.__tablename__]
-_CLAIM = {
-    dialect: insert(_KEYS)
+_CLAIM = (
+    sqlite_insert(_KEYS)
     .on_conflict_do_nothing(index_elements=["brand_id", "client_ref", "key"])
     .returning(_KEYS.c.id)
-    for dialect, insert in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
-}
+)
 _SAVE = update(_KEYS).where(_KEYS.c.id == bindparam("row_id"))
 _THIS_KEY = (
     (_KEYS.c.brand_id == bindparam("brand"))
@@ -214,6 +223,14 @@ class _Guard:
         return claimed
 
     async def _claim(self, conn: AsyncConnection, now: datetime) -> int | None:
+        if not self.db.is_sqlite:
+            created = stored_time(now)
+            expires = created + timedelta(seconds=self.ttl)
+            driver = await driver_of(conn)
+            row_id: int | None = await driver.fetchval(
+                _PG_CLAIM, self.brand_id, self.client_ref, self.key, self.print_, created, expires
+            )
+            return row_id
         params = {
             "brand_id": self.brand_id,
             "client_ref": self.client_ref,
@@ -222,7 +239,7 @@ class _Guard:
             "created_at": now,
             "expires_at": now + timedelta(seconds=self.ttl),
         }
-        claimed: int | None = (await conn.execute(_CLAIM[self.db.dialect], params)).scalar_one_or_none()
+        claimed: int | None = (await conn.execute(_CLAIM, params)).scalar_one_or_none()
         return claimed
 
     def _in_use(self) -> ApiError:
@@ -246,6 +263,11 @@ class _Guard:
 
     async def _save(self, conn: AsyncConnection, row_id: int, response: Response) -> None:
         headers = {name: response.headers[name] for name in _KEPT_HEADERS if name in response.headers}
+        if not self.db.is_sqlite:
+            driver = await driver_of(conn)
+            body = bytes(response.body)
+            await driver.execute(_PG_SAVE, row_id, response.status_code, body, jsonio.dumps_str(headers))
+            return
         params = {
             "row_id": row_id,
             "response_status": response.status_code,

@@ -11,6 +11,8 @@ from sqlalchemy import Row, Text, bindparam, cast, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
+from clopos_server import jsonio
+from clopos_server.db.engine import driver_of
 from clopos_server.db.models import Base, Customer, Order, OrderHistory, Product, Receipt, StopListEntry
 from clopos_server.orders.intake import CustomerInfo
 
@@ -20,10 +22,35 @@ SORT_COLUMNS = {"id": Order.id, "created_at": Order.created_at, "updated_at": Or
 _JSON_COLUMNS = ("payload", "pricing", "warnings")
 
 
-# The create path's statements, built once: a statement built per call costs more CPU in SQLAlchemy
-# (construction, ORM DML plugin, cache key) than its round trip (docs/performance.md). Executed with a
-# parameter dict, a prebuilt statement reuses its memoised cache key and compiled form.
+# The create path's statements. On PostgreSQL they go to the driver (docs/decisions/0002): SQLAlchemy's
+# work per statement cost more CPU than the round trip. On SQLite they are Core statements built once and
+# executed with parameter dicts, which reuses their compiled form.
 _ORDERS = Base.metadata.tables[Order.__tablename__]
+# The columns in the order of _PG_INSERT_ORDER's $1 .. $16.
+_INSERTED_COLUMNS = (
+    "brand_id", "venue_id", "customer_id", "sale_type_id", "api_client_id", "status", "type",
+    "integration", "integration_status", "payload", "total", "pricing", "warnings", "receipt_id",
+    "created_at", "updated_at",
+)  # fmt: skip
+_PG_CUSTOMER = "SELECT id, name, phone, address FROM customers WHERE brand_id = $1 AND id = $2"
+_PG_STOP_LIST = (
+    "SELECT s.product_id, s.remaining, p.name FROM stop_list s JOIN products p ON p.id = s.product_id"
+    " WHERE s.brand_id = $1 AND s.product_id = ANY($2::integer[])"
+)
+# The order and its first history row in one round trip; $17 is the history's "by".
+_PG_INSERT_ORDER = """
+WITH new_order AS (
+    INSERT INTO orders (
+        brand_id, venue_id, customer_id, sale_type_id, api_client_id, status, type, integration,
+        integration_status, payload, total, pricing, warnings, receipt_id, created_at, updated_at
+    )
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+    RETURNING id, brand_id, status, created_at
+)
+INSERT INTO order_history (brand_id, order_id, status, at, "by")
+SELECT brand_id, id, status, created_at, $17 FROM new_order
+RETURNING order_id
+"""
 _CUSTOMER_BY_ID = select(Customer.id, Customer.name, Customer.phone, Customer.address).where(
     Customer.brand_id == bindparam("brand"), Customer.id == bindparam("customer")
 )
@@ -51,28 +78,51 @@ class DbLookups:
     def __init__(self, conn: AsyncConnection, brand_id: int) -> None:
         self.conn = conn
         self.brand_id = brand_id
+        self.on_postgres = conn.dialect.name == "postgresql"
 
     async def customer(self, customer_id: int) -> CustomerInfo | None:
-        params = {"brand": self.brand_id, "customer": customer_id}
-        row = (await self.conn.execute(_CUSTOMER_BY_ID, params)).first()
-        return None if row is None else CustomerInfo(row.id, row.name, row.phone, row.address)
+        if self.on_postgres:
+            found = await (await driver_of(self.conn)).fetchrow(_PG_CUSTOMER, self.brand_id, customer_id)
+        else:
+            params = {"brand": self.brand_id, "customer": customer_id}
+            found = (await self.conn.execute(_CUSTOMER_BY_ID, params)).first()
+        return None if found is None else CustomerInfo(found[0], found[1], found[2], found[3])
 
     async def stop_list(self, product_ids: Collection[int]) -> Mapping[int, tuple[int, str]]:
         if not product_ids:
             return {}
-        params = {"brand": self.brand_id, "products": list(product_ids)}
-        rows = await self.conn.execute(_STOP_LIST_OF, params)
-        return {row.product_id: (row.remaining, row.name) for row in rows}
+        rows: Sequence[Any]
+        if self.on_postgres:
+            rows = await (await driver_of(self.conn)).fetch(_PG_STOP_LIST, self.brand_id, list(product_ids))
+        else:
+            params = {"brand": self.brand_id, "products": list(product_ids)}
+            rows = (await self.conn.execute(_STOP_LIST_OF, params)).all()
+        return {product_id: (remaining, name) for product_id, remaining, name in rows}
 
 
-async def insert_order(conn: AsyncConnection, values: dict[str, Any]) -> SimpleNamespace:
-    """Insert an order; returns its row as stored (the id from RETURNING, the rest from ``values``).
+async def insert_order(conn: AsyncConnection, values: dict[str, Any], *, by: str) -> SimpleNamespace:
+    """Insert an order and its first history row (its status, at its creation, ``by``); returns the
+    order's row as stored (the id from the database, the rest from ``values``).
 
     ``values`` must be what the column types store unchanged: whole-second UTC times, Decimals at most
     4 places, JSON of str, int, Decimal, bool, None, lists and dicts.
     """
     row = {"receipt_id": None, **_ORDER_DEFAULTS, **values}
-    row["id"] = (await conn.execute(_INSERT_ORDER, row)).scalar_one()
+    if conn.dialect.name == "postgresql":
+        arguments = [
+            jsonio.dumps_str(row[name]) if name in _JSON_COLUMNS else row[name] for name in _INSERTED_COLUMNS
+        ]
+        row["id"] = await (await driver_of(conn)).fetchval(_PG_INSERT_ORDER, *arguments, by)
+    else:
+        row["id"] = (await conn.execute(_INSERT_ORDER, row)).scalar_one()
+        await add_history(
+            conn,
+            brand_id=row["brand_id"],
+            order_id=row["id"],
+            status=row["status"],
+            at=row["created_at"],
+            by=by,
+        )
     return SimpleNamespace(**row)
 
 

@@ -87,16 +87,9 @@ async def create(
             "created_at": now,
             "updated_at": now,
         },
-    )
-    order_id = row.id
-    await repo.add_history(
-        conn,
-        brand_id=context.brand.id,
-        order_id=order_id,
-        status="PENDING",
-        at=now,
         by=context.credential_ref,
     )
+    order_id = row.id
     rendered = render_order(row)
     outbox.add(context.brand.id, order.venue_id, "order.created", rendered)
     if order.auto_accept:  # accepted in the same transaction: RECEIVED, with its open receipt
