@@ -6,8 +6,12 @@ import copy
 from decimal import Decimal
 from typing import Any
 
+from fastapi import FastAPI
+from starlette.routing import Match
 from tests.api.test_foundation import assert_error
 from tests.support.api import ApiClient, example
+
+from clopos_server.api.routes.orders import create_order_direct
 
 PLACEHOLDERS = {"id", "created_at", "updated_at", "time", "timestamp", "unix"}
 
@@ -110,3 +114,12 @@ async def test_foreign_brand_ids_are_refused_without_their_data(api: ApiClient, 
     mine = (await api.post("/orders", json=example("create-order.v1.request.json"))).json()["data"]
     assert_error(await other_api.get(f"/orders/{mine['id']}"), 404, "resource_not_found")
     assert (await other_api.get("/orders")).json()["total"] == 0
+
+
+async def test_create_is_served_in_front_of_fastapis_router_and_still_documented(app: FastAPI) -> None:
+    """docs/performance.md: POST /orders skips FastAPI's route matching and dependency solving."""
+    for path in ("/open-api/orders", "/open-api/v2/orders"):
+        scope = {"type": "http", "path": path, "method": "POST", "root_path": ""}
+        first = next(route for route in app.router.routes if route.matches(scope)[0] == Match.FULL)
+        assert getattr(first, "endpoint", None) is create_order_direct, path
+        assert "post" in app.openapi()["paths"][path]

@@ -34,6 +34,12 @@ async def create_order(request: Request, context: AuthContext = Depends(require_
     return await run_idempotent(request, context, body, work, outbox)
 
 
+async def create_order_direct(request: Request) -> Response:
+    """``create_order`` as a plain Starlette endpoint, without FastAPI's routing and dependency solving
+    (app.py mounts it in front of the router)."""
+    return await create_order(request, await require_auth(request))
+
+
 @router.post("/orders/calculate", summary="Validate and price an order without writing it")
 async def calculate_order(request: Request, context: AuthContext = Depends(require_auth)) -> Response:
     services = services_of(request)
