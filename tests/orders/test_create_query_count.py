@@ -27,15 +27,16 @@ from tests.support.api import V1Client, example
 from clopos_server.settings import Settings
 
 # Statements per create-order request, measured on the working tree of issue 7.
-#   PostgreSQL, every round trip: BEGIN, customer, stop list, the order and its history row (one statement),
-#     COMMIT; with an Idempotency-Key also INSERT key ... ON CONFLICT DO NOTHING and UPDATE key (the stored
-#     answer). The create path sends them on the driver connection (docs/decisions/0002).
+#   PostgreSQL, every round trip: BEGIN, the customer with the stop list of the body's products (one
+#     statement), the order and its history row (one statement), COMMIT; with an Idempotency-Key also
+#     INSERT key ... ON CONFLICT DO NOTHING and UPDATE key (the stored answer). The create path sends them
+#     on the driver connection (docs/decisions/0002).
 #   SQLite: BEGIN IMMEDIATE, customer, stop list, INSERT order, INSERT history, and the same two key
 #     statements (COMMIT is not a cursor statement; SQLite's round trips are in-process anyway).
 #   The live-events relay (pg_notify) is not on the request: a background task sends queued notes in batches.
 EXPECTED_STATEMENTS = {
     "sqlite": {"no_key": 5, "key": 7},
-    "postgresql": {"no_key": 5, "key": 7},
+    "postgresql": {"no_key": 4, "key": 6},
 }
 # Pool checkouts per create-order request.
 EXPECTED_CHECKOUTS = {"sqlite": 1, "postgresql": 1}

@@ -48,16 +48,21 @@ class Demo:
     brand: BrandInfo
     snapshot: CatalogSnapshot
 
-    async def validate(self, body: Body, **brand_changes: Any) -> ValidatedOrder:
+    async def validate(
+        self, body: Body, *, hinted: tuple[int, ...] = (), **brand_changes: Any
+    ) -> ValidatedOrder:
+        """``hinted``: the product ids ``DbLookups`` may prefetch with the customer (the API passes the
+        body's); none by default, so that the stop list is read on its own."""
         brand = dataclasses.replace(self.brand, **brand_changes) if brand_changes else self.brand
         async with self.db.read() as conn:
-            return await validate_order(
-                body, snapshot=self.snapshot, brand=brand, lookups=DbLookups(conn, brand.id)
-            )
+            lookups = DbLookups(conn, brand.id, likely_products=hinted)
+            return await validate_order(body, snapshot=self.snapshot, brand=brand, lookups=lookups)
 
-    async def problems(self, body: Body, **brand_changes: Any) -> list[tuple[str | None, str]]:
+    async def problems(
+        self, body: Body, *, hinted: tuple[int, ...] = (), **brand_changes: Any
+    ) -> list[tuple[str | None, str]]:
         with pytest.raises(ApiError) as caught:
-            await self.validate(body, **brand_changes)
+            await self.validate(body, hinted=hinted, **brand_changes)
         assert caught.value.code == "validation_failed" and caught.value.http_status == 400
         return [(p.field, p.message) for p in caught.value.problems]
 
@@ -101,6 +106,24 @@ def line(product_id: int, count: Any = 1, *modifiers: int, **extra: Any) -> Body
 
 
 # ------------------------------------------------------------------------------ the documented examples
+
+
+@pytest.mark.parametrize(
+    ("hinted", "lines", "message"),
+    [
+        ((54,), [line(54)], "Ayran is sold out"),
+        ((57, 103), [line(57, 2), line(103), line(57, 2)], "Baklava: 4 ordered, but only 3 left"),
+        ((57,), [line(57, 2), line(103), line(57, 2)], "Baklava: 4 ordered, but only 3 left"),  # a miss
+        ((1, 2), [line(57, 4)], "Baklava: 4 ordered, but only 3 left"),  # a wrong hint
+    ],
+)
+async def test_the_stop_list_read_with_the_customer_is_the_same_stop_list(
+    demo: Demo, hinted: tuple[int, ...], lines: list[Body], message: str
+) -> None:
+    """On PostgreSQL the customer's read also fetches the hinted products' stop-list entries; a line
+    outside the hint falls back to its own read. Either way the same rule holds."""
+    problems = await demo.problems(v1_lines(*lines), hinted=hinted)
+    assert problems == [("payload.products[0].product_id", message)]
 
 
 async def test_v1_example_prices_to_16_20_without_warnings(demo: Demo) -> None:

@@ -32,7 +32,14 @@ _INSERTED_COLUMNS = (
     "integration", "integration_status", "payload", "total", "pricing", "warnings", "receipt_id",
     "created_at", "updated_at",
 )  # fmt: skip
-_PG_CUSTOMER = "SELECT id, name, phone, address FROM customers WHERE brand_id = $1 AND id = $2"
+# The customer, and the stop-list entries of the products the body names: one round trip.
+_PG_CUSTOMER_AND_STOP_LIST = """
+SELECT false, id, name, phone, address, NULL::integer FROM customers WHERE brand_id = $1 AND id = $2
+UNION ALL
+SELECT true, s.product_id, p.name, NULL, NULL, s.remaining
+FROM stop_list s JOIN products p ON p.id = s.product_id
+WHERE s.brand_id = $1 AND s.product_id = ANY($3::integer[])
+"""
 _PG_STOP_LIST = (
     "SELECT s.product_id, s.remaining, p.name FROM stop_list s JOIN products p ON p.id = s.product_id"
     " WHERE s.brand_id = $1 AND s.product_id = ANY($2::integer[])"
@@ -73,24 +80,42 @@ _ORDER_DEFAULTS = {
 
 
 class DbLookups:
-    """The fresh reads order intake needs, inside the create transaction."""
+    """The fresh reads order intake needs, inside the create transaction.
 
-    def __init__(self, conn: AsyncConnection, brand_id: int) -> None:
+    ``likely_products``: the product ids the raw body names. On PostgreSQL the customer's read also
+    fetches their stop-list entries (one round trip for both); a later ``stop_list`` call for ids outside
+    them, or one without a customer read before it, queries as usual.
+    """
+
+    def __init__(self, conn: AsyncConnection, brand_id: int, likely_products: Collection[int] = ()) -> None:
         self.conn = conn
         self.brand_id = brand_id
         self.on_postgres = conn.dialect.name == "postgresql"
+        self.likely_products = frozenset(likely_products)
+        self.prefetched: dict[int, tuple[int, str]] | None = None  # the likely products' entries
 
     async def customer(self, customer_id: int) -> CustomerInfo | None:
-        if self.on_postgres:
-            found = await (await driver_of(self.conn)).fetchrow(_PG_CUSTOMER, self.brand_id, customer_id)
-        else:
+        if not self.on_postgres:
             params = {"brand": self.brand_id, "customer": customer_id}
             found = (await self.conn.execute(_CUSTOMER_BY_ID, params)).first()
-        return None if found is None else CustomerInfo(found[0], found[1], found[2], found[3])
+            return None if found is None else CustomerInfo(found[0], found[1], found[2], found[3])
+        rows = await (await driver_of(self.conn)).fetch(
+            _PG_CUSTOMER_AND_STOP_LIST, self.brand_id, customer_id, list(self.likely_products)
+        )
+        info: CustomerInfo | None = None
+        self.prefetched = {}
+        for is_stop_entry, row_id, name, phone, address, remaining in rows:
+            if is_stop_entry:
+                self.prefetched[row_id] = (remaining, name)
+            else:
+                info = CustomerInfo(row_id, name, phone, address)
+        return info
 
     async def stop_list(self, product_ids: Collection[int]) -> Mapping[int, tuple[int, str]]:
         if not product_ids:
             return {}
+        if self.prefetched is not None and self.likely_products.issuperset(product_ids):
+            return {pid: self.prefetched[pid] for pid in product_ids if pid in self.prefetched}
         rows: Sequence[Any]
         if self.on_postgres:
             rows = await (await driver_of(self.conn)).fetch(_PG_STOP_LIST, self.brand_id, list(product_ids))
@@ -98,6 +123,16 @@ class DbLookups:
             params = {"brand": self.brand_id, "products": list(product_ids)}
             rows = (await self.conn.execute(_STOP_LIST_OF, params)).all()
         return {product_id: (remaining, name) for product_id, remaining, name in rows}
+
+
+def product_ids_in(body: Mapping[str, Any]) -> set[int]:
+    """The integer ``product_id``s of a raw create body's lines, nested or flat (a hint: unchecked)."""
+    payload = body.get("payload")
+    lines = payload.get("products") if isinstance(payload, dict) else body.get("products")
+    if not isinstance(lines, list):
+        return set()
+    ids = (line.get("product_id") for line in lines if isinstance(line, dict))
+    return {pid for pid in ids if type(pid) is int}
 
 
 async def insert_order(conn: AsyncConnection, values: dict[str, Any], *, by: str) -> SimpleNamespace:

@@ -42,7 +42,8 @@ async def validate(
 ) -> ValidatedOrder:
     brand = context.brand
     snapshot = await services.snapshots.get(conn, brand.id, brand.catalog_version)
-    return await validate_order(body, snapshot=snapshot, brand=brand, lookups=repo.DbLookups(conn, brand.id))
+    lookups = repo.DbLookups(conn, brand.id, likely_products=repo.product_ids_in(body))
+    return await validate_order(body, snapshot=snapshot, brand=brand, lookups=lookups)
 
 
 def draft_order(order: ValidatedOrder) -> dict[str, Any]:
