@@ -1,7 +1,8 @@
 """Shared fixtures: every behaviour test runs once on SQLite and once on PostgreSQL.
 
 Each test gets its own database, copied from a template that was migrated and seeded with the demo
-brands once per session (a file copy on SQLite, ``CREATE DATABASE ... TEMPLATE`` on PostgreSQL).
+brands once per session (a file copy on SQLite, ``CREATE DATABASE ... TEMPLATE`` on PostgreSQL, made
+ahead of the test by a background thread: ``PgCopies``).
 PostgreSQL comes from ``CLOPOS_TEST_DATABASE_URL`` (default: the local server); where it is unreachable
 its tests skip with the reason, except under ``CI=true``, where they fail.
 """
@@ -26,6 +27,7 @@ from clopos_server.settings import Settings
 from tests.support.api import GENERATIONS, OTHER_BRAND_LOGIN, ApiClient, V1Client
 from tests.support.databases import (
     BACKENDS,
+    PgCopies,
     create_pg_database,
     drop_pg_database,
     pg_admin_url,
@@ -38,6 +40,7 @@ PG_BASE_URL = os.environ.get(
     "CLOPOS_TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/clopos_test"
 )
 _templates: dict[str, str] = {}
+_pg_copies: list[PgCopies] = []  # one, once the PostgreSQL template exists
 _run_counts: dict[str, int] = {"sqlite": 0, "postgres": 0}
 
 
@@ -53,6 +56,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
+    for copies in _pg_copies:
+        copies.close()
     if "postgres" in _templates:
         asyncio.run(drop_pg_database(_templates["postgres"]))
 
@@ -79,6 +84,8 @@ async def _template_url(backend: str, tmp_root: Path) -> str:
             )
             await create_pg_database(url, replace=True)
         await prepare_template(url)
+        if backend == "postgres":
+            _pg_copies.append(PgCopies(url))
         _templates[backend] = url
     return _templates[backend]
 
@@ -96,11 +103,9 @@ async def db_url(request: pytest.FixtureRequest, tmp_root: Path) -> AsyncIterato
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
     else:
-        name = f"clopos_t_{uuid.uuid4().hex[:12]}"
-        url = make_url(template).set(database=name).render_as_string(hide_password=False)
-        await create_pg_database(url, template=make_url(template).database)
+        url = _pg_copies[0].take()
         yield url
-        await drop_pg_database(url)
+        _pg_copies[0].give_back(url)
 
 
 @pytest.fixture
