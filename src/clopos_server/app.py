@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -103,10 +104,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ]
         transport = await start_transport(settings, db, app.state.services.events)  # cross-instance events
         app.state.services.extras["events_transport"] = transport
+        # Start-up's objects (modules, routes, SQLAlchemy's tables and caches) live as long as the app:
+        # out of the collector's sight, a full collection no longer walks them. Under load a worker's
+        # full collections took 90-210 ms each, stalling every request in flight (docs/performance.md).
+        gc.collect()
+        gc.freeze()
         log.info("started", extra={"database": db.dialect, "version": __version__})
         try:
             yield
         finally:
+            gc.unfreeze()  # collectable again once the app is gone (tests run many apps in one process)
             if transport is not None:
                 await transport.aclose()
             for task in background:

@@ -10,6 +10,7 @@ fresh.
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -310,6 +311,7 @@ class SnapshotCache:
                 return cached
             snapshot = await load_snapshot(conn, brand_id, version)
             self._snapshots[brand_id] = snapshot
+            gc.freeze()  # a snapshot is many long-lived objects; see the lifespan in app.py
             return snapshot
 
     def drop(self, brand_id: int) -> None:
