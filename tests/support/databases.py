@@ -37,14 +37,14 @@ async def pg_reachable(url: str) -> bool:
     return True
 
 
-async def create_pg_database(url: str, *, template: str | None = None, replace: bool = False) -> None:
+async def create_pg_database(url: str, *, replace: bool = False) -> None:
+    """An empty database (the template's); copies of the template are ``PgCopies``'s."""
     name = _dbname(url)
     conn = await asyncpg.connect(pg_admin_url(url))
     try:
         if replace:
             await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        suffix = f' TEMPLATE "{template}"' if template else ""
-        await conn.execute(f'CREATE DATABASE "{name}"{suffix}')
+        await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
         await conn.close()
 

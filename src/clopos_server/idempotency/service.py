@@ -223,9 +223,9 @@ class _Guard:
         return claimed
 
     async def _claim(self, conn: AsyncConnection, now: datetime) -> int | None:
+        created = stored_time(now)
+        expires = created + timedelta(seconds=self.ttl)
         if not self.db.is_sqlite:
-            created = stored_time(now)
-            expires = created + timedelta(seconds=self.ttl)
             driver = await driver_of(conn)
             row_id: int | None = await driver.fetchval(
                 _PG_CLAIM, self.brand_id, self.client_ref, self.key, self.print_, created, expires
@@ -236,8 +236,8 @@ class _Guard:
             "client_ref": self.client_ref,
             "key": self.key,
             "fingerprint": self.print_,
-            "created_at": now,
-            "expires_at": now + timedelta(seconds=self.ttl),
+            "created_at": created,
+            "expires_at": expires,
         }
         claimed: int | None = (await conn.execute(_CLAIM, params)).scalar_one_or_none()
         return claimed
