@@ -286,7 +286,7 @@ class RedisTransport(_Supervised):
                     deliver_note(self.bus, self.origin, message["data"])
         finally:
             with contextlib.suppress(Exception):
-                await pubsub.aclose()  # type: ignore[no-untyped-call]
+                await pubsub.aclose()  # type: ignore[no-untyped-call,unused-ignore]  # untyped before redis 8
             with contextlib.suppress(Exception):
                 await listener.aclose()
 
