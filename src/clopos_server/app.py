@@ -66,6 +66,11 @@ API_ROUTERS: list[tuple[APIRouter, str]] = [
     (receipts.router, "receipts"),
     (testhelpers.router, "test helpers"),
 ]
+# Operations that one API generation has and the other does not: included under that prefix alone.
+GENERATION_ROUTERS: dict[str, list[tuple[APIRouter, str]]] = {
+    V1_PREFIX: [(receipts.v1_router, "receipts")],
+    V2_PREFIX: [(receipts.v2_router, "receipts")],
+}
 
 
 async def _purge_keys_forever(db: Database, interval: float = 600.0) -> None:
@@ -143,7 +148,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth.router, prefix=V1_PREFIX, tags=["v1 auth"])
     app.include_router(auth.v2_router, prefix=V2_PREFIX, tags=["v2 auth"])
     for prefix in (V2_PREFIX, V1_PREFIX):  # v2 first: its paths must never fall into a v1 pattern
-        for router, tag in API_ROUTERS:
+        for router, tag in API_ROUTERS + GENERATION_ROUTERS[prefix]:
             app.include_router(router, prefix=prefix, tags=[tag if prefix == V1_PREFIX else f"v2 {tag}"])
     # POST /orders is the path we steer by (docs/performance.md): a plain Starlette route in front of
     # FastAPI's router serves it, since the router matches a request against every API route in turn and

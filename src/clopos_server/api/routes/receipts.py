@@ -1,13 +1,12 @@
 """Receipt endpoints (spec/orders.md, "Receipts"). Thin: parse, call the service, wrap in the envelope.
 
-Served under both prefixes from one router; the few that exist in one API generation only say so with a
-dependency (``V1_ONLY``/``V2_ONLY``) that answers the other generation 404, as for an unknown path, before
-any authentication.
+``router`` is served under both prefixes; ``v1_router`` and ``v2_router`` hold the operations that exist in
+one API generation only, and app.py includes each under its own prefix alone. Under the other prefix such a
+path is simply not routed: 404 as for an unknown path, or 405 naming the methods the path does serve, and
+the OpenAPI document lists each operation only where it is served.
 """
 
 from __future__ import annotations
-
-from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, Depends
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -16,10 +15,9 @@ from starlette.responses import Response
 
 from clopos_server.api.body import read_json_object
 from clopos_server.api.envelope import success
-from clopos_server.api.errors import not_found
 from clopos_server.api.params import parse_id
 from clopos_server.api.query import parse_list_query
-from clopos_server.auth.context import AuthContext, generation_of, require_auth
+from clopos_server.auth.context import AuthContext, require_auth
 from clopos_server.idempotency.service import run_idempotent
 from clopos_server.orders.service import Outbox
 from clopos_server.receipts import service
@@ -27,20 +25,9 @@ from clopos_server.receipts.schemas import RECEIPT_LIST_QUERY, RECEIPT_READ_QUER
 from clopos_server.services import services_of
 
 
-def only(generation: str) -> Callable[[Request], Awaitable[None]]:
-    """A route dependency: under the other API generation the path does not exist (404)."""
-
-    async def check(request: Request) -> None:
-        if generation_of(request) != generation:
-            raise not_found("Not found")
-
-    return check
-
-
-V1_ONLY = Depends(only("v1"))
-V2_ONLY = Depends(only("v2"))
-
 router = APIRouter()
+v1_router = APIRouter()
+v2_router = APIRouter()
 
 
 @router.get("/receipts", summary="Receipts of the request's venue (filters, sorts, dates, with[])")
@@ -51,11 +38,10 @@ async def list_receipts(request: Request, context: AuthContext = Depends(require
     return success(request, data, total=total, sorts=RECEIPT_LIST_QUERY.sorts)
 
 
-@router.post(
+@v1_router.post(
     "/receipts",
     summary="v1: record a sale closed elsewhere (unique cid)",
     status_code=201,
-    dependencies=[V1_ONLY],
 )
 async def create_receipt(request: Request, context: AuthContext = Depends(require_auth)) -> Response:
     body = await read_json_object(request)
@@ -68,7 +54,7 @@ async def create_receipt(request: Request, context: AuthContext = Depends(requir
     return await run_idempotent(request, context, body, work, outbox)
 
 
-@router.get("/receipts/cid/{cid}", summary="v2: one receipt, by its cid (a UUID)", dependencies=[V2_ONLY])
+@v2_router.get("/receipts/cid/{cid}", summary="v2: one receipt, by its cid (a UUID)")
 async def get_receipt_by_cid(
     cid: str, request: Request, context: AuthContext = Depends(require_auth)
 ) -> Response:
@@ -102,10 +88,9 @@ async def patch_receipt(
     return await run_idempotent(request, context, body, work)
 
 
-@router.put(
+@v1_router.put(
     "/receipts/{receipt_id}",
     summary="v1: update a receipt's editable fields, or close it",
-    dependencies=[V1_ONLY],
 )
 async def put_receipt(
     receipt_id: str, request: Request, context: AuthContext = Depends(require_auth)
@@ -124,9 +109,7 @@ async def put_receipt(
     )
 
 
-@router.delete(
-    "/receipts/{receipt_id}", summary="v1: delete a receipt and give back its stock", dependencies=[V1_ONLY]
-)
+@v1_router.delete("/receipts/{receipt_id}", summary="v1: delete a receipt and give back its stock")
 async def delete_receipt(
     receipt_id: str, request: Request, context: AuthContext = Depends(require_auth)
 ) -> Response:
@@ -136,10 +119,9 @@ async def delete_receipt(
     return success(request, removed, message="Receipt removed successfully")
 
 
-@router.post(
+@v2_router.post(
     "/receipts/{receipt_id}/close",
     summary="v2: close an open receipt with payments that add up to its total",
-    dependencies=[V2_ONLY],
 )
 async def close_receipt(
     receipt_id: str, request: Request, context: AuthContext = Depends(require_auth)
@@ -157,10 +139,9 @@ async def close_receipt(
     return await run_idempotent(request, context, body, work, outbox)
 
 
-@router.get(
+@v2_router.get(
     "/receipts/{receipt_id}/stock-operations",
     summary="v2: the stock a receipt spent",
-    dependencies=[V2_ONLY],
 )
 async def receipt_stock_operations(
     receipt_id: str, request: Request, context: AuthContext = Depends(require_auth)
