@@ -14,6 +14,7 @@ from starlette.routing import Route
 
 from clopos_server import __version__
 from clopos_server.api.handlers import install_error_handlers
+from clopos_server.api.methods import MethodGuardMiddleware
 from clopos_server.api.middleware import RequestContextMiddleware
 from clopos_server.api.openapi import ERROR_RESPONSES
 from clopos_server.api.routes import (
@@ -138,6 +139,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         responses=ERROR_RESPONSES,
     )
     install_error_handlers(app)
+    # innermost: its 405, OPTIONS and 415 answers carry the request id and rate-limit headers as well
+    app.add_middleware(MethodGuardMiddleware, error_format=settings.error_format)
     if settings.rate_limits == "on":  # inside RequestContextMiddleware: its request id is on every 429
         app.add_middleware(RateLimitMiddleware, error_format=settings.error_format)
     app.add_middleware(

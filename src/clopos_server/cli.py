@@ -255,6 +255,8 @@ def serve(
 
     import uvicorn
 
+    from clopos_server.api.transport import uvicorn_options
+
     overrides: dict[str, Any] = {
         k: v for k, v in {"host": host, "port": port, "workers": workers}.items() if v
     }
@@ -284,11 +286,11 @@ def serve(
         port=settings.port,
         workers=settings.workers,
         loop="uvloop",
-        http="httptools",
         log_config=None,
         access_log=False,
         proxy_headers=False,
         timeout_graceful_shutdown=5,  # open board event streams never end by themselves
+        **uvicorn_options(),  # httptools, answering unparsable requests in the JSON envelope
     )
 
 
