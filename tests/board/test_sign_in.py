@@ -6,16 +6,22 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import update
+from sqlalchemy import insert, select, update
 
-from clopos_server.board.limits import SlidingWindow
+from clopos_server.app import create_app
+from clopos_server.board.limits import SignInLimits, SlidingWindow
 from clopos_server.board.sessions import COOKIE_NAME, SessionCodec
 from clopos_server.db.engine import Database
-from clopos_server.db.models import StaffUser
+from clopos_server.db.models import RevokedBoardSession, StaffUser
+from clopos_server.settings import Settings
+from clopos_server.timeutil import utcnow
 from tests.support.api import OTHER_BRAND_LOGIN, example
 from tests.support.board import CASHIER, OTHER_OWNER, OWNER, BoardUser, create_order, csrf_of, sign_in
 
@@ -88,24 +94,100 @@ async def test_sign_out_ends_the_session(client: httpx.AsyncClient) -> None:
     assert (await client.get("/board")).status_code == 303
 
 
-async def test_sign_in_attempts_are_limited_per_ip_and_per_username(app: FastAPI) -> None:
+async def test_a_copied_cookie_is_worthless_after_sign_out(client: httpx.AsyncClient, app: FastAPI) -> None:
+    board = await BoardUser.signed_in(client)
+    copied = client.cookies[COOKIE_NAME]
+    order = await create_order(client, "", example("create-order.v1.request.json"))
+    assert (await client.post("/board/logout", data={"csrf": board.csrf})).status_code == 303
+    async with _browser(app, copied) as thief:  # the cookie as it was before the sign-out
+        assert (await thief.get("/board")).status_code == 303
+        assert (await thief.get("/board/events?venue=1")).status_code == 401
+        accept = await thief.post(
+            f"/board/orders/{order['id']}/accept",
+            data={"venue": "1"},
+            headers={"Accept": "application/json", "X-CSRF-Token": board.csrf},
+        )
+        assert accept.status_code == 401 and accept.json()["ok"] is False
+        assert (await thief.post("/board/logout", data={"csrf": board.csrf})).status_code == 303  # no error
+    assert (await BoardUser.signed_in(client)).csrf  # signing in again opens a new session
+
+
+async def test_sign_out_holds_on_every_instance_and_prunes_expired_entries(
+    settings: Settings, database: Database
+) -> None:
+    """Two app instances on one database: signed out on A, the cookie is refused on B at once."""
+    async with database.write() as conn:  # an entry of a session that would have expired by now
+        await conn.execute(insert(RevokedBoardSession).values(sid="old", expires_at=utcnow() - timedelta(1)))
+    first, second = create_app(settings), create_app(settings)
+    async with first.router.lifespan_context(first), second.router.lifespan_context(second):
+        async with _browser(first) as on_a, _browser(second) as on_b:
+            board = await BoardUser.signed_in(on_a)
+            on_b.cookies.set(COOKIE_NAME, on_a.cookies[COOKIE_NAME], path="/board")
+            assert (await on_b.get("/board")).status_code == 200  # one session, served by either
+            assert (await on_a.post("/board/logout", data={"csrf": board.csrf})).status_code == 303
+            assert (await on_b.get("/board")).status_code == 303
+    async with database.read() as conn:
+        sids = (await conn.execute(select(RevokedBoardSession.sid))).scalars().all()
+    assert len(sids) == 1 and sids[0] != "old"
+
+
+@asynccontextmanager
+async def _browser(app: FastAPI, cookie: str | None = None) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+    ) as http:
+        if cookie is not None:
+            http.cookies.set(COOKIE_NAME, cookie, path="/board")
+        yield http
+
+
+async def test_sign_in_attempts_are_limited_per_client_and_username(app: FastAPI) -> None:
     def from_ip(ip: str) -> httpx.AsyncClient:
         transport = httpx.ASGITransport(app=app, client=(ip, 40000))
         return httpx.AsyncClient(transport=transport, base_url="http://testserver")
 
-    async with from_ip("10.1.0.1") as one, from_ip("10.1.0.2") as two, from_ip("10.1.0.3") as three:
+    async with (
+        from_ip("10.1.0.1") as one,
+        from_ip("10.1.0.2") as two,
+        from_ip("10.1.0.3") as three,
+        from_ip("10.1.0.4") as four,
+    ):
         for _ in range(10):  # ten wrong passwords for owner, from one address
             assert (await sign_in(one, password="guess")).status_code == 401
         limited = await sign_in(one, password="guess")
         assert limited.status_code == 429
         assert int(limited.headers["retry-after"]) > 0
         assert "Too many sign-in attempts" in limited.text
-        # the username is limited from any address, even with the right password
-        assert (await sign_in(two)).status_code == 429
+        # the address that has been failing waits, even with the right password
+        assert (await sign_in(one)).status_code == 429
+        # the staff user, from an address that has not been failing, is not locked out by the guesser
+        assert (await sign_in(two)).status_code == 303
+        # while owner is under attack, another address gets one guess and is then held back
+        assert (await sign_in(four, password="guess")).status_code == 401
+        assert (await sign_in(four, password="guess")).status_code == 429
         # another username from a fresh address is fine
         assert (await sign_in(three, **CASHIER)).status_code == 303
         # ... and the first address is limited for every username
         assert (await sign_in(one, **CASHIER)).status_code == 429
+
+
+def test_sign_in_limits_forget_a_client_once_its_failures_leave_the_window() -> None:
+    now = [1000.0]
+    limits = SignInLimits(SlidingWindow(limit=3, window=60, clock=lambda: now[0]))
+    for _ in range(3):  # an attack on "bob" from client a
+        assert limits.wait("a", "bob") == 0
+        limits.attempt("a", "bob")
+    assert limits.wait("a", "bob") == 60 and limits.wait("a", "alice") == 60  # a is spent
+    assert limits.wait("b", "bob") == 0  # b has not been failing for bob
+    limits.attempt("b", "bob")
+    now[0] += 10
+    assert limits.wait("b", "bob") == 50  # bob is under attack, and b failed for him 10 seconds ago
+    limits.succeeded("c", "bob")  # nothing to take back: no error
+    now[0] += 51
+    assert limits.wait("a", "bob") == limits.wait("b", "bob") == 0
+    limits.attempt("b", "bob")
+    limits.succeeded("b", "bob")  # a correct password clears b's failures and takes the attempt back
+    assert limits.wait("b", "bob") == 0
 
 
 def test_the_sliding_window_forgets_old_attempts() -> None:

@@ -33,8 +33,9 @@ from starlette.responses import (
 from clopos_server.api.errors import ApiError
 from clopos_server.auth.directory import BrandInfo, VenueInfo
 from clopos_server.board import actions, queries, render
-from clopos_server.board.limits import SlidingWindow
+from clopos_server.board.limits import SignInLimits
 from clopos_server.board.live import BoardStream, cards_by_id, cards_for, render_context
+from clopos_server.board.revocations import is_revoked, revoke
 from clopos_server.board.sessions import COOKIE_NAME, COOKIE_PATH, BoardSession, SessionCodec
 from clopos_server.board.staff import (
     BoardContext,
@@ -69,13 +70,13 @@ MAX_FORM_FIELDS = 64
 @dataclass
 class BoardState:
     codec: SessionCodec
-    sign_ins: SlidingWindow
+    sign_ins: SignInLimits
 
 
 def state_of(services: Services) -> BoardState:
     state = services.extras.get("board")
     if not isinstance(state, BoardState):
-        state = BoardState(SessionCodec(services.signer.derive_key("board-session")), SlidingWindow())
+        state = BoardState(SessionCodec(services.signer.derive_key("board-session")), SignInLimits())
         services.extras["board"] = state
     return state
 
@@ -159,7 +160,7 @@ async def _viewer(request: Request) -> Viewer | None:
     if session is None or session.user_id is None or session.brand_id is None:
         return None
     brand = services.directory.brands_by_id.get(session.brand_id)
-    if brand is None:
+    if brand is None or await is_revoked(services.db, session):  # signed out, on whichever instance
         return None
     staff = await load_staff(services.db, brand.id, session.user_id)
     if staff is None or not codec.password_matches(session, staff.password_hash):
@@ -239,8 +240,8 @@ async def login(request: Request) -> Response:
             status=403,
         )
     ip = request.client.host if request.client else "unknown"
-    keys = (f"ip:{ip}", f"user:{brand_slug.lower()}/{username.lower()}")
-    wait = state.sign_ins.retry_after(*keys)
+    account = f"{brand_slug.lower()}/{username.lower()}"
+    wait = state.sign_ins.wait(ip, account)
     if wait:
         log.warning("board sign-in rate limited", extra={"ip": ip, "username": username})
         return _login_page(
@@ -252,7 +253,7 @@ async def login(request: Request) -> Response:
             status=429,
             headers={"Retry-After": str(wait)},
         )
-    state.sign_ins.hit(*keys)
+    state.sign_ins.attempt(ip, account)
     brand = services.directory.brands_by_slug.get(brand_slug)
     staff = await authenticate(services.db, brand, username, password)
     if brand is None or staff is None or staff.password_hash is None:
@@ -265,6 +266,7 @@ async def login(request: Request) -> Response:
             username=username,
             status=401,
         )
+    state.sign_ins.succeeded(ip, account)
     log.info("board sign-in", extra={"brand": brand.id, "user": staff.id})
     response = RedirectResponse("/board", status_code=303)
     _set_cookie(request, response, codec, codec.new_signed_in(staff.id, brand.id, staff.password_hash))
@@ -273,11 +275,16 @@ async def login(request: Request) -> Response:
 
 @router.post("/logout")
 async def logout(request: Request) -> Response:
-    codec = state_of(services_of(request)).codec
+    """Ends the session on the server too: a copy of the cookie is refused from now on, on every instance."""
+    services = services_of(request)
+    codec = state_of(services).codec
     form = await _form(request)
     session = codec.decode(request.cookies.get(COOKIE_NAME))
     if session is not None and not _csrf_ok(request, codec, session, form):
         return _refusal(request, 403, "Missing or wrong CSRF token: reload the page and try again.")
+    if session is not None and session.signed_in:
+        await revoke(services.db, session)
+        log.info("board sign-out", extra={"brand": session.brand_id, "user": session.user_id})
     response = RedirectResponse("/board/login", status_code=303)
     _set_cookie(request, response, codec, codec.new_anonymous())
     return response
@@ -343,7 +350,9 @@ async def events(request: Request) -> Response:
 
     async def still_allowed() -> bool:
         staff = await load_staff(services.db, brand_id, staff_id)
-        return staff is not None and codec.password_matches(session, staff.password_hash)
+        if staff is None or not codec.password_matches(session, staff.password_hash):
+            return False
+        return not await is_revoked(services.db, session)
 
     stream = BoardStream(services, brand_id, venue.id, viewer.csrf, still_allowed=still_allowed)
     return StreamingResponse(

@@ -118,6 +118,15 @@ class StaffUser(Base):
     updated_at: Mapped[datetime]
 
 
+class RevokedBoardSession(Base):
+    """A board session ended at sign-out: its cookie is refused on every instance until it would have
+    expired anyway (``expires_at``); later rows are pruned. Sessions themselves live only in cookies."""
+
+    __tablename__ = "revoked_board_sessions"
+    sid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
 class ApiClient(Base):
     """A credential pair a brand issues; the secret is stored only as an argon2 hash."""
 
