@@ -26,19 +26,19 @@ from clopos_server.api.middleware import send_error
 API_ROOT = "/open-api/"
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+ANY = "*"
 
 
 @dataclass
 class _Node:
     """One path segment of the table: literal children, at most one parameter child, and the methods of
-    the routes whose template ends here (``None``: none does; ``ANY``: a route takes every method)."""
+    the routes whose template ends here (``None``: none does; ``ANY`` among them: one takes every method).
+    ``allow`` is what a request for this node's path is answered with, computed once."""
 
     literal: dict[str, _Node] = field(default_factory=dict)
     param: _Node | None = None
     methods: set[str] | None = None
-
-
-ANY = "*"
+    allow: frozenset[str] | None = None
 
 
 class MethodTable:
@@ -58,20 +58,19 @@ class MethodTable:
                 else:
                     node = node.literal.setdefault(segment, _Node())
             node.methods = (node.methods or set()) | (set(methods) if methods else {ANY})
+            node.allow = None if ANY in node.methods else frozenset(node.methods | {"OPTIONS"})
 
     def allowed(self, path: str) -> frozenset[str] | None:
         """The methods of the path's resource; ``None`` for a path that no route serves as a whole, or
         that a route serves with every method (nothing to refuse)."""
-        methods = _find(self._root, path.split("/")[1:], 0)
-        if methods is None or ANY in methods:
-            return None
-        return frozenset(methods | {"OPTIONS"})
+        node = _find(self._root, path.split("/")[1:], 0)
+        return None if node is None else node.allow
 
 
-def _find(node: _Node, segments: list[str], index: int) -> set[str] | None:
+def _find(node: _Node, segments: list[str], index: int) -> _Node | None:
     """Depth first, literal before parameter: the first template found is the most specific one."""
     if index == len(segments):
-        return node.methods
+        return node if node.methods is not None else None
     segment = segments[index]
     child = node.literal.get(segment)
     if child is not None:
@@ -95,7 +94,8 @@ def json_body_refusal(headers: list[tuple[bytes, bytes]]) -> ApiError | None:
     types: list[bytes] = []
     for name, value in headers:
         if name == b"content-type":
-            types.append(value)
+            if value != b"application/json":  # the common case needs no parsing
+                types.append(value)
         elif name == b"content-length":
             has_body = has_body or value.strip() not in (b"0", b"")
         elif name == b"transfer-encoding":
