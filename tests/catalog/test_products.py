@@ -397,7 +397,7 @@ async def test_one_product_errors(v1: V1Client, other_v1: V1Client) -> None:
     assert_error(await v1.get("/products/10000"), 404, "resource_not_found")  # demo-other's burger
     assert_error(await other_v1.get("/products/1"), 404, "resource_not_found")
     bad = assert_error(await v1.get("/products/abc"), 400, "invalid_parameter")
-    assert error_fields_of(bad) == ["query.id"]
+    assert error_fields_of(bad) == ["path.product_id"]
     assert_error(await v1.get("/products/0"), 400, "invalid_parameter")
 
 

@@ -32,6 +32,7 @@ from typing import Any, Literal
 from urllib.parse import parse_qsl
 
 from clopos_server.api.errors import ApiError, invalid_parameter
+from clopos_server.kit.values import INT32_MIN, MAX_ID
 
 logger = logging.getLogger(__name__)
 
@@ -48,11 +49,16 @@ KindType = Literal["int", "str", "bool", "enum", "range"]
 class Kind:
     """What a filter or extra parameter holds. ``choices`` lists the allowed values of an ``enum``.
 
-    A ``range`` is a two-element list ``[from, to]`` of integers (either end may be blank).
+    A ``range`` is a two-element list ``[from, to]`` of integers (either end may be blank). ``bounds``
+    limits an ``int`` or ``range`` to what its column holds (a larger value is a 400, never bound to a
+    query: PostgreSQL refuses an INTEGER parameter beyond 32 bits). ``stored`` text is compared in the
+    database, so it may hold no NUL (PostgreSQL refuses it; ``parse_qsl`` never yields a lone surrogate).
     """
 
     type: KindType
     choices: tuple[str, ...] = ()
+    bounds: tuple[int, int] | None = None
+    stored: bool = False
 
 
 FilterKind = Kind
@@ -62,6 +68,9 @@ INT = Kind("int")
 STR = Kind("str")
 BOOL = Kind("bool")
 RANGE = Kind("range")
+ID = Kind("int", bounds=(INT32_MIN, MAX_ID))  # an id, or any value of an INTEGER column
+RANGE32 = Kind("range", bounds=(INT32_MIN, MAX_ID))
+TEXT = Kind("str", stored=True)
 
 
 def enum(*choices: str) -> Kind:
@@ -136,7 +145,11 @@ def _resolve_segment(container: dict[str, Any], segment: str, name: str) -> str:
         if index > MAX_INDEX:
             raise _index_too_large(name)
         return str(index)
-    if segment.isdigit() and (len(segment) > 6 or (_is_index(segment) and int(segment) > MAX_INDEX)):
+    if (
+        segment.isascii()
+        and segment.isdigit()
+        and (len(segment) > 6 or (_is_index(segment) and int(segment) > MAX_INDEX))
+    ):
         raise _index_too_large(name)
     return segment
 
@@ -255,8 +268,20 @@ _DIRECTIONS = {"1": False, "+1": False, "asc": False, "-1": True, "desc": True}
 
 
 def _parse_int(text: str) -> int | None:
+    """An integer in ASCII digits (a ``str`` pattern's ``[0-9]`` is ASCII only, unlike ``isdigit``)."""
     text = text.strip()
     return int(text) if _INT_RE.fullmatch(text) else None
+
+
+def _bounded_int(text: str, kind: Kind, name: str, message: str) -> int:
+    """An integer of ``kind`` from its text, or a 400: ``message`` when it is none, the bounds when it is
+    outside them."""
+    number = _parse_int(text)
+    if number is None:
+        raise invalid_parameter(name, message)
+    if kind.bounds is not None and not kind.bounds[0] <= number <= kind.bounds[1]:
+        raise invalid_parameter(name, f"{message} from {kind.bounds[0]} to {kind.bounds[1]}")
+    return number
 
 
 def _kind_message(kind: Kind, label: str) -> str:
@@ -268,16 +293,15 @@ def _kind_message(kind: Kind, label: str) -> str:
         return f"{label} must be one of {', '.join(kind.choices)}"
     if kind.type == "range":
         return f"{label} must be a [from, to] range of integers"
+    if kind.stored:
+        return f"{label} must be text without NUL characters"
     return f"{label} must be text"
 
 
 def _convert(kind: Kind, text: str, name: str, label: str) -> Any:
     """One value of ``kind`` from its text; ``name`` is the parameter the error names."""
     if kind.type == "int":
-        number = _parse_int(text)
-        if number is None:
-            raise invalid_parameter(name, _kind_message(kind, label))
-        return number
+        return _bounded_int(text, kind, name, _kind_message(kind, label))
     if kind.type == "bool":
         flag = _BOOLS.get(text.strip().lower())
         if flag is None:
@@ -287,6 +311,8 @@ def _convert(kind: Kind, text: str, name: str, label: str) -> Any:
         if text.strip() not in kind.choices:
             raise invalid_parameter(name, _kind_message(kind, label))
         return text.strip()
+    if kind.stored and "\x00" in text:
+        raise invalid_parameter(name, _kind_message(kind, label))
     return text
 
 
@@ -299,9 +325,9 @@ def _scalar(node: Any, name: str, message: str) -> str | None:
     return node if node.strip() else None
 
 
-def _range(node: Any, label: str) -> tuple[int | None, int | None] | None:
+def _range(node: Any, label: str, kind: Kind = RANGE) -> tuple[int | None, int | None] | None:
     """A ``range`` filter value: ``[from, to]`` (either blank), or a single value meaning exactly it."""
-    message = _kind_message(RANGE, label)
+    message = _kind_message(kind, label)
     if isinstance(node, str):
         bounds: list[Any] = [node, node]
     elif isinstance(node, list) and len(node) <= 2:
@@ -316,10 +342,7 @@ def _range(node: Any, label: str) -> tuple[int | None, int | None] | None:
         if text is None:
             parsed.append(None)
             continue
-        number = _parse_int(text)
-        if number is None:
-            raise invalid_parameter("filters", message)
-        parsed.append(number)
+        parsed.append(_bounded_int(text, kind, "filters", message))
     if parsed[0] is None and parsed[1] is None:
         return None
     return parsed[0], parsed[1]
@@ -468,7 +491,7 @@ def _filters(
             logger.debug("ignoring filter on %r: not a filter of this resource", name[:100])
             continue
         if kind.type == "range":
-            bounds = _range(value, name)
+            bounds = _range(value, name, kind)
             if bounds is not None:
                 ranges[name] = bounds
             continue
@@ -602,7 +625,7 @@ def _params(tree: Mapping[str, Any], spec: ResourceQuerySpec) -> dict[str, Any]:
         if node is None:
             continue
         if kind.type == "range":
-            bounds = _range(node, name)
+            bounds = _range(node, name, kind)
             if bounds is not None:
                 params[name] = bounds
             continue

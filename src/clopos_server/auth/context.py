@@ -9,6 +9,7 @@ from starlette.requests import Request
 from clopos_server.api.errors import not_found, unauthorized
 from clopos_server.auth.directory import BrandInfo
 from clopos_server.auth.service import integrator_mode_mismatch
+from clopos_server.kit.values import int_text
 from clopos_server.services import services_of
 
 V2_PREFIX = "/open-api/v2/"
@@ -66,7 +67,7 @@ def _authenticate_v1(request: Request) -> AuthContext:
         raise unauthorized("Invalid token")
     if claims.client in services.directory.disabled_clients:
         raise unauthorized("Client is disabled")
-    venue_id = int(venue_header) if venue_header.strip().isdigit() else None
+    venue_id = int_text(venue_header.strip())
     if venue_id is None or venue_id not in brand.venues:
         raise unauthorized("Invalid venue: x-venue is not a venue of this brand")
     return AuthContext("v1", brand, venue_id, claims.client, claims.user)
@@ -93,7 +94,7 @@ def _authenticate_v2(request: Request) -> AuthContext:
         raise unauthorized(mismatch)
     venue_header = (request.headers.get("x-venue") or "").strip()
     if venue_header:
-        venue_id: int | None = int(venue_header) if venue_header.isdigit() else None
+        venue_id = int_text(venue_header)
     else:
         venue_id = claims.venue if claims.venue_known else None
     if venue_id is None or venue_id not in brand.venues:

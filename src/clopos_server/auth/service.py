@@ -10,6 +10,7 @@ from sqlalchemy import select
 from clopos_server.api.errors import ApiError, Problem
 from clopos_server.auth.passwords import DUMMY_HASH, verify_secret_async
 from clopos_server.db.models import ApiClient, Brand, Integrator
+from clopos_server.kit.values import UNSTORABLE, storable
 from clopos_server.services import Services
 
 
@@ -29,11 +30,18 @@ def _text(body: dict[str, Any], name: str) -> str | None:
 
 
 def require_fields(body: dict[str, Any], names: tuple[str, ...]) -> dict[str, str]:
+    """The fields as text; missing ones are one 400, text the database cannot take (NUL) another."""
     values = {name: _text(body, name) for name in names}
     if any(value is None for value in values.values()):
         listed = ", ".join(names[:-1]) + f", or {names[-1]}"
         raise ApiError("validation_failed", f"Missing {listed}")
-    return {name: value for name, value in values.items() if value is not None}
+    fields = {name: value for name, value in values.items() if value is not None}
+    problems = [
+        Problem(f"{name} {UNSTORABLE}", name) for name, value in fields.items() if not storable(value)
+    ]
+    if problems:
+        raise ApiError("validation_failed", problems[0].message, problems)
+    return fields
 
 
 async def verify_client(services: Services, client_id: str, secret: str, brand_slug: str) -> ClientIdentity:

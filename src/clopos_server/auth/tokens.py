@@ -24,6 +24,7 @@ import jwt
 import orjson
 
 from clopos_server.api.errors import unauthorized
+from clopos_server.kit.values import same_secret
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +83,7 @@ class TokenSigner:
         if not token.startswith(V1_PREFIX) or token.count(".") != 1 or len(token) > 2048:
             raise unauthorized("Invalid token")
         body, mac = token[len(V1_PREFIX) :].split(".")
-        if not hmac.compare_digest(mac, self._mac(body)):
+        if not same_secret(mac, self._mac(body)):
             raise unauthorized("Invalid token")
         try:
             raw = orjson.loads(_unb64(body))

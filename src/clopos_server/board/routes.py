@@ -46,6 +46,7 @@ from clopos_server.board.staff import (
     venues_of,
 )
 from clopos_server.db.models import Order, Receipt
+from clopos_server.kit.values import int_text
 from clopos_server.services import Services, services_of
 from clopos_server.timeutil import epoch_ms, utcnow
 
@@ -132,10 +133,8 @@ def _set_cookie(request: Request, response: Response, codec: SessionCodec, sessi
 
 
 def _int(value: str | None) -> int | None:
-    if value is None:
-        return None
-    value = value.strip()
-    return int(value) if value.isdigit() and len(value) < 12 else None
+    """A number from a query or form field or a header: ASCII digits within an INTEGER column's range."""
+    return None if value is None else int_text(value.strip(), low=0)
 
 
 async def _form(request: Request) -> dict[str, str]:

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import orjson
 
+from clopos_server.kit.values import same_secret
+
 COOKIE_NAME = "clopos_board"
 COOKIE_PATH = "/board"
 SESSION_SECONDS = 12 * 3600  # one long shift
@@ -85,7 +87,7 @@ class SessionCodec:
         if not value or value.count(".") != 1:
             return None
         body, mac = value.split(".")
-        if not hmac.compare_digest(mac, self._mac("session", body)):
+        if not same_secret(mac, self._mac("session", body)):
             return None
         try:
             data = orjson.loads(_unb64(body))
@@ -106,12 +108,12 @@ class SessionCodec:
         return self._mac("csrf", session.sid)
 
     def check_csrf(self, session: BoardSession, token: str | None) -> bool:
-        return bool(token) and hmac.compare_digest(str(token), self.csrf_token(session))
+        return bool(token) and same_secret(str(token), self.csrf_token(session))
 
     def password_tag(self, password_hash: str) -> str:
         return self._mac("password", password_hash)[:22]
 
     def password_matches(self, session: BoardSession, password_hash: str | None) -> bool:
-        return password_hash is not None and hmac.compare_digest(
+        return password_hash is not None and same_secret(
             session.password_tag, self.password_tag(password_hash)
         )

@@ -12,6 +12,7 @@ from clopos_server.auth.directory import BrandInfo, VenueInfo
 from clopos_server.auth.passwords import DUMMY_HASH, hash_secret_async, verify_secret_async
 from clopos_server.db.engine import Database
 from clopos_server.db.models import Brand, StaffUser
+from clopos_server.kit.values import storable
 from clopos_server.timeutil import utcnow
 
 MIN_PASSWORD_LENGTH = 8
@@ -72,7 +73,7 @@ async def authenticate(db: Database, brand: BrandInfo | None, username: str, pas
     """The staff user when brand, username and password match; argon2 runs in a worker thread, and an
     unknown brand or user costs the same hash check, so timing does not tell which part was wrong."""
     row = None
-    if brand is not None and username:
+    if brand is not None and username and storable(username):  # PostgreSQL refuses NUL in a parameter
         async with db.read() as conn:
             row = (
                 await conn.execute(

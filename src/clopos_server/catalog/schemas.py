@@ -6,7 +6,7 @@ Catalogue lists default to ``position`` then ``id`` ascending (spec/api.md, "Pag
 
 from __future__ import annotations
 
-from clopos_server.api.query import BOOL, CATEGORY_TYPES, INT, RANGE, ResourceQuerySpec, enum
+from clopos_server.api.query import BOOL, CATEGORY_TYPES, ID, RANGE, RANGE32, ResourceQuerySpec, enum
 
 CATALOG_SORTS = ("id", "name", "position", "created_at", "updated_at")
 BY_POSITION = ("position", False)
@@ -24,8 +24,8 @@ CATEGORY_QUERY = ResourceQuerySpec(
     max_limit=999,
     sorts=CATALOG_SORTS,
     default_sort=BY_POSITION,
-    filters={"type": _CATEGORY_TYPE, "parent_id": INT},
-    params={"type": _CATEGORY_TYPE, "parent_id": INT, **_CATEGORY_TREE},
+    filters={"type": _CATEGORY_TYPE, "parent_id": ID},
+    params={"type": _CATEGORY_TYPE, "parent_id": ID, **_CATEGORY_TREE},
 )
 CATEGORY_READ_QUERY = ResourceQuerySpec(sorts=CATALOG_SORTS, default_sort=BY_POSITION, params=_CATEGORY_TREE)
 
@@ -92,8 +92,8 @@ PRODUCT_QUERY = ResourceQuerySpec(
     default_sort=BY_POSITION,
     filters={
         "type": enum(*PRODUCT_TYPES),
-        "category_id": INT,
-        "station_id": INT,
+        "category_id": ID,
+        "station_id": ID,
         "giftable": BOOL,
         "discountable": BOOL,
         "has_modifiers": BOOL,
@@ -113,7 +113,7 @@ STOP_LIST_QUERY = ResourceQuerySpec(
     max_limit=STOP_LIST_MAX,
     sorts=("id", "limit", "timestamp"),
     default_sort=("id", False),
-    filters={"id": INT, "limit": RANGE, "timestamp": RANGE},
+    filters={"id": ID, "limit": RANGE32, "timestamp": RANGE},
 )
 
 SALE_TYPE_QUERY = ResourceQuerySpec(
@@ -135,5 +135,5 @@ PRICE_QUERY = ResourceQuerySpec(
     max_limit=999,
     sorts=("id", "list_id", "product_id", "price"),
     default_sort=("id", False),
-    filters={"list_id": INT, "product_id": INT},
+    filters={"list_id": ID, "product_id": ID},
 )

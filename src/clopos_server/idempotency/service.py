@@ -9,9 +9,10 @@ then replays the stored answer or, if the first rolled back, runs itself: never 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from decimal import MAX_EMAX, MIN_EMIN, Decimal, localcontext
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -29,6 +30,7 @@ from clopos_server.auth.context import AuthContext
 from clopos_server.db.engine import Database, driver_of
 from clopos_server.db.models import Base, IdempotencyKey
 from clopos_server.db.types import stored_time
+from clopos_server.kit.values import utf8
 from clopos_server.services import services_of
 
 if TYPE_CHECKING:
@@ -38,6 +40,7 @@ HEADER = "idempotency-key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 _STORED_ERROR_CODES = {"validation_failed", "invalid_parameter", "resource_not_found", "not_found"}
 _KEPT_HEADERS = ("content-type", "location")
+_PLAIN_EXPONENT = 100  # the parser's bound (kit.body.NUMBER_DIGITS): every number it accepts prints plain
 
 Work = Callable[[AsyncConnection], Awaitable[Response]]
 
@@ -78,36 +81,58 @@ def read_key(request: Request) -> str | None:
 
 
 def _canonical_number(value: Any) -> Any:
-    """orjson's ``default`` for the fingerprint: 1, 1.0 and 1.00 are one number; only Decimals get here."""
+    """orjson's ``default`` for the fingerprint: 1, 1.0 and 1.00 are one number; only Decimals get here.
+
+    Normalised in a context wide enough that nothing rounds or overflows (the default context would round
+    a 29-digit number and raise on 1E+999999); an exponent beyond ``_PLAIN_EXPONENT`` is written in
+    scientific form, which no plain form can equal, instead of as that many digits.
+    """
     if isinstance(value, Decimal):
         if not value.is_finite():
             return str(value)
-        normal = value.normalize()
-        if normal == normal.to_integral_value() and -(2**63) <= normal < 2**64:
-            return int(normal)
-        return orjson.Fragment(format(normal, "f").encode())
+        with localcontext() as ctx:
+            ctx.prec = max(28, len(value.as_tuple().digits))
+            ctx.Emax, ctx.Emin = MAX_EMAX, MIN_EMIN
+            normal = value.normalize()
+            exponent = normal.as_tuple().exponent
+            if isinstance(exponent, int) and abs(exponent) > _PLAIN_EXPONENT:
+                return orjson.Fragment(str(normal).encode())
+            if normal == normal.to_integral_value() and -(2**63) <= normal < 2**64:
+                return int(normal)
+            return orjson.Fragment(format(normal, "f").encode())
     raise TypeError(f"{type(value).__name__} is not JSON")
 
 
-def _big_ints_as_text(value: Any) -> Any:
-    """The body with integers beyond 64 bits (which orjson refuses) as exact JSON numbers."""
+def _exact(value: Any) -> Any:
+    """The body with what orjson refuses written exactly instead: integers beyond 64 bits as JSON numbers,
+    text with a lone surrogate (keys too) as an escaped JSON string, which no valid text prints as."""
     if isinstance(value, dict):
-        return {k: _big_ints_as_text(v) for k, v in value.items()}
+        return {_exact_key(k): _exact(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_big_ints_as_text(v) for v in value]
+        return [_exact(v) for v in value]
     if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**64:
         return orjson.Fragment(str(value).encode())
+    if isinstance(value, str) and not utf8(value):
+        return orjson.Fragment(json.dumps(value).encode())
     return value
 
 
+def _exact_key(key: str) -> str:
+    return key if utf8(key) else json.dumps(key)
+
+
 def fingerprint(method: str, path: str, query: str, body: Any) -> str:
-    """sha256 of the request in a canonical form: keys sorted, numbers normalised, strings kept."""
+    """sha256 of the request in a canonical form: keys sorted, numbers normalised, strings kept.
+
+    Total over what :func:`~clopos_server.kit.body.parse_json` accepts (nesting at most 64, below
+    orjson's 255): rare values orjson refuses are rewritten by ``_exact``, only when it refused.
+    """
     sorted_query = urlencode(sorted(parse_qsl(query, keep_blank_values=True)))
     request = [method.upper(), path, sorted_query, body]
     try:
         canonical = orjson.dumps(request, default=_canonical_number, option=orjson.OPT_SORT_KEYS)
-    except orjson.JSONEncodeError:  # an integer beyond 64 bits: rare, so checked only when it fails
-        request[3] = _big_ints_as_text(body)
+    except orjson.JSONEncodeError:
+        request[3] = _exact(body)
         canonical = orjson.dumps(request, default=_canonical_number, option=orjson.OPT_SORT_KEYS)
     return hashlib.sha256(canonical).hexdigest()
 

@@ -10,18 +10,16 @@ validation needs (customers, the stop list) come through :class:`IntakeLookups`.
 from __future__ import annotations
 
 import base64
-import enum
-import math
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
-from decimal import Decimal, localcontext
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Literal, Protocol
 
-from clopos_server import jsonio
-from clopos_server.api.errors import Problem, validation_failed
 from clopos_server.auth.directory import BrandInfo, VenueInfo
 from clopos_server.catalog.snapshot import CatalogSnapshot, ModifierInfo, ProductInfo, SaleTypeInfo
 from clopos_server.db.types import MONEY_MAX
+from clopos_server.kit.body import MISSING, BodyReader, body_problem
+from clopos_server.kit.values import to_decimal
 from clopos_server.orders.pricing import (
     DISCOUNT_FIXED,
     DISCOUNT_NONE,
@@ -45,7 +43,6 @@ __all__ = [
 ]
 
 MAX_LINES = 500
-MAX_ID = 2**31 - 1  # ids live in INTEGER columns
 MAX_COUNT = Decimal(10_000)
 MAX_MONEY = Decimal(1_000_000_000)
 HUNDRED = Decimal(100)
@@ -57,8 +54,6 @@ ADDRESS_LENGTH = 500  # the receipt's address column
 ORDER_NUMBER_LENGTH = 20
 META_BYTES = 16 * 1024
 META_DEPTH = 32
-META_EXPONENT = 100  # a Decimal such as 1E+999999999 would print as a billion digits
-JSON_INT = 2**63  # orjson writes 64-bit integers only
 SELLABLE_TYPES = frozenset({"DISH", "GOODS", "MODIFICATION", "TIMER"})
 DEFAULT_LINE_STATUS = "new"
 FLAT_PASSTHROUGH = (
@@ -68,15 +63,6 @@ FLAT_PASSTHROUGH = (
     "auto_order_sent_to_station",
     "auto_accept_terminal",
 )
-_NUMBER_TEXT_LIMIT = 64
-_NUMBER_CHARS = frozenset("0123456789+-.eE")
-
-
-class _Missing(enum.Enum):
-    MISSING = enum.auto()
-
-
-MISSING = _Missing.MISSING
 
 
 def _get(container: Mapping[str, Any] | None, key: str) -> Any:
@@ -87,181 +73,6 @@ def _get(container: Mapping[str, Any] | None, key: str) -> Any:
 
 def _absent(value: Any) -> bool:
     return value is MISSING or value is None
-
-
-def _to_decimal(value: Any) -> Decimal | None:
-    """A JSON number or numeric string as a Decimal; None for anything else (a bool is not a number)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, Decimal):
-        return value if value.is_finite() else None
-    if isinstance(value, float):  # not from the API's parser, but from callers that used plain json
-        return Decimal(repr(value)) if math.isfinite(value) else None
-    if isinstance(value, str):
-        text = value.strip()
-        if not text or len(text) > _NUMBER_TEXT_LIMIT or not set(text) <= _NUMBER_CHARS:
-            return None
-        try:
-            number = Decimal(text)
-        except ArithmeticError:
-            return None
-        return number if number.is_finite() else None
-    return None
-
-
-def _storable(text: str) -> bool:
-    """PostgreSQL JSON refuses NUL and the JSON writer refuses lone surrogates: catch both as a 400."""
-    if "\x00" in text:
-        return False
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-@dataclass
-class _Reader:
-    """Reads typed values out of the nested body and collects problems under the paths the client sent.
-
-    ``origin`` maps a nested path (or a prefix of one) to where that value sat in the body as sent; it is
-    filled while the flat shape is translated and for keys of a top-level ``meta``.
-    """
-
-    origin: dict[str, str] = field(default_factory=dict)
-    problems: list[Problem] = field(default_factory=list)
-
-    def sent(self, path: str) -> str:
-        end = len(path)
-        while end > 0:
-            prefix = path[:end]
-            if prefix in self.origin:
-                return self.origin[prefix] + path[end:]
-            end = max(path.rfind(".", 0, end), path.rfind("[", 0, end))
-        return path
-
-    def fail(self, path: str, message: str) -> None:
-        problem = Problem(message, self.sent(path))
-        if problem not in self.problems:  # the flat customer id is read twice (customer_id and customer.id)
-            self.problems.append(problem)
-
-    def bad(self, path: str, what: str) -> None:
-        self.fail(path, f"{self.sent(path)} {what}")
-
-    def _present(self, value: Any, path: str, required: bool) -> bool:
-        if _absent(value):
-            if required:
-                self.bad(path, "is required")
-            return False
-        return True
-
-    def mapping(self, value: Any, path: str, *, required: bool = False) -> dict[str, Any] | None:
-        if not self._present(value, path, required):
-            return None
-        if not isinstance(value, dict):
-            self.bad(path, "must be an object")
-            return None
-        return value
-
-    def array(self, value: Any, path: str, *, required: bool = False) -> list[Any] | None:
-        if not self._present(value, path, required):
-            return None
-        if not isinstance(value, list):
-            self.bad(path, "must be a list")
-            return None
-        return value
-
-    def string(self, value: Any, path: str, *, limit: int, required: bool = False) -> str | None:
-        if not self._present(value, path, required):
-            return None
-        if isinstance(value, int) and not isinstance(value, bool):
-            value = str(value)  # phones and order numbers sent as numbers
-        if not isinstance(value, str):
-            self.bad(path, "must be a string")
-            return None
-        if len(value) > limit:
-            self.bad(path, f"must be at most {limit} characters long")
-            return None
-        if not _storable(value):
-            self.bad(path, "holds characters that cannot be stored (NUL or a lone surrogate)")
-            return None
-        return value
-
-    def boolean(self, value: Any, path: str) -> bool | None:
-        if not self._present(value, path, False):
-            return None
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, int) and value in (0, 1):
-            return bool(value)
-        self.bad(path, "must be true or false")
-        return None
-
-    def integer(
-        self, value: Any, path: str, *, low: int = 1, high: int = MAX_ID, required: bool = False
-    ) -> int | None:
-        """An integer (or numeric string, as ids may be sent) within ``low..high``."""
-        if not self._present(value, path, required):
-            return None
-        number = _to_decimal(value)
-        if number is None or number != number.to_integral_value():
-            self.bad(path, "must be an integer")
-            return None
-        if not low <= number <= high:  # compared as a Decimal: int() of 1E+999999999 would never finish
-            self.bad(path, f"must be an integer from {low} to {high}")
-            return None
-        return int(number)
-
-    def decimal(
-        self,
-        value: Any,
-        path: str,
-        *,
-        high: Decimal,
-        places: int = MONEY_PLACES,
-        positive: bool = False,
-        required: bool = False,
-    ) -> Decimal | None:
-        """A finite number (or numeric string), non-negative or positive, bounded, with few decimals.
-
-        The result is rescaled to at most ``places`` decimals, so that a stored value always prints short.
-        """
-        if not self._present(value, path, required):
-            return None
-        number = _to_decimal(value)
-        if number is None:
-            self.bad(path, "must be a number")
-            return None
-        if positive and number <= 0:
-            self.bad(path, "must be greater than 0")
-            return None
-        if number < 0:
-            self.bad(path, "must not be negative")
-            return None
-        if number > high:
-            self.bad(path, f"must be at most {high}")
-            return None
-        with localcontext() as ctx:
-            ctx.prec = 64  # high <= 1e9 and places <= 20: every step below is exact at this precision
-            rescaled = number.quantize(Decimal(1).scaleb(-places))
-            if rescaled != number:
-                self.bad(path, f"must have at most {places} decimal places")
-                return None
-            exponent = number.as_tuple().exponent
-            if isinstance(exponent, int) and exponent < -places:  # 0E-999999999 would print a GB of zeros
-                number = rescaled.normalize()
-            return number + 0  # -0 becomes 0
-
-    def choice(self, value: Any, path: str, choices: tuple[int, ...]) -> int | None:
-        if not self._present(value, path, False):
-            return None
-        number = _to_decimal(value)
-        if number is None or number not in choices:
-            self.bad(path, f"must be one of {', '.join(map(str, choices))}")
-            return None
-        return int(number)
 
 
 def _as_sent(raw: Any, parsed: Decimal) -> int | Decimal:
@@ -277,7 +88,7 @@ def _plain(value: Decimal) -> int | Decimal:
 
 
 def _carry(
-    reader: _Reader, src: Mapping[str, Any], key: str, dst: dict[str, Any], nested: str, sent: str
+    reader: BodyReader, src: Mapping[str, Any], key: str, dst: dict[str, Any], nested: str, sent: str
 ) -> None:
     """Copy ``src[key]`` (when present) to ``dst`` under the last segment of the nested path ``nested``,
     remembering that problems there belong to ``sent``."""
@@ -286,7 +97,7 @@ def _carry(
         dst[nested.rsplit(".", 1)[1]] = src[key]
 
 
-def _nest_modifier(reader: _Reader, raw: Any, here: str, sent: str) -> Any:
+def _nest_modifier(reader: BodyReader, raw: Any, here: str, sent: str) -> Any:
     reader.origin[here] = sent
     if not isinstance(raw, dict):
         return raw
@@ -296,7 +107,7 @@ def _nest_modifier(reader: _Reader, raw: Any, here: str, sent: str) -> Any:
     return modifier
 
 
-def _nest_line(reader: _Reader, raw: Any, here: str, sent: str) -> Any:
+def _nest_line(reader: BodyReader, raw: Any, here: str, sent: str) -> Any:
     reader.origin[here] = sent
     if not isinstance(raw, dict):
         return raw
@@ -321,7 +132,7 @@ def _nest_line(reader: _Reader, raw: Any, here: str, sent: str) -> Any:
     return line
 
 
-def _nest_flat(body: Mapping[str, Any], reader: _Reader) -> dict[str, Any]:
+def _nest_flat(body: Mapping[str, Any], reader: BodyReader) -> dict[str, Any]:
     """Rewrite the flat (v2) body into the nested form (orders.md, "Two body shapes")."""
     origin = reader.origin
     service: dict[str, Any] = {}
@@ -457,35 +268,6 @@ def product_hash(product_id: int, modifiers: Collection[tuple[int, int]]) -> str
     return base64.b64encode(",".join(parts).encode()).decode()
 
 
-def _meta_issue(value: Any, depth: int = 0) -> str | None:
-    """Why a free-form value cannot be stored as JSON safely, or None."""
-    if depth > META_DEPTH:
-        return f"is nested more than {META_DEPTH} levels deep"
-    if isinstance(value, dict):
-        for key, item in value.items():
-            issue = _meta_issue(key, depth + 1) or _meta_issue(item, depth + 1)
-            if issue:
-                return issue
-    elif isinstance(value, list):
-        for item in value:
-            issue = _meta_issue(item, depth + 1)
-            if issue:
-                return issue
-    elif isinstance(value, str):
-        if not _storable(value):
-            return "holds characters that cannot be stored (NUL or a lone surrogate)"
-    elif isinstance(value, bool) or value is None:
-        return None
-    elif isinstance(value, int):
-        if not -JSON_INT <= value < JSON_INT:
-            return "holds an integer outside the 64-bit range"
-    elif isinstance(value, Decimal):
-        exponent = value.as_tuple().exponent
-        if not isinstance(exponent, int) or abs(exponent) > META_EXPONENT:
-            return "holds a number too large or too precise to store"
-    return None
-
-
 # ------------------------------------------------------------------------------ validation
 
 
@@ -494,7 +276,7 @@ class _Intake:
 
     def __init__(
         self,
-        reader: _Reader,
+        reader: BodyReader,
         *,
         shape: Literal["nested", "flat"],
         snapshot: CatalogSnapshot,
@@ -534,7 +316,7 @@ class _Intake:
         extras, delivery_fee = self.extras(payload)
         charges, stored_meta = self.charges(meta, delivery_fee)
         if r.problems or venue_id is None or sale_type is None or customer_id is None or charges is None:
-            raise validation_failed(r.problems)
+            raise r.error()
 
         order_input = OrderInput(
             lines=tuple(self.line_input(line, venue_id, sale_type) for line in lines),
@@ -548,7 +330,7 @@ class _Intake:
         pricing = price_order(order_input)
         self.check_totals(charges, pricing, meta)
         if r.problems:
-            raise validation_failed(r.problems)
+            raise r.error()
 
         stored_meta["orderTotal"] = f"{pricing.total:.4f}"
         stored = {
@@ -606,12 +388,14 @@ class _Intake:
             _get(service, "sale_type_name"),
             "payload.service.sale_type_name",
             limit=NAME_LENGTH,
+            numbers=True,
             required=names_required and service is not None,
         )
         venue_name = r.string(
             _get(service, "venue_name"),
             "payload.service.venue_name",
             limit=NAME_LENGTH,
+            numbers=True,
             required=names_required and service is not None,
         )
 
@@ -665,9 +449,11 @@ class _Intake:
         r = self.r
         sent = r.mapping(_get(payload, "customer"), "payload.customer")
         sent_id = r.integer(_get(sent, "id"), "payload.customer.id", low=0)
-        name = r.string(_get(sent, "name"), "payload.customer.name", limit=NAME_LENGTH)
-        phone = r.string(_get(sent, "phone"), "payload.customer.phone", limit=NAME_LENGTH)
-        address = r.string(_get(sent, "address"), "payload.customer.address", limit=ADDRESS_LENGTH)
+        name = r.string(_get(sent, "name"), "payload.customer.name", limit=NAME_LENGTH, numbers=True)
+        phone = r.string(_get(sent, "phone"), "payload.customer.phone", limit=NAME_LENGTH, numbers=True)
+        address = r.string(
+            _get(sent, "address"), "payload.customer.address", limit=ADDRESS_LENGTH, numbers=True
+        )
         discount_type = r.choice(
             _get(sent, "customer_discount_type"), "payload.customer.customer_discount_type", (0, 1, 2)
         )
@@ -744,18 +530,24 @@ class _Intake:
         portion = r.decimal(
             raw_portion, f"{path}.portion_size", high=MAX_COUNT, places=COUNT_PLACES, positive=True
         )
-        note = r.string(_get(item, "note"), f"{path}.note", limit=TEXT_LENGTH)
+        note = r.string(_get(item, "note"), f"{path}.note", limit=TEXT_LENGTH, numbers=True)
         meta = r.mapping(_get(item, "meta"), f"{path}.meta")
         raw_price = _get(meta, "price")
-        price = r.decimal(raw_price, f"{path}.meta.price", high=MAX_MONEY)
+        price = r.decimal(raw_price, f"{path}.meta.price", high=MAX_MONEY, places=MONEY_PLACES)
         order_product = r.mapping(_get(meta, "order_product"), f"{path}.meta.order_product")
         sent_product = r.mapping(_get(order_product, "product"), f"{path}.meta.order_product.product")
         sent_product_id = r.integer(_get(sent_product, "id"), f"{path}.meta.order_product.product.id")
         status = r.string(
-            _get(order_product, "status"), f"{path}.meta.order_product.status", limit=NAME_LENGTH
+            _get(order_product, "status"),
+            f"{path}.meta.order_product.status",
+            limit=NAME_LENGTH,
+            numbers=True,
         )
         sent_hash = r.string(
-            _get(order_product, "product_hash"), f"{path}.meta.order_product.product_hash", limit=NAME_LENGTH
+            _get(order_product, "product_hash"),
+            f"{path}.meta.order_product.product_hash",
+            limit=NAME_LENGTH,
+            numbers=True,
         )
         # The line's own list is the one priced; a body that only carries the copy inside order_product
         # (some clients) is read from there.
@@ -908,26 +700,23 @@ class _Intake:
             elif not _absent(_get(meta, key)):
                 del stored[key]
 
-        keep("comment", r.string(_get(meta, "comment"), "payload.meta.comment", limit=TEXT_LENGTH))
+        keep(
+            "comment",
+            r.string(_get(meta, "comment"), "payload.meta.comment", limit=TEXT_LENGTH, numbers=True),
+        )
         discount_type, discount_value = self.discount(meta, stored)
         if discount_type is None:
             stored.pop("discount", None)
         apply = r.boolean(_get(meta, "apply_service_charge"), "payload.meta.apply_service_charge")
         keep("apply_service_charge", apply)
         raw_charge = _get(meta, "service_charge_value")
-        charge = r.decimal(raw_charge, "payload.meta.service_charge_value", high=HUNDRED)
+        charge = r.decimal(raw_charge, "payload.meta.service_charge_value", high=HUNDRED, places=MONEY_PLACES)
         keep("service_charge_value", None if charge is None else _as_sent(raw_charge, charge))
         keep(
             "customer_discount_type",
             r.choice(_get(meta, "customer_discount_type"), "payload.meta.customer_discount_type", (0, 1, 2)),
         )
-        issue = _meta_issue(stored)
-        if issue is None:
-            size = len(jsonio.dumps(stored))
-            if size > META_BYTES:
-                issue = f"is too large: {size} bytes, at most {META_BYTES}"
-        if issue is not None:
-            r.bad("payload.meta", issue)
+        r.free_form(stored, "payload.meta", max_depth=META_DEPTH, max_bytes=META_BYTES)
         if discount_type is None:
             return None, stored
         return (
@@ -952,7 +741,9 @@ class _Intake:
         raw_type = _get(discount, "discount_type")
         raw_value = _get(discount, "discount_value")
         kind = r.choice(raw_type, "payload.meta.discount.discount_type", (0, 1, 2))
-        value = r.decimal(raw_value, "payload.meta.discount.discount_value", high=MAX_MONEY)
+        value = r.decimal(
+            raw_value, "payload.meta.discount.discount_value", high=MAX_MONEY, places=MONEY_PLACES
+        )
         if _absent(raw_type):
             if value:
                 r.bad("payload.meta.discount.discount_type", "is required with a discount_value")
@@ -984,10 +775,12 @@ class _Intake:
         if terminal is not None:
             out["auto_accept_terminal"] = terminal
         raw_fee = _get(payload, "delivery_fee")
-        fee = r.decimal(raw_fee, "payload.delivery_fee", high=MAX_MONEY)
+        fee = r.decimal(raw_fee, "payload.delivery_fee", high=MAX_MONEY, places=MONEY_PLACES)
         if fee is not None:
             out["delivery_fee"] = _as_sent(raw_fee, fee)
-        number = r.string(_get(payload, "order_number"), "payload.order_number", limit=ORDER_NUMBER_LENGTH)
+        number = r.string(
+            _get(payload, "order_number"), "payload.order_number", limit=ORDER_NUMBER_LENGTH, numbers=True
+        )
         if number is not None:
             out["order_number"] = number
         return out, fee or Decimal(0)
@@ -1047,7 +840,7 @@ class _Intake:
         raw_total = _get(meta, "orderTotal")
         if _absent(raw_total) or raw_total == "":
             return
-        sent_total = _to_decimal(raw_total)
+        sent_total = to_decimal(raw_total)
         expected = f"{pricing.total:.4f}"
         if sent_total is None:
             r.bad("payload.meta.orderTotal", "must be a number or a numeric string")
@@ -1093,8 +886,8 @@ async def validate_order(
     """Validate, normalise and price a create-order body of either shape, or raise one 400 listing
     every problem. The shapes are told apart by the presence of ``payload``."""
     if not isinstance(body, dict):
-        raise validation_failed([Problem("The request body must be a JSON object", "body")])
-    reader = _Reader()
+        raise body_problem("The request body must be a JSON object")
+    reader = BodyReader()
     shape: Literal["nested", "flat"] = "nested" if "payload" in body else "flat"
     nested = body if shape == "nested" else _nest_flat(body, reader)
     intake = _Intake(reader, shape=shape, snapshot=snapshot, brand=brand, lookups=lookups)

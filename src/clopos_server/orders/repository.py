@@ -14,6 +14,7 @@ from sqlalchemy.sql.schema import ScalarElementColumnDefault
 from clopos_server import jsonio
 from clopos_server.db.engine import driver_of
 from clopos_server.db.models import Base, Customer, Order, OrderHistory, Product, Receipt, StopListEntry
+from clopos_server.kit.values import MAX_ID
 from clopos_server.orders.intake import CustomerInfo
 
 SORT_COLUMNS = {"id": Order.id, "created_at": Order.created_at, "updated_at": Order.updated_at}
@@ -132,7 +133,7 @@ def product_ids_in(body: Mapping[str, Any]) -> set[int]:
     if not isinstance(lines, list):
         return set()
     ids = (line.get("product_id") for line in lines if isinstance(line, dict))
-    return {pid for pid in ids if type(pid) is int}
+    return {pid for pid in ids if type(pid) is int and 0 < pid <= MAX_ID}  # bound as INTEGER parameters
 
 
 async def insert_order(conn: AsyncConnection, values: dict[str, Any], *, by: str) -> SimpleNamespace:

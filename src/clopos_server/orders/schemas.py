@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from clopos_server.api.query import INT, ORDER_STATUSES, ResourceQuerySpec, enum
+from clopos_server.api.query import ID, ORDER_STATUSES, ResourceQuerySpec, enum
 
 ORDER_INCLUDES = frozenset({"customer", "receipt", "history"})
 
@@ -11,7 +11,7 @@ ORDER_LIST_QUERY = ResourceQuerySpec(
     max_limit=100,
     sorts=("id", "created_at", "updated_at"),
     default_sort=("created_at", True),
-    filters={"venue_id": INT, "customer_id": INT, "sale_type_id": INT, "status": enum(*ORDER_STATUSES)},
+    filters={"venue_id": ID, "customer_id": ID, "sale_type_id": ID, "status": enum(*ORDER_STATUSES)},
     includes=ORDER_INCLUDES,
     params={"status": enum(*ORDER_STATUSES)},
     dates=True,

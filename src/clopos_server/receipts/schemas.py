@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from clopos_server.api.query import INT, ResourceQuerySpec, enum
+from clopos_server.api.query import ID, ResourceQuerySpec, enum
 from clopos_server.receipts.input import RECEIPT_ORDER_STATUSES
 
 # ``receipt_products.modificators`` (the real API's spelling for lines with their modifiers) is accepted
@@ -16,10 +16,10 @@ RECEIPT_LIST_QUERY = ResourceQuerySpec(
     default_sort=("created_at", True),
     filters={
         "status": enum("1", "2"),
-        "sale_type_id": INT,
+        "sale_type_id": ID,
         "order_status": enum(*RECEIPT_ORDER_STATUSES),
-        "venue_id": INT,
-        "customer_id": INT,
+        "venue_id": ID,
+        "customer_id": ID,
     },
     includes=RECEIPT_INCLUDES,
     dates=True,

@@ -21,6 +21,8 @@ from clopos_server.api.errors import ApiError, conflict, invalid_parameter, not_
 from clopos_server.api.query import ListQuery
 from clopos_server.auth.context import AuthContext
 from clopos_server.db.models import Customer, Product, Receipt, SaleType, StaffUser
+from clopos_server.kit.body import MISSING, BodyReader
+from clopos_server.kit.values import MAX_ID, is_uuid
 from clopos_server.orders.lifecycle import deliver_if_received
 from clopos_server.orders.service import Outbox
 from clopos_server.receipts import repository as repo
@@ -28,16 +30,17 @@ from clopos_server.receipts import stock
 from clopos_server.receipts.input import (
     ADDRESS_LENGTH,
     FISCAL_ID_LENGTH,
+    FREE_FORM_DEPTH,
     INVALID_FIELDS,
+    MAX_COUNT,
     MAX_LINES,
-    MISSING,
+    NAME_LENGTH,
     ORDER_NUMBER_LENGTH,
     PATCHABLE,
     RECEIPT_ORDER_STATUSES,
     TEXT_LENGTH,
     Payment,
-    Reader,
-    is_uuid,
+    money,
     read_payments,
 )
 from clopos_server.receipts.render import render_receipt, render_stock_operation
@@ -154,7 +157,7 @@ def _refuse_state(row: Row[Any]) -> None:
         raise conflict(f"Receipt {row.id} is locked: unlock it first (PATCH with lock false)")
 
 
-def _closing_time(reader: Reader, row: Row[Any], raw: Any, now: datetime) -> datetime:
+def _closing_time(reader: BodyReader, row: Row[Any], raw: Any, now: datetime) -> datetime:
     """The moment sent, which must be later than ``created_at``; else now (never refused)."""
     created: datetime = row.created_at
     if raw is MISSING or raw is None or raw == "":
@@ -167,7 +170,7 @@ def _closing_time(reader: Reader, row: Row[Any], raw: Any, now: datetime) -> dat
 
 async def _check_payments(
     conn: AsyncConnection,
-    reader: Reader,
+    reader: BodyReader,
     brand_id: int,
     venue_id: int,
     customer_id: int | None,
@@ -248,9 +251,9 @@ async def _finish_close(
         await deliver_if_received(conn, brand_id, order_id, outbox=outbox, by=by)
 
 
-def _tolerate_identity(reader: Reader, row: Row[Any], body: Mapping[str, Any]) -> None:
+def _tolerate_identity(reader: BodyReader, row: Row[Any], body: Mapping[str, Any]) -> None:
     """An ``id`` and ``cid`` in a body are fine when they are the receipt's own."""
-    if "id" in body and reader.integer(body["id"], "id", low=1, high=2**63 - 1) not in (None, row.id):
+    if "id" in body and reader.integer(body["id"], "id", required=True) not in (None, row.id):
         reader.fail("id", f"id must be the receipt's id, {row.id}")
     if "cid" in body and (not isinstance(body["cid"], str) or body["cid"].lower() != row.cid.lower()):
         reader.fail("cid", "cid must be the receipt's cid")
@@ -269,7 +272,7 @@ async def close(
     brand_id = context.brand.id
     row = await _row(conn, brand_id, receipt_id)
     _refuse_state(row)
-    reader = Reader()
+    reader = BodyReader(subject="receipt")
     _tolerate_identity(reader, row, body)
     payments = read_payments(reader, body.get("payment_methods"))
     closed_at = _closing_time(reader, row, body.get("closed_at", MISSING), utcnow())
@@ -313,20 +316,20 @@ async def close_for_test(
 # PATCH: the four editable fields, and the lock
 
 
-def _read_patch(reader: Reader, body: Mapping[str, Any], receipt_id: int) -> dict[str, Any]:
+def _read_patch(reader: BodyReader, body: Mapping[str, Any], receipt_id: int) -> dict[str, Any]:
     changes: dict[str, Any] = {}
     for key, value in body.items():
         if key == "id":
-            if reader.integer(value, "id", low=1, high=2**63 - 1) not in (None, receipt_id):
+            if reader.integer(value, "id", required=True) not in (None, receipt_id):
                 reader.fail("id", f"id must be the receipt's id in the path, {receipt_id}")
         elif key == "order_status":
-            changes[key] = reader.choice(value, key, RECEIPT_ORDER_STATUSES)
+            changes[key] = reader.choice(value, key, RECEIPT_ORDER_STATUSES, required=True)
         elif key == "order_number":
             changes[key] = reader.string(value, key, limit=ORDER_NUMBER_LENGTH)
         elif key == "fiscal_id":
             changes[key] = reader.string(value, key, limit=FISCAL_ID_LENGTH)
         elif key == "lock":
-            changes[key] = reader.boolean(value, key)
+            changes[key] = reader.boolean(value, key, required=True)
         else:
             reader.fail(str(key)[:100], f"{str(key)[:100]} cannot be changed: only {', '.join(PATCHABLE)}")
     if not changes and not reader.problems:
@@ -344,7 +347,7 @@ async def patch(
     """``PATCH /receipts/{id}``: ``order_status``, ``order_number``, ``fiscal_id``, ``lock``; works on
     closed receipts; a locked receipt takes only ``{"lock": false}``."""
     brand_id = context.brand.id
-    reader = Reader(message=INVALID_FIELDS)
+    reader = BodyReader(subject="receipt", message=INVALID_FIELDS)
     changes = _read_patch(reader, body, receipt_id)
     reader.done()
     await _apply_changes(conn, brand_id, await _row(conn, brand_id, receipt_id), changes)
@@ -372,7 +375,7 @@ async def _apply_changes(
 
 
 async def _brand_ref(
-    conn: AsyncConnection, reader: Reader, model: Any, brand_id: int, raw: Any, path: str, what: str
+    conn: AsyncConnection, reader: BodyReader, model: Any, brand_id: int, raw: Any, path: str, what: str
 ) -> int | None:
     if raw is None or raw is MISSING:
         return None
@@ -383,102 +386,95 @@ async def _brand_ref(
     return ident
 
 
-def _money_or(reader: Reader, body: Mapping[str, Any], key: str, default: Decimal, path: str = "") -> Decimal:
+def _money_or(
+    reader: BodyReader, body: Mapping[str, Any], key: str, default: Decimal, path: str = ""
+) -> Decimal:
     raw = body.get(key)
     if raw is None:
         return default
-    return reader.money(raw, f"{path}{key}") or Decimal(0)
+    return money(reader, raw, f"{path}{key}") or Decimal(0)
 
 
 async def _read_lines(
-    conn: AsyncConnection, reader: Reader, brand_id: int, raw: Any, seller_id: int
+    conn: AsyncConnection, reader: BodyReader, brand_id: int, raw: Any, seller_id: int
 ) -> list[dict[str, Any]]:
-    if raw is None:
+    entries = reader.array(raw, "receipt_products", max_items=MAX_LINES)
+    if not entries:
         return []
-    if not isinstance(raw, list):
-        reader.fail("receipt_products", "receipt_products must be a list")
-        return []
-    if len(raw) > MAX_LINES:
-        reader.fail("receipt_products", f"receipt_products takes at most {MAX_LINES} lines")
-        return []
-    ids = [e.get("product_id") for e in raw if isinstance(e, dict)]
+    ids = [e.get("product_id") for e in entries if isinstance(e, dict)]
     products = await repo.products_by_id(
-        conn, brand_id, [i for i in ids if isinstance(i, int) and not isinstance(i, bool)]
+        conn, brand_id, [i for i in ids if type(i) is int and 0 < i <= MAX_ID]
     )
     lines: list[dict[str, Any]] = []
-    for i, entry in enumerate(raw):
+    for i, entry in enumerate(entries):
         here = f"receipt_products[{i}]."
-        if not isinstance(entry, dict):
-            reader.fail(here[:-1], f"{here[:-1]} must be an object")
+        item = reader.mapping(entry, here[:-1], required=True)
+        if item is None:
             continue
-        product_id = reader.integer(entry.get("product_id"), f"{here}product_id", low=1)
+        product_id = reader.integer(item.get("product_id"), f"{here}product_id", required=True)
         product = products.get(product_id) if product_id is not None else None
         if product_id is not None and product is None:
             if not await repo.exists_in_brand(conn, Product, brand_id, product_id):
                 reader.fail(f"{here}product_id", f"Product {product_id} is not in this brand")
                 continue
             product = (await repo.products_by_id(conn, brand_id, [product_id])).get(product_id)
-        count = reader.integer(entry.get("count", 1), f"{here}count", low=1, high=10_000)
-        portion = _money_or(reader, entry, "portion_size", Decimal(1), here)
-        price = _money_or(reader, entry, "price", product.price if product is not None else Decimal(0), here)
-        subtotal = _money_or(reader, entry, "subtotal", price * (count or 1) * portion, here)
-        cid = entry.get("cid")
-        if cid is not None and (not isinstance(cid, str) or not is_uuid(cid.lower())):
-            reader.fail(f"{here}cid", f"{here}cid must be a UUID")
-        meta = entry.get("meta")
-        if meta is not None and not isinstance(meta, dict):
-            reader.fail(f"{here}meta", f"{here}meta must be an object")
+        count = reader.integer(item.get("count", 1), f"{here}count", high=MAX_COUNT, required=True)
+        portion = _money_or(reader, item, "portion_size", Decimal(1), here)
+        price = _money_or(reader, item, "price", product.price if product is not None else Decimal(0), here)
+        subtotal = _money_or(reader, item, "subtotal", price * (count or 1) * portion, here)
+        cid = reader.uuid(item.get("cid"), f"{here}cid")
+        meta = reader.mapping(item.get("meta"), f"{here}meta")
+        if meta is not None:
+            reader.free_form(meta, f"{here}meta", max_depth=FREE_FORM_DEPTH)
+        product_hash = reader.string(item.get("product_hash"), f"{here}product_hash", limit=NAME_LENGTH)
         if product is None or count is None:
             continue
         lines.append(
             {
                 "brand_id": brand_id,
-                "cid": cid.lower() if isinstance(cid, str) else str(uuid.uuid4()),
+                "cid": cid or str(uuid.uuid4()),
                 "product_id": product.id,
-                "product_hash": entry.get("product_hash")
-                if isinstance(entry.get("product_hash"), str)
-                else None,
+                "product_hash": product_hash,
                 "count": count,
                 "portion_size": portion,
                 "price": price,
                 "subtotal": subtotal,
-                "discount_type": entry.get("discount_type")
-                if entry.get("discount_type") in (0, 1, 2)
+                "discount_type": item.get("discount_type")
+                if item.get("discount_type") in (0, 1, 2)
                 else None,
-                "discount_value": _money_or(reader, entry, "discount_value", Decimal(0), here),
-                "discount_rate": _money_or(reader, entry, "discount_rate", Decimal(0), here),
-                "total_discount": _money_or(reader, entry, "total_discount", Decimal(0), here),
-                "receipt_discount": _money_or(reader, entry, "receipt_discount", Decimal(0), here),
-                "service_charge": _money_or(reader, entry, "service_charge", Decimal(0), here),
-                "i_tax": _money_or(reader, entry, "i_tax", Decimal(0), here),
-                "e_tax": _money_or(reader, entry, "e_tax", Decimal(0), here),
-                "total": _money_or(reader, entry, "total", subtotal, here),
-                "is_gift": bool(reader.boolean(entry.get("is_gift", False), f"{here}is_gift")),
-                "cost": _money_or(reader, entry, "cost", Decimal(0), here),
+                "discount_value": _money_or(reader, item, "discount_value", Decimal(0), here),
+                "discount_rate": _money_or(reader, item, "discount_rate", Decimal(0), here),
+                "total_discount": _money_or(reader, item, "total_discount", Decimal(0), here),
+                "receipt_discount": _money_or(reader, item, "receipt_discount", Decimal(0), here),
+                "service_charge": _money_or(reader, item, "service_charge", Decimal(0), here),
+                "i_tax": _money_or(reader, item, "i_tax", Decimal(0), here),
+                "e_tax": _money_or(reader, item, "e_tax", Decimal(0), here),
+                "total": _money_or(reader, item, "total", subtotal, here),
+                "is_gift": bool(reader.boolean(item.get("is_gift", False), f"{here}is_gift", required=True)),
+                "cost": _money_or(reader, item, "cost", Decimal(0), here),
                 "meta": meta
-                if isinstance(meta, dict)
+                if meta is not None
                 else {"product": {"name": product.name, "type": product.type, "price": price}},
-                "seller_id": reader.integer(entry.get("seller_id", seller_id), f"{here}seller_id") or 0,
-                "loyalty_type": entry.get("loyalty_type")
-                if isinstance(entry.get("loyalty_type"), int)
-                else None,
+                "seller_id": reader.integer(
+                    item.get("seller_id", seller_id), f"{here}seller_id", low=0, required=True
+                )
+                or 0,
+                "loyalty_type": reader.integer(item.get("loyalty_type"), f"{here}loyalty_type", low=0),
                 "loyalty_value": None
-                if entry.get("loyalty_value") is None
-                else _money_or(reader, entry, "loyalty_value", Decimal(0), here),
-                "modificators": _list(reader, entry, "receipt_product_modificators", here),
-                "taxes": _list(reader, entry, "taxes", here),
+                if item.get("loyalty_value") is None
+                else _money_or(reader, item, "loyalty_value", Decimal(0), here),
+                "modificators": _free_list(reader, item, "receipt_product_modificators", here),
+                "taxes": _free_list(reader, item, "taxes", here),
                 "position": i,
             }
         )
     return lines
 
 
-def _list(reader: Reader, entry: Mapping[str, Any], key: str, here: str) -> list[Any]:
-    value = entry.get(key)
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        reader.fail(f"{here}{key}", f"{here}{key} must be a list")
+def _free_list(reader: BodyReader, entry: Mapping[str, Any], key: str, here: str) -> list[Any]:
+    """A list the receipt keeps as sent (a line's modifiers and taxes)."""
+    value = reader.array(entry.get(key), f"{here}{key}")
+    if value is None or not reader.free_form(value, f"{here}{key}", max_depth=FREE_FORM_DEPTH):
         return []
     return value
 
@@ -489,11 +485,11 @@ async def record_closed(
     """v1 ``POST /receipts``: a sale closed elsewhere, stored closed at the request's venue; it spends
     stock and counts for its customer like any closed receipt. A ``cid`` seen before is a 409."""
     brand = context.brand
-    reader = Reader()
-    cid = reader.uuid(body.get("cid"), "cid")
+    reader = BodyReader(subject="receipt")
+    cid = reader.uuid(body.get("cid"), "cid", required=True)
     payments = read_payments(reader, body.get("payment_methods"))
-    subtotal = reader.money(body.get("subtotal"), "subtotal")
-    total = reader.money(body.get("total"), "total")
+    subtotal = money(reader, body.get("subtotal"), "subtotal")
+    total = money(reader, body.get("total"), "total")
     now = utcnow()
     created_at = reader.moment(body["created_at"], "created_at") if body.get("created_at") else None
     created_at = created_at or now
@@ -510,9 +506,7 @@ async def record_closed(
     )
     seller = user_id or context.user_id
     lines = await _read_lines(conn, reader, brand.id, body.get("receipt_products"), seller)
-    discount_type = body.get("discount_type")
-    if discount_type is not None and discount_type not in (0, 1, 2):
-        reader.fail("discount_type", "discount_type must be 0, 1 or 2")
+    discount_type = reader.choice(body.get("discount_type"), "discount_type", (0, 1, 2))
     order_status = body.get("order_status", "NEW")
     if order_status is not None:
         reader.choice(order_status, "order_status", RECEIPT_ORDER_STATUSES)
@@ -526,7 +520,9 @@ async def record_closed(
         "sale_type_id": sale_type_id,
         "service_notification_id": None,
         "source": "pos",
-        "guests": 1 if body.get("guests") is None else reader.integer(body["guests"], "guests", high=10_000),
+        "guests": 1
+        if body.get("guests") is None
+        else reader.integer(body["guests"], "guests", low=0, high=MAX_COUNT),
         "status": CLOSED,
         "order_status": order_status or "NEW",
         "order_number": reader.string(body.get("order_number"), "order_number", limit=ORDER_NUMBER_LENGTH),
@@ -578,7 +574,7 @@ async def record_closed(
 EDITABLE = ("order_status", "order_number", "fiscal_id", "lock", "description", "address", "guests")
 
 
-def _customer_of(reader: Reader, body: Mapping[str, Any]) -> Any:
+def _customer_of(reader: BodyReader, body: Mapping[str, Any]) -> Any:
     """The id of ``meta.customer`` (alias ``meta_customer``), else ``customer_id``; MISSING when none.
 
     ``meta.customer`` wins: a client that sends the whole receipt back sets the customer there.
@@ -609,7 +605,7 @@ async def update(
     """
     brand_id = context.brand.id
     row = await _row(conn, brand_id, receipt_id)
-    reader = Reader()
+    reader = BodyReader(subject="receipt")
     _tolerate_identity(reader, row, body)
     changes: dict[str, Any] = {}
     for key in EDITABLE:
@@ -617,11 +613,11 @@ async def update(
             continue
         value = body[key]
         if key == "order_status":
-            parsed: Any = reader.choice(value, key, RECEIPT_ORDER_STATUSES)
+            parsed: Any = reader.choice(value, key, RECEIPT_ORDER_STATUSES, required=True)
         elif key == "lock":
-            parsed = reader.boolean(value, key)
+            parsed = reader.boolean(value, key, required=True)
         elif key == "guests":
-            parsed = reader.integer(value, key, high=10_000)
+            parsed = reader.integer(value, key, low=0, high=MAX_COUNT, required=True)
         else:
             limit = {"order_number": ORDER_NUMBER_LENGTH, "fiscal_id": FISCAL_ID_LENGTH}.get(key, TEXT_LENGTH)
             parsed = reader.string(value, key, limit=ADDRESS_LENGTH if key == "address" else limit)
@@ -640,7 +636,7 @@ async def update(
     for key in MONEY_FIELDS:
         if body.get(key) is None:
             continue
-        amount = reader.money(body[key], key)
+        amount = money(reader, body[key], key)
         if amount is not None and amount != getattr(row, key):
             money_conflicts.append(f"{key} is {getattr(row, key)}")
     if "discount_type" in body and body["discount_type"] not in (None, row.discount_type):

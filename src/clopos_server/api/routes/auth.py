@@ -6,7 +6,6 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from clopos_server.api.body import read_json_object
 from clopos_server.api.envelope import json_response
 from clopos_server.api.errors import ApiError
 from clopos_server.auth.directory import BrandInfo
@@ -17,6 +16,8 @@ from clopos_server.auth.service import (
     require_fields,
     verify_client,
 )
+from clopos_server.kit.body import read_json_object
+from clopos_server.kit.values import int_text
 from clopos_server.services import Services, services_of
 
 router = APIRouter()
@@ -41,12 +42,12 @@ async def auth_v1(request: Request) -> Response:
     fields = require_fields(body, V1_FIELDS)
     identity = await verify_client(services, fields["client_id"], fields["client_secret"], fields["brand"])
     brand = await _brand_of(services, identity)
-    venue = fields["venue_id"]
-    if brand is None or not venue.isdigit() or int(venue) not in brand.venues:
+    venue = int_text(fields["venue_id"])
+    if brand is None or venue is None or venue not in brand.venues:
         raise ApiError("authentication_failed", "Invalid credentials")
     ttl = services.settings.token_ttl
     token, _exp = services.signer.issue_v1(
-        client=identity.api_client_id, user=identity.user_id, brand=brand.id, venue=int(venue), ttl=ttl
+        client=identity.api_client_id, user=identity.user_id, brand=brand.id, venue=venue, ttl=ttl
     )
     return json_response(
         {

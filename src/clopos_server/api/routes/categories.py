@@ -29,7 +29,7 @@ async def list_categories(request: Request, context: AuthContext = Depends(requi
 async def get_category(
     category_id: str, request: Request, context: AuthContext = Depends(require_auth)
 ) -> Response:
-    identifier = parse_id(category_id)
+    identifier = parse_id(category_id, "category_id")
     query = parse_list_query(request.url.query, CATEGORY_READ_QUERY)
     async with services_of(request).db.read() as conn:
         data = await service.get_category(conn, context.brand.id, identifier, query)

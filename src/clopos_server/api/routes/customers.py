@@ -7,7 +7,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 from starlette.responses import Response
 
-from clopos_server.api.body import read_json_object
 from clopos_server.api.envelope import success
 from clopos_server.api.params import parse_id
 from clopos_server.api.query import parse_list_query
@@ -15,6 +14,7 @@ from clopos_server.auth.context import AuthContext, require_auth
 from clopos_server.customers import service
 from clopos_server.customers.schemas import CUSTOMER_GROUP_QUERY, CUSTOMER_QUERY, CUSTOMER_READ_QUERY
 from clopos_server.idempotency.service import run_idempotent
+from clopos_server.kit.body import read_json_object
 from clopos_server.services import services_of
 
 router = APIRouter()
@@ -43,7 +43,7 @@ async def create_customer(request: Request, context: AuthContext = Depends(requi
 async def get_customer(
     customer_id: str, request: Request, context: AuthContext = Depends(require_auth)
 ) -> Response:
-    identifier = parse_id(customer_id)
+    identifier = parse_id(customer_id, "customer_id")
     query = parse_list_query(request.url.query, CUSTOMER_READ_QUERY)
     async with services_of(request).db.read() as conn:
         data = await service.get_customer(conn, context, identifier, query.includes)

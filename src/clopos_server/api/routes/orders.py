@@ -7,12 +7,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 from starlette.responses import Response
 
-from clopos_server.api.body import read_json_object
 from clopos_server.api.envelope import success
 from clopos_server.api.params import parse_id
 from clopos_server.api.query import parse_list_query
 from clopos_server.auth.context import AuthContext, require_auth
 from clopos_server.idempotency.service import run_idempotent
+from clopos_server.kit.body import read_json_object
 from clopos_server.orders import service
 from clopos_server.orders.schemas import ORDER_LIST_QUERY, ORDER_READ_QUERY
 from clopos_server.services import services_of
@@ -64,7 +64,7 @@ async def list_orders(request: Request, context: AuthContext = Depends(require_a
 async def get_order(
     order_id: str, request: Request, context: AuthContext = Depends(require_auth)
 ) -> Response:
-    identifier = parse_id(order_id)
+    identifier = parse_id(order_id, "order_id")
     query = parse_list_query(request.url.query, ORDER_READ_QUERY)
     async with services_of(request).db.read() as conn:
         order = await service.read_one(conn, context, identifier, dict(query.includes))
@@ -76,7 +76,7 @@ async def update_order(
     order_id: str, request: Request, context: AuthContext = Depends(require_auth)
 ) -> Response:
     services = services_of(request)
-    identifier = parse_id(order_id)
+    identifier = parse_id(order_id, "order_id")
     body = await read_json_object(request)
     outbox = service.Outbox()
     async with services.db.write() as conn:

@@ -40,7 +40,7 @@ async def stop_list(request: Request, context: AuthContext = Depends(require_aut
 async def get_product(
     product_id: str, request: Request, context: AuthContext = Depends(require_auth)
 ) -> Response:
-    identifier = parse_id(product_id)
+    identifier = parse_id(product_id, "product_id")
     query = parse_list_query(request.url.query, PRODUCT_READ_QUERY)
     async with services_of(request).db.read() as conn:
         data = await service.get_product(conn, context.brand.id, identifier, query)

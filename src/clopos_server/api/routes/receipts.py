@@ -13,17 +13,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 from starlette.responses import Response
 
-from clopos_server.api.body import read_json_object
 from clopos_server.api.envelope import success
 from clopos_server.api.params import parse_id
 from clopos_server.api.query import parse_list_query
 from clopos_server.auth.context import AuthContext, require_auth
 from clopos_server.idempotency.service import run_idempotent
+from clopos_server.kit.body import read_json_object
 from clopos_server.orders.service import Outbox
 from clopos_server.receipts import service
 from clopos_server.receipts.schemas import RECEIPT_LIST_QUERY, RECEIPT_READ_QUERY
 from clopos_server.services import services_of
-
 
 router = APIRouter()
 v1_router = APIRouter()
@@ -67,7 +66,7 @@ async def get_receipt_by_cid(
 async def get_receipt(
     receipt_id: str, request: Request, context: AuthContext = Depends(require_auth)
 ) -> Response:
-    identifier = parse_id(receipt_id)
+    identifier = parse_id(receipt_id, "receipt_id")
     parse_list_query(request.url.query, RECEIPT_READ_QUERY)  # lines are always included; bad values 400
     async with services_of(request).db.read() as conn:
         receipt = await service.read_one(conn, context, identifier)
@@ -78,7 +77,7 @@ async def get_receipt(
 async def patch_receipt(
     receipt_id: str, request: Request, context: AuthContext = Depends(require_auth)
 ) -> Response:
-    identifier = parse_id(receipt_id)
+    identifier = parse_id(receipt_id, "receipt_id")
     body = await read_json_object(request)
 
     async def work(conn: AsyncConnection) -> Response:
@@ -96,7 +95,7 @@ async def put_receipt(
     receipt_id: str, request: Request, context: AuthContext = Depends(require_auth)
 ) -> Response:
     services = services_of(request)
-    identifier = parse_id(receipt_id)
+    identifier = parse_id(receipt_id, "receipt_id")
     body = await read_json_object(request)
     outbox = Outbox()
     async with services.db.write() as conn:
@@ -113,7 +112,7 @@ async def put_receipt(
 async def delete_receipt(
     receipt_id: str, request: Request, context: AuthContext = Depends(require_auth)
 ) -> Response:
-    identifier = parse_id(receipt_id)
+    identifier = parse_id(receipt_id, "receipt_id")
     async with services_of(request).db.write() as conn:
         removed = await service.delete(conn, context, identifier)
     return success(request, removed, message="Receipt removed successfully")
@@ -126,7 +125,7 @@ async def delete_receipt(
 async def close_receipt(
     receipt_id: str, request: Request, context: AuthContext = Depends(require_auth)
 ) -> Response:
-    identifier = parse_id(receipt_id)
+    identifier = parse_id(receipt_id, "receipt_id")
     body = await read_json_object(request)
     outbox = Outbox()
 
@@ -146,7 +145,7 @@ async def close_receipt(
 async def receipt_stock_operations(
     receipt_id: str, request: Request, context: AuthContext = Depends(require_auth)
 ) -> Response:
-    identifier = parse_id(receipt_id)
+    identifier = parse_id(receipt_id, "receipt_id")
     async with services_of(request).db.read() as conn:
         data = await service.stock_operations(conn, context, identifier)
     return success(request, data, total=len(data))

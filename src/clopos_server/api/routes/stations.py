@@ -29,7 +29,7 @@ async def list_stations(request: Request, context: AuthContext = Depends(require
 async def get_station(
     station_id: str, request: Request, context: AuthContext = Depends(require_auth)
 ) -> Response:
-    identifier = parse_id(station_id)
+    identifier = parse_id(station_id, "station_id")
     async with services_of(request).db.read() as conn:
         data = await service.get_station(conn, context.brand.id, identifier)
     return success(request, data)

@@ -14,12 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 from starlette.responses import Response
 
-from clopos_server.api.body import parse_json
 from clopos_server.api.envelope import success
 from clopos_server.api.errors import ApiError, Problem, validation_failed
 from clopos_server.api.params import parse_id
 from clopos_server.auth.context import AuthContext, require_auth
 from clopos_server.idempotency.service import run_idempotent
+from clopos_server.kit.body import parse_json
 from clopos_server.orders import lifecycle
 from clopos_server.orders.service import Outbox
 from clopos_server.receipts import service as receipts
@@ -51,7 +51,7 @@ async def _optional_body(request: Request) -> dict[str, Any]:
 
 async def _transition(action: str, order_id: str, request: Request, context: AuthContext) -> Response:
     _require_test_brand(context)
-    identifier = parse_id(order_id)
+    identifier = parse_id(order_id, "order_id")
     body = await _optional_body(request)
     outbox = Outbox()
 
@@ -91,7 +91,7 @@ async def close_receipt(
     receipt_id: str, request: Request, context: AuthContext = Depends(require_auth)
 ) -> Response:
     _require_test_brand(context)
-    identifier = parse_id(receipt_id)
+    identifier = parse_id(receipt_id, "receipt_id")
     body = await _optional_body(request)
     outbox = Outbox()
 

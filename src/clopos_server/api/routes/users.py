@@ -27,7 +27,7 @@ async def list_users(request: Request, context: AuthContext = Depends(require_au
 
 @router.get("/users/{user_id}", summary="One staff user, by id")
 async def get_user(user_id: str, request: Request, context: AuthContext = Depends(require_auth)) -> Response:
-    identifier = parse_id(user_id)
+    identifier = parse_id(user_id, "user_id")
     async with services_of(request).db.read() as conn:
         data = await service.get_user(conn, context.brand.id, identifier)
     return success(request, data)
