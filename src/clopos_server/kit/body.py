@@ -207,7 +207,7 @@ def free_form_issue(value: Any, max_depth: int, depth: int = 0) -> str | None:
 
 # ------------------------------------------------------------------------------ the typed reader
 
-_INTEGER_TEXT = re.compile(r"[0-9]{1,101}")
+_INTEGER_TEXT = re.compile(r"[0-9]+")
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
@@ -328,19 +328,26 @@ class BodyReader:
         self, value: Any, path: str, *, low: int = 1, high: int = MAX_ID, required: bool = False
     ) -> int | None:
         """An integer within ``low..high`` (ids by default): a JSON integer, a number with no fraction, or
-        a string of ASCII digits, as integrators send ids."""
+        ASCII digits as text (as integrators send ids), no more of them than ``high`` has."""
         if not self._present(value, path, required):
             return None
+        in_range = f"must be an integer from {low} to {high}"
         if isinstance(value, str):
             text = value.strip()
-            number = Decimal(text) if _INTEGER_TEXT.fullmatch(text) else None
+            if _INTEGER_TEXT.fullmatch(text) is None:
+                self.bad(path, "must be an integer")
+                return None
+            if len(text) > len(str(high)):
+                self.bad(path, in_range)
+                return None
+            number: Decimal | None = Decimal(text)
         else:
             number = to_decimal(value)
         if number is None or number != number.to_integral_value():
             self.bad(path, "must be an integer")
             return None
         if not low <= number <= high:  # compared as a Decimal: int() of 1E+99 would be a 100-digit int
-            self.bad(path, f"must be an integer from {low} to {high}")
+            self.bad(path, in_range)
             return None
         return int(number)
 
