@@ -17,7 +17,8 @@ auth, test helpers). Before anything else looks at the body it guarantees:
   them exactly.
 
 NUL characters are not refused here (a NUL in a key the server ignores harms nothing): every string that
-is stored goes through :meth:`BodyReader.string` or :meth:`BodyReader.free_form`, which refuse them.
+reaches the database is read by :meth:`BodyReader.string` or :meth:`BodyReader.free_form` (``/auth``'s
+fields by ``auth.service.require_fields``), which refuse them.
 
 :class:`BodyReader` reads typed values out of a parsed body, collecting every problem with the field path
 the client sent, so that one 400 ``validation_failed`` names them all.
