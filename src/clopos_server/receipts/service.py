@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from clopos_server.api.errors import ApiError, conflict, invalid_parameter, not_found
+from clopos_server.api.errors import ApiError, Problem, conflict, not_found
 from clopos_server.api.query import ListQuery
 from clopos_server.auth.context import AuthContext
 from clopos_server.db.models import Customer, Product, Receipt, SaleType, StaffUser
@@ -128,8 +128,9 @@ async def read_one(conn: AsyncConnection, context: AuthContext, receipt_id: int)
 
 
 async def read_by_cid(conn: AsyncConnection, context: AuthContext, cid: str) -> dict[str, Any]:
-    if not is_uuid(cid.lower()):
-        raise invalid_parameter("cid", "cid must be a UUID")
+    if not is_uuid(cid):
+        message = "cid must be a UUID"
+        raise ApiError("invalid_parameter", message, [Problem(message, "path.cid")])
     row = await repo.get_receipt_by_cid(conn, context.brand.id, cid.lower())
     if row is None:
         raise receipt_not_found()
