@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint typecheck bench clean
+.PHONY: run test fuzz lint typecheck bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,9 @@ run: $(STAMP)  ## migrate, seed the demo brands, serve on 127.0.0.1:8000
 
 test: $(DEV_STAMP)  ## the whole suite, on SQLite and PostgreSQL
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+fuzz: $(DEV_STAMP)  ## schemathesis against /openapi.json, longer than the suite's run (CLOPOS_FUZZ_EXAMPLES=200)
+	CLOPOS_FUZZ_EXAMPLES=$${CLOPOS_FUZZ_EXAMPLES:-200} $(BIN)/python -m pytest tests/api/test_fuzz.py $(PYTEST_ARGS)
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check src tests

@@ -14,6 +14,7 @@ import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -90,10 +91,9 @@ async def _template_url(backend: str, tmp_root: Path) -> str:
     return _templates[backend]
 
 
-@pytest.fixture(params=BACKENDS)
-async def db_url(request: pytest.FixtureRequest, tmp_root: Path) -> AsyncIterator[str]:
-    """A fresh database with the demo brands, for one test; its URL."""
-    backend: str = request.param
+@asynccontextmanager
+async def fresh_database(backend: str, tmp_root: Path) -> AsyncIterator[str]:
+    """A fresh database with the demo brands, copied from the session's template; its URL."""
     template = await _template_url(backend, tmp_root)
     _run_counts[backend] += 1
     if backend == "sqlite":
@@ -106,6 +106,13 @@ async def db_url(request: pytest.FixtureRequest, tmp_root: Path) -> AsyncIterato
         url = _pg_copies[0].take()
         yield url
         _pg_copies[0].give_back(url)
+
+
+@pytest.fixture(params=BACKENDS)
+async def db_url(request: pytest.FixtureRequest, tmp_root: Path) -> AsyncIterator[str]:
+    """A fresh database with the demo brands, for one test; its URL."""
+    async with fresh_database(request.param, tmp_root) as url:
+        yield url
 
 
 @pytest.fixture

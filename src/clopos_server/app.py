@@ -13,10 +13,11 @@ from fastapi import APIRouter, FastAPI
 from starlette.routing import Route
 
 from clopos_server import __version__
+from clopos_server.api.docs import install_docs
 from clopos_server.api.handlers import install_error_handlers
 from clopos_server.api.methods import MethodGuardMiddleware
 from clopos_server.api.middleware import RequestContextMiddleware
-from clopos_server.api.openapi import ERROR_RESPONSES
+from clopos_server.api.openapi import install_openapi
 from clopos_server.api.routes import (
     auth,
     categories,
@@ -136,8 +137,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         summary="A self-hostable server for the Clopos Open API.",
         lifespan=lifespan,
-        responses=ERROR_RESPONSES,
+        docs_url=None,  # served from the package below, not from a CDN
+        redoc_url=None,
+        redirect_slashes=False,  # a 307 with an empty body is no answer for an API client: a JSON 404 is
     )
+    install_openapi(app)
+    install_docs(app)
     install_error_handlers(app)
     # innermost: its 405, OPTIONS and 415 answers carry the request id and rate-limit headers as well
     app.add_middleware(MethodGuardMiddleware, error_format=settings.error_format)

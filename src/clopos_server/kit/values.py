@@ -27,7 +27,7 @@ MAX_MOMENT = datetime(9998, 12, 31, 23, 59, 59, tzinfo=UTC)
 MAX_EPOCH_MS = int(MAX_MOMENT.timestamp()) * 1000 + 999
 
 _DIGITS = re.compile(r"[0-9]{1,20}")  # a str pattern: [0-9] is ASCII only (\d would not be)
-_NUMBER_TEXT_LIMIT = 64
+NUMBER_TEXT_LIMIT = 64
 _NUMBER_CHARS = frozenset("0123456789+-.eE")
 _EPOCH_MS_FLOOR = 10**11  # below this a number is epoch seconds, not milliseconds (1973-03-03 in ms)
 
@@ -52,7 +52,7 @@ def to_decimal(value: Any) -> Decimal | None:
         return Decimal(repr(value)) if math.isfinite(value) else None
     if isinstance(value, str):
         text = value.strip()
-        if not text or len(text) > _NUMBER_TEXT_LIMIT or not set(text) <= _NUMBER_CHARS:
+        if not text or len(text) > NUMBER_TEXT_LIMIT or not set(text) <= _NUMBER_CHARS:
             return None
         try:
             number = Decimal(text)

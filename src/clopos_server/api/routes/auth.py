@@ -8,6 +8,8 @@ from starlette.responses import Response
 
 from clopos_server.api.envelope import json_response
 from clopos_server.api.errors import ApiError
+from clopos_server.api.openapi import operation
+from clopos_server.auth import shapes
 from clopos_server.auth.directory import BrandInfo
 from clopos_server.auth.service import (
     ClientIdentity,
@@ -35,7 +37,11 @@ async def _brand_of(services: Services, identity: ClientIdentity) -> BrandInfo |
     return brand
 
 
-@router.post("/auth", summary="Exchange client credentials for a token (v1)")
+@router.post(
+    "/auth",
+    summary="Exchange client credentials for a token (v1)",
+    **operation(answer=shapes.V1_TOKEN, unwrapped=True, body=[shapes.V1_AUTH], public=True, errors=[401]),
+)
 async def auth_v1(request: Request) -> Response:
     services = services_of(request)
     body = await read_json_object(request)
@@ -60,7 +66,17 @@ async def auth_v1(request: Request) -> Response:
     )
 
 
-@v2_router.post("/auth", summary="Exchange client credentials and an integrator id for a JWT (v2)")
+@v2_router.post(
+    "/auth",
+    summary="Exchange client credentials and an integrator id for a JWT (v2)",
+    **operation(
+        answer={"anyOf": [shapes.V2_TOKEN, shapes.MODE_MISMATCH]},
+        unwrapped=True,
+        body=[shapes.V2_AUTH],
+        public=True,
+        errors=[401],
+    ),
+)
 async def auth_v2(request: Request) -> Response:
     services = services_of(request)
     body = await read_json_object(request)

@@ -7,17 +7,22 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from clopos_server.api.envelope import success
+from clopos_server.api.openapi import operation
 from clopos_server.api.params import parse_id
 from clopos_server.api.query import parse_list_query
 from clopos_server.auth.context import AuthContext, require_auth
-from clopos_server.catalog import service
+from clopos_server.catalog import service, shapes
 from clopos_server.catalog.schemas import CATEGORY_QUERY, CATEGORY_READ_QUERY
 from clopos_server.services import services_of
 
 router = APIRouter()
 
 
-@router.get("/categories", summary="The category tree (paging and total count root nodes)")
+@router.get(
+    "/categories",
+    summary="The category tree (paging and total count root nodes)",
+    **operation(answer=shapes.CATEGORY, many=True, query=CATEGORY_QUERY),
+)
 async def list_categories(request: Request, context: AuthContext = Depends(require_auth)) -> Response:
     query = parse_list_query(request.url.query, CATEGORY_QUERY)
     async with services_of(request).db.read() as conn:
@@ -25,7 +30,11 @@ async def list_categories(request: Request, context: AuthContext = Depends(requi
     return success(request, data, total=total, sorts=CATEGORY_QUERY.sorts)
 
 
-@router.get("/categories/{category_id}", summary="One category with its subtree")
+@router.get(
+    "/categories/{category_id}",
+    summary="One category with its subtree",
+    **operation(answer=shapes.CATEGORY, query=CATEGORY_READ_QUERY, errors=[404]),
+)
 async def get_category(
     category_id: str, request: Request, context: AuthContext = Depends(require_auth)
 ) -> Response:

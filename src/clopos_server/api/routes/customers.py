@@ -8,10 +8,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from clopos_server.api.envelope import success
+from clopos_server.api.openapi import operation
 from clopos_server.api.params import parse_id
 from clopos_server.api.query import parse_list_query
 from clopos_server.auth.context import AuthContext, require_auth
-from clopos_server.customers import service
+from clopos_server.customers import service, shapes
 from clopos_server.customers.schemas import CUSTOMER_GROUP_QUERY, CUSTOMER_QUERY, CUSTOMER_READ_QUERY
 from clopos_server.idempotency.service import run_idempotent
 from clopos_server.kit.body import read_json_object
@@ -20,7 +21,11 @@ from clopos_server.services import services_of
 router = APIRouter()
 
 
-@router.get("/customers", summary="Customers (filters name, phones, group_id; with[] group, balance)")
+@router.get(
+    "/customers",
+    summary="Customers (filters name, phones, group_id; with[] group, balance)",
+    **operation(answer=shapes.CUSTOMER, many=True, query=CUSTOMER_QUERY),
+)
 async def list_customers(request: Request, context: AuthContext = Depends(require_auth)) -> Response:
     query = parse_list_query(request.url.query, CUSTOMER_QUERY)
     async with services_of(request).db.read() as conn:
@@ -28,7 +33,11 @@ async def list_customers(request: Request, context: AuthContext = Depends(requir
     return success(request, data, total=total, sorts=CUSTOMER_QUERY.sorts)
 
 
-@router.post("/customers", summary="Create a customer (phone, code and cid unique per brand)")
+@router.post(
+    "/customers",
+    summary="Create a customer (phone, code and cid unique per brand)",
+    **operation(answer=shapes.CUSTOMER, message=True, body=[shapes.NEW_CUSTOMER], idempotent=True),
+)
 async def create_customer(request: Request, context: AuthContext = Depends(require_auth)) -> Response:
     body = await read_json_object(request)
 
@@ -39,7 +48,11 @@ async def create_customer(request: Request, context: AuthContext = Depends(requi
     return await run_idempotent(request, context, body, work)
 
 
-@router.get("/customers/{customer_id}", summary="One customer, by id")
+@router.get(
+    "/customers/{customer_id}",
+    summary="One customer, by id",
+    **operation(answer=shapes.CUSTOMER, query=CUSTOMER_READ_QUERY, errors=[404]),
+)
 async def get_customer(
     customer_id: str, request: Request, context: AuthContext = Depends(require_auth)
 ) -> Response:
@@ -50,7 +63,11 @@ async def get_customer(
     return success(request, data)
 
 
-@router.get("/customer-groups", summary="Customer groups (the default one has system_type my_customers)")
+@router.get(
+    "/customer-groups",
+    summary="Customer groups (the default one has system_type my_customers)",
+    **operation(answer=shapes.CUSTOMER_GROUP, many=True, query=CUSTOMER_GROUP_QUERY),
+)
 async def list_customer_groups(request: Request, context: AuthContext = Depends(require_auth)) -> Response:
     query = parse_list_query(request.url.query, CUSTOMER_GROUP_QUERY)
     async with services_of(request).db.read() as conn:

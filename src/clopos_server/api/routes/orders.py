@@ -8,19 +8,35 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from clopos_server.api.envelope import success
+from clopos_server.api.openapi import operation
 from clopos_server.api.params import parse_id
 from clopos_server.api.query import parse_list_query
 from clopos_server.auth.context import AuthContext, require_auth
 from clopos_server.idempotency.service import run_idempotent
 from clopos_server.kit.body import read_json_object
-from clopos_server.orders import service
+from clopos_server.orders import service, shapes
 from clopos_server.orders.schemas import ORDER_LIST_QUERY, ORDER_READ_QUERY
 from clopos_server.services import services_of
 
 router = APIRouter()
 
 
-@router.post("/orders", summary="Create an order (nested or flat body)", status_code=201)
+@router.post(
+    "/orders",
+    summary="Create an order (nested or flat body)",
+    status_code=201,
+    **operation(
+        answer=shapes.ORDER,
+        message=True,
+        created=True,
+        also_ok=True,
+        body=[shapes.CREATE_NESTED, shapes.CREATE_FLAT],
+        body_examples={"nested": "create-order.v1.request.json", "flat": "create-order.v2.request.json"},
+        answer_examples={"created": "create-order.v1.response.json"},
+        idempotent=True,
+        errors=[401, 404],
+    ),
+)
 async def create_order(request: Request, context: AuthContext = Depends(require_auth)) -> Response:
     services = services_of(request)
     body = await read_json_object(request)
@@ -40,7 +56,17 @@ async def create_order_direct(request: Request) -> Response:
     return await create_order(request, await require_auth(request))
 
 
-@router.post("/orders/calculate", summary="Validate and price an order without writing it")
+@router.post(
+    "/orders/calculate",
+    summary="Validate and price an order without writing it",
+    **operation(
+        answer=shapes.ORDER_DRAFT,
+        message=True,
+        body=[shapes.CREATE_NESTED, shapes.CREATE_FLAT],
+        body_examples={"nested": "create-order.v1.request.json", "flat": "create-order.v2.request.json"},
+        idempotent=True,
+    ),
+)
 async def calculate_order(request: Request, context: AuthContext = Depends(require_auth)) -> Response:
     services = services_of(request)
     body = await read_json_object(request)
@@ -52,7 +78,11 @@ async def calculate_order(request: Request, context: AuthContext = Depends(requi
     return await run_idempotent(request, context, body, work)
 
 
-@router.get("/orders", summary="List orders of the request's venue")
+@router.get(
+    "/orders",
+    summary="List orders of the request's venue",
+    **operation(answer=shapes.ORDER, many=True, query=ORDER_LIST_QUERY),
+)
 async def list_orders(request: Request, context: AuthContext = Depends(require_auth)) -> Response:
     query = parse_list_query(request.url.query, ORDER_LIST_QUERY)
     async with services_of(request).db.read() as conn:
@@ -60,7 +90,11 @@ async def list_orders(request: Request, context: AuthContext = Depends(require_a
     return success(request, data, total=total, sorts=ORDER_LIST_QUERY.sorts)
 
 
-@router.get("/orders/{order_id}", summary="One order, by id")
+@router.get(
+    "/orders/{order_id}",
+    summary="One order, by id",
+    **operation(answer=shapes.ORDER, query=ORDER_READ_QUERY, errors=[404]),
+)
 async def get_order(
     order_id: str, request: Request, context: AuthContext = Depends(require_auth)
 ) -> Response:
@@ -71,7 +105,11 @@ async def get_order(
     return success(request, order)
 
 
-@router.put("/orders/{order_id}", summary='Ignore an order: body {"status": "IGNORE"}')
+@router.put(
+    "/orders/{order_id}",
+    summary='Ignore an order: body {"status": "IGNORE"}',
+    **operation(answer=shapes.ORDER, message=True, body=[shapes.IGNORE], errors=[404, 409]),
+)
 async def update_order(
     order_id: str, request: Request, context: AuthContext = Depends(require_auth)
 ) -> Response:

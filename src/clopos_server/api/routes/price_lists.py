@@ -10,16 +10,21 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from clopos_server.api.envelope import success
+from clopos_server.api.openapi import operation
 from clopos_server.api.query import parse_list_query
 from clopos_server.auth.context import AuthContext, require_auth
-from clopos_server.catalog import service
+from clopos_server.catalog import service, shapes
 from clopos_server.catalog.schemas import PRICE_LIST_QUERY, PRICE_QUERY
 from clopos_server.services import services_of
 
 router = APIRouter()
 
 
-@router.get("/price-lists", summary="Price lists (with[]=prices for their rows)")
+@router.get(
+    "/price-lists",
+    summary="Price lists (with[]=prices for their rows)",
+    **operation(answer=shapes.PRICE_LIST, many=True, query=PRICE_LIST_QUERY),
+)
 async def list_price_lists(request: Request, context: AuthContext = Depends(require_auth)) -> Response:
     query = parse_list_query(request.url.query, PRICE_LIST_QUERY)
     async with services_of(request).db.read() as conn:
@@ -28,7 +33,9 @@ async def list_price_lists(request: Request, context: AuthContext = Depends(requ
 
 
 @router.get(
-    "/price-lists/prices", summary="Price rows of the brand's price lists (filters list_id, product_id)"
+    "/price-lists/prices",
+    summary="Price rows of the brand's price lists (filters list_id, product_id)",
+    **operation(answer=shapes.PRICE, many=True, query=PRICE_QUERY),
 )
 async def list_prices(request: Request, context: AuthContext = Depends(require_auth)) -> Response:
     query = parse_list_query(request.url.query, PRICE_QUERY)

@@ -10,17 +10,22 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from clopos_server.api.envelope import success
+from clopos_server.api.openapi import operation
 from clopos_server.api.params import parse_id
 from clopos_server.api.query import parse_list_query
 from clopos_server.auth.context import AuthContext, require_auth
-from clopos_server.catalog import service
+from clopos_server.catalog import service, shapes
 from clopos_server.catalog.schemas import PRODUCT_QUERY, PRODUCT_READ_QUERY, STOP_LIST_QUERY
 from clopos_server.services import services_of
 
 router = APIRouter()
 
 
-@router.get("/products", summary="Products, with with[] relations, selects and filters (limit up to 100)")
+@router.get(
+    "/products",
+    summary="Products, with with[] relations, selects and filters (limit up to 100)",
+    **operation(answer=shapes.PRODUCT, many=True, query=PRODUCT_QUERY),
+)
 async def list_products(request: Request, context: AuthContext = Depends(require_auth)) -> Response:
     query = parse_list_query(request.url.query, PRODUCT_QUERY)
     async with services_of(request).db.read() as conn:
@@ -28,7 +33,11 @@ async def list_products(request: Request, context: AuthContext = Depends(require
     return success(request, data, total=total, sorts=PRODUCT_QUERY.sorts)
 
 
-@router.get("/products/stop-list", summary="Portions left of limited products (timestamps in epoch ms)")
+@router.get(
+    "/products/stop-list",
+    summary="Portions left of limited products (timestamps in epoch ms)",
+    **operation(answer=shapes.STOP_LIST_ENTRY, many=True, query=STOP_LIST_QUERY),
+)
 async def stop_list(request: Request, context: AuthContext = Depends(require_auth)) -> Response:
     query = parse_list_query(request.url.query, STOP_LIST_QUERY)
     async with services_of(request).db.read() as conn:
@@ -36,7 +45,11 @@ async def stop_list(request: Request, context: AuthContext = Depends(require_aut
     return success(request, data, total=total, sorts=STOP_LIST_QUERY.sorts)
 
 
-@router.get("/products/{product_id}", summary="One product, by id, with with[] relations")
+@router.get(
+    "/products/{product_id}",
+    summary="One product, by id, with with[] relations",
+    **operation(answer=shapes.PRODUCT, query=PRODUCT_READ_QUERY, errors=[404]),
+)
 async def get_product(
     product_id: str, request: Request, context: AuthContext = Depends(require_auth)
 ) -> Response:

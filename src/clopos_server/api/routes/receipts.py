@@ -14,13 +14,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from clopos_server.api.envelope import success
+from clopos_server.api.openapi import operation
 from clopos_server.api.params import parse_id
 from clopos_server.api.query import parse_list_query
 from clopos_server.auth.context import AuthContext, require_auth
 from clopos_server.idempotency.service import run_idempotent
 from clopos_server.kit.body import read_json_object
 from clopos_server.orders.service import Outbox
-from clopos_server.receipts import service
+from clopos_server.receipts import service, shapes
 from clopos_server.receipts.schemas import RECEIPT_LIST_QUERY, RECEIPT_READ_QUERY
 from clopos_server.services import services_of
 
@@ -29,7 +30,11 @@ v1_router = APIRouter()
 v2_router = APIRouter()
 
 
-@router.get("/receipts", summary="Receipts of the request's venue (filters, sorts, dates, with[])")
+@router.get(
+    "/receipts",
+    summary="Receipts of the request's venue (filters, sorts, dates, with[])",
+    **operation(answer=shapes.RECEIPT, many=True, query=RECEIPT_LIST_QUERY),
+)
 async def list_receipts(request: Request, context: AuthContext = Depends(require_auth)) -> Response:
     query = parse_list_query(request.url.query, RECEIPT_LIST_QUERY)
     async with services_of(request).db.read() as conn:
@@ -41,6 +46,9 @@ async def list_receipts(request: Request, context: AuthContext = Depends(require
     "/receipts",
     summary="v1: record a sale closed elsewhere (unique cid)",
     status_code=201,
+    **operation(
+        answer=shapes.RECEIPT, message=True, created=True, body=[shapes.NEW_RECEIPT], idempotent=True
+    ),
 )
 async def create_receipt(request: Request, context: AuthContext = Depends(require_auth)) -> Response:
     body = await read_json_object(request)
@@ -53,7 +61,11 @@ async def create_receipt(request: Request, context: AuthContext = Depends(requir
     return await run_idempotent(request, context, body, work, outbox)
 
 
-@v2_router.get("/receipts/cid/{cid}", summary="v2: one receipt, by its cid (a UUID)")
+@v2_router.get(
+    "/receipts/cid/{cid}",
+    summary="v2: one receipt, by its cid (a UUID)",
+    **operation(answer=shapes.RECEIPT, errors=[404]),
+)
 async def get_receipt_by_cid(
     cid: str, request: Request, context: AuthContext = Depends(require_auth)
 ) -> Response:
@@ -62,7 +74,11 @@ async def get_receipt_by_cid(
     return success(request, receipt)
 
 
-@router.get("/receipts/{receipt_id}", summary="One receipt, by id, with its lines")
+@router.get(
+    "/receipts/{receipt_id}",
+    summary="One receipt, by id, with its lines",
+    **operation(answer=shapes.RECEIPT, query=RECEIPT_READ_QUERY, errors=[404]),
+)
 async def get_receipt(
     receipt_id: str, request: Request, context: AuthContext = Depends(require_auth)
 ) -> Response:
@@ -73,7 +89,11 @@ async def get_receipt(
     return success(request, receipt)
 
 
-@router.patch("/receipts/{receipt_id}", summary="Change order_status, order_number, fiscal_id or lock")
+@router.patch(
+    "/receipts/{receipt_id}",
+    summary="Change order_status, order_number, fiscal_id or lock",
+    **operation(answer=shapes.RECEIPT, message=True, body=[shapes.PATCH], idempotent=True, errors=[404]),
+)
 async def patch_receipt(
     receipt_id: str, request: Request, context: AuthContext = Depends(require_auth)
 ) -> Response:
@@ -90,6 +110,7 @@ async def patch_receipt(
 @v1_router.put(
     "/receipts/{receipt_id}",
     summary="v1: update a receipt's editable fields, or close it",
+    **operation(answer=shapes.RECEIPT, message=True, body=[shapes.UPDATE], errors=[404, 409]),
 )
 async def put_receipt(
     receipt_id: str, request: Request, context: AuthContext = Depends(require_auth)
@@ -108,7 +129,11 @@ async def put_receipt(
     )
 
 
-@v1_router.delete("/receipts/{receipt_id}", summary="v1: delete a receipt and give back its stock")
+@v1_router.delete(
+    "/receipts/{receipt_id}",
+    summary="v1: delete a receipt and give back its stock",
+    **operation(message=True, errors=[404, 409]),
+)
 async def delete_receipt(
     receipt_id: str, request: Request, context: AuthContext = Depends(require_auth)
 ) -> Response:
@@ -121,6 +146,7 @@ async def delete_receipt(
 @v2_router.post(
     "/receipts/{receipt_id}/close",
     summary="v2: close an open receipt with payments that add up to its total",
+    **operation(answer=shapes.RECEIPT, message=True, body=[shapes.CLOSE], idempotent=True, errors=[404]),
 )
 async def close_receipt(
     receipt_id: str, request: Request, context: AuthContext = Depends(require_auth)
@@ -141,6 +167,7 @@ async def close_receipt(
 @v2_router.get(
     "/receipts/{receipt_id}/stock-operations",
     summary="v2: the stock a receipt spent",
+    **operation(answer=shapes.STOCK_OPERATION, many=True, errors=[404]),
 )
 async def receipt_stock_operations(
     receipt_id: str, request: Request, context: AuthContext = Depends(require_auth)

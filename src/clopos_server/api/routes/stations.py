@@ -7,17 +7,22 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from clopos_server.api.envelope import success
+from clopos_server.api.openapi import operation
 from clopos_server.api.params import parse_id
 from clopos_server.api.query import parse_list_query
 from clopos_server.auth.context import AuthContext, require_auth
-from clopos_server.catalog import service
+from clopos_server.catalog import service, shapes
 from clopos_server.catalog.schemas import STATION_QUERY
 from clopos_server.services import services_of
 
 router = APIRouter()
 
 
-@router.get("/stations", summary="Stations (kitchen, bar, ...) of the brand")
+@router.get(
+    "/stations",
+    summary="Stations (kitchen, bar, ...) of the brand",
+    **operation(answer=shapes.STATION, many=True, query=STATION_QUERY),
+)
 async def list_stations(request: Request, context: AuthContext = Depends(require_auth)) -> Response:
     query = parse_list_query(request.url.query, STATION_QUERY)
     async with services_of(request).db.read() as conn:
@@ -25,7 +30,9 @@ async def list_stations(request: Request, context: AuthContext = Depends(require
     return success(request, data, total=total, sorts=STATION_QUERY.sorts)
 
 
-@router.get("/stations/{station_id}", summary="One station, by id")
+@router.get(
+    "/stations/{station_id}", summary="One station, by id", **operation(answer=shapes.STATION, errors=[404])
+)
 async def get_station(
     station_id: str, request: Request, context: AuthContext = Depends(require_auth)
 ) -> Response:

@@ -16,15 +16,23 @@ from starlette.responses import Response
 
 from clopos_server.api.envelope import success
 from clopos_server.api.errors import ApiError, Problem, validation_failed
+from clopos_server.api.openapi import operation
 from clopos_server.api.params import parse_id
 from clopos_server.auth.context import AuthContext, require_auth
 from clopos_server.idempotency.service import run_idempotent
 from clopos_server.kit.body import parse_json
 from clopos_server.orders import lifecycle
 from clopos_server.orders.service import Outbox
+from clopos_server.orders.shapes import NO_BODY, ORDER
 from clopos_server.receipts import service as receipts
+from clopos_server.receipts.shapes import RECEIPT, TEST_CLOSE
 
 router = APIRouter()
+
+# The order transitions take no body (an empty JSON object is fine) and answer the order.
+TRANSITION = operation(
+    answer=ORDER, message=True, body=[NO_BODY], body_required=False, idempotent=True, errors=[403, 404]
+)
 
 MESSAGES = {"accept": "Order accepted", "ignore": "Order ignored", "deliver": "Order delivered"}
 
@@ -62,21 +70,33 @@ async def _transition(action: str, order_id: str, request: Request, context: Aut
     return await run_idempotent(request, context, body, work, outbox)
 
 
-@router.post("/test-helpers/orders/{order_id}/accept", summary="Test brands: accept a pending order")
+@router.post(
+    "/test-helpers/orders/{order_id}/accept",
+    summary="Test brands: accept a pending order",
+    **TRANSITION,
+)
 async def accept_order(
     order_id: str, request: Request, context: AuthContext = Depends(require_auth)
 ) -> Response:
     return await _transition("accept", order_id, request, context)
 
 
-@router.post("/test-helpers/orders/{order_id}/ignore", summary="Test brands: ignore a pending order")
+@router.post(
+    "/test-helpers/orders/{order_id}/ignore",
+    summary="Test brands: ignore a pending order",
+    **TRANSITION,
+)
 async def ignore_order(
     order_id: str, request: Request, context: AuthContext = Depends(require_auth)
 ) -> Response:
     return await _transition("ignore", order_id, request, context)
 
 
-@router.post("/test-helpers/orders/{order_id}/deliver", summary="Test brands: deliver a received order")
+@router.post(
+    "/test-helpers/orders/{order_id}/deliver",
+    summary="Test brands: deliver a received order",
+    **TRANSITION,
+)
 async def deliver_order(
     order_id: str, request: Request, context: AuthContext = Depends(require_auth)
 ) -> Response:
@@ -86,6 +106,14 @@ async def deliver_order(
 @router.post(
     "/test-helpers/receipts/{receipt_id}/close",
     summary="Test brands: close a receipt (no body: its total in the venue's first payment method)",
+    **operation(
+        answer=RECEIPT,
+        message=True,
+        body=[TEST_CLOSE],
+        body_required=False,
+        idempotent=True,
+        errors=[403, 404],
+    ),
 )
 async def close_receipt(
     receipt_id: str, request: Request, context: AuthContext = Depends(require_auth)

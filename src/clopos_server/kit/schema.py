@@ -1,0 +1,160 @@
+"""JSON Schema pieces for the values the body reader accepts, so the OpenAPI document says what it reads.
+
+Each builder mirrors one typed read of :mod:`clopos_server.kit.body` and takes its bound from the same
+named constant the reader uses: an id is an integer or a string of ASCII digits, an amount a number or a
+numeric string, a text has a length limit. The document is built from these pieces by each domain's
+``shapes`` module; the schemathesis run in the test suite sends what they allow (and what they refuse)
+to the real server, which is what keeps the two from drifting apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from clopos_server.kit.values import MAX_EPOCH_MS, MAX_ID, NUMBER_TEXT_LIMIT
+
+Schema = dict[str, Any]
+
+ID_MAX = MAX_ID
+DIGITS = r"^[0-9]+$"
+NUMERIC_TEXT = r"^[0-9]+(\.[0-9]+)?$"
+# what kit.values.to_decimal reads (it also strips surrounding blanks, which this leaves out)
+DECIMAL_TEXT = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$"
+
+
+BLANK: Schema = {"type": "string", "maxLength": 0, "description": "blank: as if not sent"}
+
+
+def or_blank(schema: Schema) -> Schema:
+    """``schema``, ``null`` or ``""``: readers that treat a blank string as "not sent" (customers)."""
+    return {"anyOf": [schema, {"type": "null"}, BLANK]}
+
+
+def ref(name: str) -> Schema:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def nullable(schema: Schema) -> Schema:
+    """``schema`` or ``null`` (a ``null`` the reader treats as "not sent")."""
+    if "type" not in schema:  # a $ref, an enum, a oneOf/anyOf
+        return {"anyOf": [schema, {"type": "null"}]}
+    kinds = schema.get("type", [])
+    kinds = [kinds] if isinstance(kinds, str) else list(kinds)
+    out = dict(schema, type=[*kinds, "null"])
+    if "enum" in out:
+        out["enum"] = [*out["enum"], None]
+    return out
+
+
+def integer(low: int = 1, high: int = ID_MAX, *, digits_as_text: bool = True) -> Schema:
+    """An integer within ``low..high``; ids may also come as ASCII-digit strings (``"venue_id": "1"``)."""
+    number: Schema = {"type": "integer", "minimum": low, "maximum": high}
+    if not digits_as_text or low < 0:
+        return number
+    return {"anyOf": [number, {"type": "string", "pattern": DIGITS, "maxLength": len(str(high))}]}
+
+
+def identifier(description: str | None = None) -> Schema:
+    schema = integer(1, ID_MAX)
+    return {**schema, "description": description} if description else schema
+
+
+def amount(high: Decimal, *, places: int, positive: bool = False) -> Schema:
+    """A non-negative (or positive) amount with at most ``places`` decimals, as a number or numeric text."""
+    number: Schema = {
+        "type": "number",
+        "maximum": float(high),
+        "multipleOf": float(Decimal(1).scaleb(-places)),
+    }
+    if positive:
+        number["exclusiveMinimum"] = 0
+    else:
+        number["minimum"] = 0
+    text: Schema = {"type": "string", "pattern": NUMERIC_TEXT, "maxLength": NUMBER_TEXT_LIMIT}
+    return {"anyOf": [number, text]}
+
+
+def text(limit: int, *, min_length: int = 0, numbers: bool = False, description: str | None = None) -> Schema:
+    """A string of at most ``limit`` characters (no NUL, no lone surrogate: JSON Schema cannot say so).
+    With ``numbers`` an integer is taken too, as its digits (phones and order numbers sent as numbers)."""
+    schema: Schema = {"type": "string", "maxLength": limit}
+    if min_length:
+        schema["minLength"] = min_length
+    if numbers:  # the integer's text must fit the limit too
+        schema = {
+            "anyOf": [schema, {"type": "integer", "minimum": 1 - 10 ** (limit - 1), "maximum": 10**limit - 1}]
+        }
+    if description:
+        schema["description"] = description
+    return schema
+
+
+def boolean() -> Schema:
+    """``true``/``false``, and the integers 1 and 0 that older clients send."""
+    return {"anyOf": [{"type": "boolean"}, {"type": "integer", "enum": [0, 1]}]}
+
+
+def choice(values: Iterable[Any]) -> Schema:
+    return {"enum": list(values)}
+
+
+def array(items: Schema, *, max_items: int, min_items: int = 0) -> Schema:
+    schema: Schema = {"type": "array", "items": items, "maxItems": max_items}
+    if min_items:
+        schema["minItems"] = min_items
+    return schema
+
+
+def obj(
+    properties: Mapping[str, Schema],
+    *,
+    required: Iterable[str] = (),
+    description: str | None = None,
+    title: str | None = None,
+) -> Schema:
+    """An object; other keys are allowed (clients send more than the server reads, and it ignores them)."""
+    schema: Schema = {"type": "object", "properties": dict(properties)}
+    names = list(required)
+    if names:
+        schema["required"] = names
+    if description:
+        schema["description"] = description
+    if title:
+        schema["title"] = title
+    return schema
+
+
+def moment() -> Schema:
+    """``2026-01-13 20:04:05``, ISO 8601, or epoch milliseconds (``kit.values.parse_moment``)."""
+    return {
+        "anyOf": [
+            {"type": "string", "maxLength": 64, "examples": ["2026-01-13 20:04:05", "2026-01-13T20:04:05Z"]},
+            {"type": "integer", "minimum": 0, "maximum": MAX_EPOCH_MS},
+        ]
+    }
+
+
+UUID: Schema = {"type": "string", "format": "uuid", "pattern": r"^[0-9a-fA-F-]{36}$"}
+
+# ---------------------------------------------------------------------------------------------- answers
+# What the server writes: exact types, so that a client generated from the document parses every answer.
+
+MONEY_OUT: Schema = {"type": "number", "description": "Exact decimal, written without a float round trip"}
+INT_OUT: Schema = {"type": "integer"}
+STR_OUT: Schema = {"type": "string"}
+BOOL_OUT: Schema = {"type": "boolean"}
+ISO_TIME: Schema = {"type": "string", "examples": ["2026-02-02T13:45:53.000000Z"]}
+PLAIN_TIME: Schema = {"type": "string", "examples": ["2026-01-13 20:04:05"]}
+
+
+def out(properties: Mapping[str, Schema], *, required: Iterable[str] | None = None, **extra: Any) -> Schema:
+    """An answer object: every listed property is always present unless ``required`` says otherwise."""
+    names = list(properties) if required is None else list(required)
+    return {"type": "object", "properties": dict(properties), "required": names, **extra}
+
+
+def maybe(schema: Schema) -> Schema:
+    """An answer value that may be ``null``."""
+    return nullable(schema)
