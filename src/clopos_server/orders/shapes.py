@@ -78,12 +78,16 @@ _EXTRAS: dict[str, Schema] = {
 NESTED_MODIFIER = obj(
     {"modificator_id": identifier(), "count": nullable(_COUNT)}, required=["modificator_id"]
 )
+# What a line of either shape says the same way.
+_LINE: dict[str, Schema] = {
+    "product_id": identifier(),
+    "count": _COUNT,
+    "portion_size": nullable(_COUNT),
+    "note": nullable(text(TEXT_LENGTH, numbers=True)),
+}
 NESTED_LINE = obj(
     {
-        "product_id": identifier(),
-        "count": _COUNT,
-        "portion_size": nullable(_COUNT),
-        "note": nullable(text(TEXT_LENGTH, numbers=True)),
+        **_LINE,
         "product_modificators": nullable(array(NESTED_MODIFIER, max_items=MAX_LINES)),
         "meta": nullable(
             obj(
@@ -148,13 +152,10 @@ CREATE_NESTED: Schema = obj(
 FLAT_MODIFIER = obj({"modifier_id": identifier(), "count": nullable(_COUNT)}, required=["modifier_id"])
 FLAT_LINE = obj(
     {
-        "product_id": identifier(),
-        "count": _COUNT,
+        **_LINE,
         "price": nullable(_MONEY),
         "status": nullable(text(NAME_LENGTH, numbers=True)),
         "product_hash": nullable(text(NAME_LENGTH, numbers=True)),
-        "portion_size": nullable(_COUNT),
-        "note": nullable(text(TEXT_LENGTH, numbers=True)),
         "modifiers": nullable(array(FLAT_MODIFIER, max_items=MAX_LINES)),
     },
     required=["product_id", "count"],
