@@ -213,6 +213,13 @@ def test_filter_misspelled_as_filter() -> None:
     assert parse("filter[0][1]=x&filter[0][0]=name").filters == {"name": ("x",)}
 
 
+def test_filter_pair_with_one_half_misspelt() -> None:
+    assert parse("filters[0][0]=name&filter[0][1]=x").filters == {"name": ("x",)}
+    assert parse("filter[0][0]=name&filters[0][1]=x").filters == {"name": ("x",)}
+    assert parse("filters[0][0]=id&filter[0][1][]=4&filters[0][1][]=5").filters == {"id": (4, 5)}
+    rejects("filter[0][0][0][0][0][0]=x", "filter")  # an error still names what was sent
+
+
 def test_filter_keyed_form() -> None:
     assert parse("filters[name][0]=name&filters[name][1]=x").filters == {"name": ("x",)}
     assert parse("filters[status]=PENDING").filters == {"status": ("PENDING",)}

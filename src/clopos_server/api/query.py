@@ -13,7 +13,8 @@ Accepted spellings (brackets raw or percent-encoded):
   members had been sent as parameters;
 * ``filters[0][0]=field&filters[0][1]=value`` (``filters[0][1][]=a&filters[0][1][]=b`` means any of),
   ``filters[field][0]=field&filters[field][1]=value``, ``filters[field]=value``, ``filters=<JSON object or
-  list of pairs>``, and the misspelling ``filter``;
+  list of pairs>``, and the misspelling ``filter`` (also for one half of a pair:
+  ``filters[0][0]=name&filter[0][1]=x`` is one filter);
 * ``sort[0]=field&sort[1]=1|-1`` or ``sort_by=field&sort_order=1|-1|asc|desc``;
 * ``with[]=customer``, ``with[0]=receipt:id,status``, ``with=a,b`` (also ``with_``);
 * ``selects=id,name`` or ``selects[]=id``;
@@ -164,6 +165,11 @@ def _merge(container: dict[str, Any], key: str, value: Any) -> None:
         container[key] = value
 
 
+_ALIASES = {"filter": "filters"}
+"""Misspelt bracketed names read as the real one, so that ``filters[0][0]=name&filter[0][1]=x`` (a
+published client's spelling) is one pair; a whole ``filter=<JSON>`` value stays its own parameter."""
+
+
 def _assign(root: dict[str, Any], key: str, value: Any) -> None:
     match = _KEY_RE.fullmatch(key)
     if match is None:
@@ -174,7 +180,7 @@ def _assign(root: dict[str, Any], key: str, value: Any) -> None:
     if len(segments) > MAX_DEPTH:
         raise _too_deep(name)
     container = root
-    current = name
+    current = _ALIASES.get(name, name) if segments else name
     for segment in segments:
         child = container.get(current)
         if not isinstance(child, dict):

@@ -589,6 +589,30 @@ def _customer_of(reader: BodyReader, body: Mapping[str, Any]) -> Any:
     return body["customer_id"] if "customer_id" in body else MISSING
 
 
+def _figure(value: Any) -> Any:
+    """A stored or sent figure with "none" (null) read as 0: a receipt stored with no discount type has
+    the same figures as a body saying ``discount_type: 0`` (or ``"0"``)."""
+    return 0 if value is None else value
+
+
+def _figure_conflicts(reader: BodyReader, row: Row[Any], body: Mapping[str, Any]) -> list[str]:
+    """What a body says about the receipt's figures that differs from the stored ones.
+
+    A client that sends the receipt back repeats its figures in its own neutral spelling (``discount_type:
+    0``, ``discount_value: null``, ``delivery_fee: "0"``); a null or absent figure says nothing, and only a
+    real difference counts.
+    """
+    conflicts: list[str] = []
+    for key in MONEY_FIELDS:
+        amount = money(reader, body[key], key) if body.get(key) is not None else None
+        if amount is not None and amount != _figure(getattr(row, key)):
+            conflicts.append(f"{key} is {getattr(row, key)}")
+    sent = reader.choice(body.get("discount_type"), "discount_type", (0, 1, 2))
+    if sent is not None and sent != _figure(row.discount_type):
+        conflicts.append(f"discount_type is {row.discount_type}")
+    return conflicts
+
+
 async def update(
     conn: AsyncConnection,
     context: AuthContext,
@@ -633,15 +657,7 @@ async def update(
         changes["sale_type_id"] = await _brand_ref(
             conn, reader, SaleType, brand_id, body["sale_type_id"], "sale_type_id", "Sale type"
         )
-    money_conflicts = []
-    for key in MONEY_FIELDS:
-        if body.get(key) is None:
-            continue
-        amount = money(reader, body[key], key)
-        if amount is not None and amount != getattr(row, key):
-            money_conflicts.append(f"{key} is {getattr(row, key)}")
-    if "discount_type" in body and body["discount_type"] not in (None, row.discount_type):
-        money_conflicts.append(f"discount_type is {row.discount_type}")
+    money_conflicts = _figure_conflicts(reader, row, body)
     raw_payments = body.get("payment_methods")
     closing = row.status == OPEN and isinstance(raw_payments, list) and bool(raw_payments)
     payments = read_payments(reader, raw_payments) if raw_payments else []

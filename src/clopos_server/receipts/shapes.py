@@ -131,7 +131,8 @@ UPDATE: Schema = obj(
     },
     title="UpdateReceipt",
     description="v1: editable fields; payments on an open receipt close it. Money fields equal to the "
-    "stored ones are ignored, different ones are a 409 (money changes on the POS).",
+    "stored ones are ignored, different ones are a 409 (money changes on the POS); a null figure says "
+    "nothing, and discount_type 0 equals a receipt stored with none.",
 )
 
 # ---------------------------------------------------------------------------------------------- answers
