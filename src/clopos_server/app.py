@@ -37,6 +37,7 @@ from clopos_server.api.routes import (
 from clopos_server.auth.directory import Directory
 from clopos_server.auth.keys import load_signing_key
 from clopos_server.auth.tokens import TokenSigner
+from clopos_server.board.routes import icon_router as board_icon_router
 from clopos_server.board.routes import router as board_router
 from clopos_server.catalog.snapshot import SnapshotCache
 from clopos_server.db.engine import Database
@@ -153,6 +154,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.include_router(health.router)
     app.include_router(board_router)
+    app.include_router(board_icon_router)
     app.include_router(auth.router, prefix=V1_PREFIX, tags=["v1 auth"])
     app.include_router(auth.v2_router, prefix=V2_PREFIX, tags=["v2 auth"])
     for prefix in (V2_PREFIX, V1_PREFIX):  # v2 first: its paths must never fall into a v1 pattern

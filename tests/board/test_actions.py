@@ -84,7 +84,7 @@ async def test_split_payment_and_deliver_without_closing(client: httpx.AsyncClie
     receipt_id = (await v1.get(f"/orders/{first['id']}")).json()["data"]["receipt_id"]
     split = await board.act(f"/receipts/{receipt_id}/close", pm_1="6.20", pm_2="10")
     assert split.status_code == 200, split.text
-    assert "Cash 6.20, Card 10.00" in split.json()["card"]["html"]
+    assert "Cash 6.20 AZN, Card 10.00 AZN" in split.json()["card"]["html"]
 
     await board.act(f"/orders/{second['id']}/accept")
     delivered = await board.act(f"/orders/{second['id']}/deliver")
@@ -148,3 +148,23 @@ async def test_the_static_assets_are_served_with_validators(client: httpx.AsyncC
     assert (await client.get("/board/static/board.css")).status_code == 200
     assert (await client.get("/board/static/../app.py")).status_code == 404
     assert (await client.get("/board/static/secrets.txt")).status_code == 404
+
+
+async def test_the_favicon_is_served_from_the_package(client: httpx.AsyncClient) -> None:
+    icon = await client.get("/favicon.ico")
+    assert icon.status_code == 200
+    assert icon.headers["content-type"] == "image/x-icon"
+    assert icon.content[:4] == b"\x00\x00\x01\x00"
+    page = (await client.get("/board/login")).text
+    assert '<link rel="icon" href="/favicon.ico">' in page
+
+
+async def test_the_stop_list_form_needs_a_product_chosen(client: httpx.AsyncClient, v1: V1Client) -> None:
+    board = await BoardUser.signed_in(client)
+    page = (await board.page()).text
+    assert '<option value="" selected disabled>Choose a product</option>' in page
+    assert 'name="limit" min="0" step="1" value=""' in page
+    answer = await board.act("/stop-list", product_id="", limit=0)
+    assert answer.status_code == 400 and answer.json()["message"] == "Choose a product first."
+    stop = (await v1.get("/products/stop-list")).json()["data"]
+    assert len(stop) == 2  # nothing written

@@ -16,43 +16,20 @@ import pytest
 from tests.board.conftest import IN_CI
 
 try:
-    from playwright.async_api import Page, expect
+    from playwright.async_api import expect
 except ImportError:  # pragma: no cover - the dev extras install it
     if IN_CI:
         raise
     pytest.skip("the playwright package is not installed (pip install -e '.[dev]')", allow_module_level=True)
 
+from tests.board.pages import DESKTOP, TABLET, card, fits_the_width, signed_in_page
 from tests.support.api import OTHER_BRAND_LOGIN, example
-from tests.support.board import CASHIER, OTHER_OWNER, OWNER, create_order
+from tests.support.board import CASHIER, OTHER_OWNER, create_order
 from tests.support.servers import ServerProcess, start_server
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
-DESKTOP = {"width": 1280, "height": 800}
-TABLET = {"width": 768, "height": 1024}
-
-
-async def signed_in_page(browser: Any, base: str, viewport: dict[str, int] = DESKTOP, **login: str) -> Page:
-    context = await browser.new_context(viewport=viewport)
-    page: Page = await context.new_page()
-    fields = {**OWNER, **login}
-    await page.goto(f"{base}/board/login?brand={fields['brand']}")
-    await page.fill('input[name="brand"]', fields["brand"])
-    await page.fill('input[name="username"]', fields["username"])
-    await page.fill('input[name="password"]', fields["password"])
-    await page.click('button[type="submit"]')
-    await page.wait_for_url(f"{base}/board")
-    await expect(page.locator("#live")).to_have_attribute("data-state", "live", timeout=5000)
-    return page
-
-
-async def fits_the_width(page: Page) -> bool:
-    return bool(await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
-
-
-def card(page: Page, column: str, order_id: int) -> Any:
-    return page.locator(f"#col-{column} #order-{order_id}")
 
 
 async def test_an_order_arrives_live_is_accepted_closed_with_cash_and_a_second_board_follows(
@@ -64,8 +41,7 @@ async def test_an_order_arrives_live_is_accepted_closed_with_cash_and_a_second_b
     for page in (desk, tablet):
         assert await fits_the_width(page)
         await page.evaluate("window.notReloaded = true")
-    await desk.click("#sound-toggle")
-    await expect(desk.locator("#sound-toggle")).to_have_attribute("aria-pressed", "true")
+    await expect(desk.locator("#sound-toggle")).to_have_attribute("aria-checked", "true")  # on by default
     beeps = await desk.evaluate("window.boardStats.beeps")
 
     async with httpx.AsyncClient(timeout=10) as http:

@@ -36,7 +36,8 @@ async def render_context(
 ) -> RenderContext:
     snapshot = await services.snapshots.get(conn, brand.id, brand.catalog_version)
     payments = await queries.payment_choices(conn, brand.id, venue_id)
-    return RenderContext(brand, venue_id, csrf, snapshot, payments)
+    staff = await queries.staff_names(conn, brand.id)
+    return RenderContext(brand, venue_id, csrf, snapshot, payments, staff)
 
 
 async def cards_for(
@@ -45,8 +46,10 @@ async def cards_for(
     brand_id = ctx.brand.id
     versions = await queries.versions(conn, brand_id, [o.id for o in orders])
     receipts = await receipts_by_id(conn, brand_id, [o.receipt_id for o in orders if o.receipt_id])
+    steps = await queries.histories(conn, brand_id, [o.id for o in orders])
     return [
-        card(ctx, order, versions.get(order.id, 0), receipts.get(order.receipt_id or 0)) for order in orders
+        card(ctx, o, versions.get(o.id, 0), receipts.get(o.receipt_id or 0), steps.get(o.id, ()))
+        for o in orders
     ]
 
 

@@ -5,18 +5,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Row, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from clopos_server.board.staff import display_name
 from clopos_server.db.models import (
     Order,
     OrderHistory,
     PaymentMethod,
     PaymentMethodVenue,
     Product,
+    Receipt,
+    StaffUser,
     StopListEntry,
 )
 from clopos_server.timeutil import utcnow
@@ -47,20 +50,26 @@ async def cursor_now(conn: AsyncConnection, brand_id: int) -> int:
 async def column_orders(
     conn: AsyncConnection, brand_id: int, venue_id: int
 ) -> tuple[list[Row[Any]], list[Row[Any]], list[Row[Any]]]:
-    """PENDING and RECEIVED (oldest first: the longest waiting on top), and recent DONE (newest first)."""
+    """New (newest first: what just arrived is on top), in progress (oldest first: RECEIVED, and DELIVERED
+    with the receipt still open, which waits to be closed) and recent done (newest first)."""
     here = (Order.brand_id == brand_id, Order.venue_id == venue_id)
+    open_receipt = (
+        select(Receipt.id)
+        .where(Receipt.brand_id == Order.brand_id, Receipt.id == Order.receipt_id, Receipt.status == 1)
+        .exists()
+    )
     pending = (
         await conn.execute(
             select(Order)
             .where(*here, Order.status == "PENDING")
-            .order_by(Order.created_at, Order.id)
+            .order_by(Order.created_at.desc(), Order.id.desc())
             .limit(ACTIVE_LIMIT)
         )
     ).all()
     received = (
         await conn.execute(
             select(Order)
-            .where(*here, Order.status == "RECEIVED")
+            .where(*here, or_(Order.status == "RECEIVED", and_(Order.status == "DELIVERED", open_receipt)))
             .order_by(Order.created_at, Order.id)
             .limit(ACTIVE_LIMIT)
         )
@@ -71,6 +80,7 @@ async def column_orders(
             .where(
                 *here,
                 Order.status.in_(["DELIVERED", "IGNORE"]),
+                ~open_receipt,
                 Order.updated_at >= utcnow() - DONE_WINDOW,
             )
             .order_by(Order.updated_at.desc(), Order.id.desc())
@@ -78,6 +88,40 @@ async def column_orders(
         )
     ).all()
     return list(pending), list(received), list(done)
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One change of an order's status, for its timeline."""
+
+    status: str
+    at: datetime
+    by: str
+
+
+async def histories(conn: AsyncConnection, brand_id: int, order_ids: Sequence[int]) -> dict[int, list[Step]]:
+    """Each order's status changes, oldest first (the data the API's ``with[]=history`` shows)."""
+    steps: dict[int, list[Step]] = {}
+    if not order_ids:
+        return steps
+    rows = await conn.execute(
+        select(OrderHistory.order_id, OrderHistory.status, OrderHistory.at, OrderHistory.by)
+        .where(OrderHistory.brand_id == brand_id, OrderHistory.order_id.in_(list(order_ids)))
+        .order_by(OrderHistory.id)
+    )
+    for row in rows:
+        steps.setdefault(int(row.order_id), []).append(Step(str(row.status), row.at, str(row.by)))
+    return steps
+
+
+async def staff_names(conn: AsyncConnection, brand_id: int) -> dict[int, str]:
+    """Staff users' display names, for "accepted by" on a timeline."""
+    rows = await conn.execute(
+        select(StaffUser.id, StaffUser.username, StaffUser.first_name, StaffUser.last_name).where(
+            StaffUser.brand_id == brand_id
+        )
+    )
+    return {int(row.id): display_name(row) for row in rows}
 
 
 async def orders_by_id(

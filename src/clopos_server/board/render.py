@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import cache
 from importlib import resources
 from string import Template
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Row
 
 from clopos_server.auth.directory import BrandInfo, VenueInfo
-from clopos_server.board.queries import PaymentChoice, StopItem
+from clopos_server.board.queries import PaymentChoice, Step, StopItem
 from clopos_server.catalog.snapshot import CatalogSnapshot
 from clopos_server.timeutil import epoch_ms
 
@@ -38,8 +40,44 @@ def template(name: str) -> Template:
     return Template(text)
 
 
-def column_of(status: str) -> str:
+def column_of(status: str, receipt_open: bool = False) -> str:
+    """A delivered order whose receipt is still open stays in progress: its money waits to be taken."""
+    if status == "DELIVERED" and receipt_open:
+        return "RECEIVED"
     return status if status in ("PENDING", "RECEIVED") else "DONE"
+
+
+@cache
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def amount(brand: BrandInfo, value: Any) -> str:
+    """An amount as a form field takes it: ``16.20`` (the currency's minor unit, no grouping)."""
+    try:
+        number = Decimal(str(value if value is not None else 0))
+    except InvalidOperation:
+        return esc(value)
+    if not number.is_finite():
+        return esc(value)
+    places = max(brand.minor_unit, 0)
+    quantum = Decimal(1).scaleb(-places)
+    return f"{number.quantize(quantum, rounding=ROUND_HALF_UP):.{places}f}"
+
+
+def money(brand: BrandInfo, value: Any) -> str:
+    """An amount as people read it, with the venue's currency (``1,216.20 AZN``): the one format of every
+    amount the board shows, in messages too."""
+    text = amount(brand, value)
+    whole, dot, minor = text.partition(".")
+    try:
+        grouped = f"{int(whole):,}"
+    except ValueError:
+        return text
+    return f"{grouped}{dot}{minor} {esc(brand.currency)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,15 +87,21 @@ class RenderContext:
     csrf: str
     snapshot: CatalogSnapshot | None
     payments: Sequence[PaymentChoice]
+    staff: Mapping[int, str] = field(default_factory=dict)
+
+    def amount(self, value: Any) -> str:
+        return amount(self.brand, value)
 
     def money(self, value: Any) -> str:
-        try:
-            amount = Decimal(str(value if value is not None else 0))
-        except InvalidOperation:
-            return esc(value)
-        places = max(self.brand.minor_unit, 0)
-        quantum = Decimal(1).scaleb(-places)
-        return f"{amount.quantize(quantum, rounding=ROUND_HALF_UP):,.{places}f}"
+        return money(self.brand, value)
+
+    def clock(self, moment: datetime) -> str:
+        """The time of day at the brand's time zone (where the venue is), ``14:05``."""
+        return self.local(moment).strftime("%H:%M")
+
+    def local(self, moment: datetime) -> datetime:
+        aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+        return aware.astimezone(_zone(self.brand.timezone))
 
     def hidden(self) -> str:
         return (
@@ -151,10 +195,7 @@ def _totals(ctx: RenderContext, pricing: Mapping[str, Any]) -> str:
     body = "".join(f"<dt>{label}</dt><dd>{sign}{ctx.money(value)}</dd>" for label, value, sign in rows)
     if nonzero("i_tax"):
         body += f'<dt class="minor">incl. tax</dt><dd class="minor">{ctx.money(pricing.get("i_tax"))}</dd>'
-    body += (
-        f'<dt class="total">Total</dt>'
-        f'<dd class="total">{ctx.money(pricing.get("total"))} <small>{esc(ctx.brand.currency)}</small></dd>'
-    )
+    body += f'<dt class="total">Total</dt><dd class="total">{ctx.money(pricing.get("total"))}</dd>'
     return f'<dl class="totals">{body}</dl>'
 
 
@@ -166,22 +207,21 @@ def _form(ctx: RenderContext, action: str, kind: str, inner: str, extra: str = "
 
 
 def _close_form(ctx: RenderContext, receipt: Row[Any]) -> str:
-    total = ctx.money(receipt.total)
+    total = ctx.amount(receipt.total)
     fields = []
     for index, method in enumerate(ctx.payments):
-        value = total.replace(",", "") if index == 0 else ""
+        value = total if index == 0 else ""
         fields.append(
             f'<label class="pay"><span>{esc(method.name)}</span>'
             f'<input name="pm_{method.id}" inputmode="decimal" autocomplete="off" value="{value}" '
-            f'placeholder="0" aria-label="{esc(method.name)} amount"></label>'
+            f'placeholder="0" aria-label="{esc(method.name)}, amount paid ({esc(ctx.brand.currency)})">'
+            "</label>"
         )
     inner = (
         f"<fieldset><legend>Close receipt #{receipt.id}</legend>{''.join(fields)}</fieldset>"
-        f'<button type="submit" class="primary">Close · {total}</button>'
+        f'<button type="submit" class="primary">Close · {ctx.money(receipt.total)}</button>'
     )
-    return _form(
-        ctx, f"/board/receipts/{receipt.id}/close", "close", inner, f' data-total="{total.replace(",", "")}"'
-    )
+    return _form(ctx, f"/board/receipts/{receipt.id}/close", "close", inner, f' data-total="{total}"')
 
 
 def _receipt_line(ctx: RenderContext, receipt: Row[Any]) -> str:
@@ -195,72 +235,159 @@ def _receipt_line(ctx: RenderContext, receipt: Row[Any]) -> str:
     return f'<div class="receipt open">Receipt #{receipt.id} open · {ctx.money(receipt.total)}</div>'
 
 
+def _button(text: str, order_id: int, css: str = "", keys: str = "") -> str:
+    """A card's button; its accessible name says which order (a screen reader hears many "Accept")."""
+    attrs = f' class="{css}"' if css else ""
+    if keys:
+        attrs += f' aria-keyshortcuts="{keys}"'
+    return f'<button type="submit"{attrs} aria-label="{text} order #{order_id}">{text}</button>'
+
+
 def _actions(ctx: RenderContext, order: Row[Any], receipt: Row[Any] | None) -> str:
     base = f"/board/orders/{order.id}"
     if order.status == "PENDING":
-        accept = _form(
-            ctx, f"{base}/accept", "accept", '<button type="submit" class="primary">Accept</button>'
-        )
+        accept = _form(ctx, f"{base}/accept", "accept", _button("Accept", order.id, "primary", "A"))
         ignore = _form(
             ctx,
             f"{base}/ignore",
             "ignore",
-            '<input type="hidden" name="confirm" value="">'
-            '<button type="submit" class="danger">Ignore</button>',
+            '<input type="hidden" name="confirm" value="">' + _button("Ignore", order.id, "danger", "I"),
             f' data-confirm="Ignore order #{order.id}? It will not be made."',
         )
         return f'<div class="actions">{accept}{ignore}</div>'
+    close = _close_form(ctx, receipt) if receipt is not None and receipt.status == 1 else ""
     if order.status == "RECEIVED":
-        deliver = _form(ctx, f"{base}/deliver", "deliver", '<button type="submit">Mark delivered</button>')
-        close = _close_form(ctx, receipt) if receipt is not None and receipt.status == 1 else ""
+        deliver = _form(ctx, f"{base}/deliver", "deliver", _button("Mark delivered", order.id))
         return f'<div class="actions">{deliver}</div>{close}'
-    return ""
+    return close  # delivered with the receipt still open: it can still be closed
 
 
-def card(ctx: RenderContext, order: Row[Any], version: int, receipt: Row[Any] | None) -> dict[str, Any]:
-    """One order's card: its HTML and what the page needs to place it (column, order, version)."""
-    payload: Mapping[str, Any] = order.payload if isinstance(order.payload, Mapping) else {}
-    pricing: Mapping[str, Any] = order.pricing if isinstance(order.pricing, Mapping) else {}
-    customer = payload.get("customer") if isinstance(payload.get("customer"), Mapping) else {}
-    assert isinstance(customer, Mapping)
-    sale_type = ctx.snapshot.sale_types.get(order.sale_type_id) if ctx.snapshot else None
-    sale_name = sale_type.name if sale_type else _get(payload, "service", "sale_type_name") or ""
-    channel = sale_type.system_type if sale_type else ""
-    number = payload.get("order_number")
-    comment = _get(payload, "meta", "comment")
-    created_ms = epoch_ms(order.created_at)
-    column = column_of(order.status)
-    sort_ms = created_ms if column != "DONE" else epoch_ms(order.updated_at)
-    who = [
-        f'<span class="customer">{esc(customer.get("name") or "Guest")}</span>',
-        f'<a class="phone" href="tel:{esc(customer.get("phone"))}">{esc(customer.get("phone"))}</a>'
-        if customer.get("phone")
-        else "",
+TIMELINE_LABELS = {
+    "PENDING": "Arrived",
+    "RECEIVED": "Accepted",
+    "DELIVERED": "Delivered",
+    "IGNORE": "Ignored",
+    "CLOSED": "Receipt closed",
+}
+
+
+def _who(ctx: RenderContext, by: str) -> str:
+    kind, _, ident = by.partition(":")
+    if kind == "staff" and ident.isdigit():
+        return ctx.staff.get(int(ident), f"staff user {ident}")
+    return "the integrator" if kind == "client" else by
+
+
+def _timeline(ctx: RenderContext, steps: Sequence[Step], receipt: Row[Any] | None) -> str:
+    """Arrived, accepted by whom, delivered, ignored, receipt closed: each with its time."""
+    items = [
+        f'<li data-step="{esc(step.status)}">'
+        f'<time datetime="{step.at.isoformat()}">{ctx.clock(step.at)}</time> '
+        f"{esc(TIMELINE_LABELS.get(step.status, step.status))} "
+        f'<span class="by">by {esc(_who(ctx, step.by))}</span></li>'
+        for step in steps
     ]
-    address = customer.get("address")
+    if receipt is not None and receipt.status == 2 and receipt.closed_at is not None:
+        items.append(
+            f'<li data-step="CLOSED"><time datetime="{receipt.closed_at.isoformat()}">'
+            f"{ctx.clock(receipt.closed_at)}</time> Receipt #{receipt.id} closed</li>"
+        )
+    if not items:
+        return ""
+    return f'<details class="timeline"><summary>Timeline</summary><ol>{"".join(items)}</ol></details>'
+
+
+def _print_links(order_id: int) -> str:
+    base = f"/board/orders/{order_id}/print"
+    return (
+        '<div class="card-tools">'
+        f'<a href="{base}/ticket?autoprint=1" target="_blank" rel="noopener" '
+        f'aria-label="Print the kitchen ticket of order #{order_id}">Kitchen ticket</a>'
+        f'<a href="{base}/receipt?autoprint=1" target="_blank" rel="noopener" '
+        f'aria-label="Print the customer receipt of order #{order_id}">Receipt</a>'
+        "</div>"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class OrderView:
+    """What a card and a printed ticket both show of an order, read once from its payload."""
+
+    title: str
+    number: str | None
+    sale_name: str
+    channel: str
+    customer: str
+    phone: str
+    address: str
+    comment: str
+    payload: Mapping[str, Any]
+    pricing: Mapping[str, Any]
+
+    @classmethod
+    def of(cls, ctx: RenderContext, order: Row[Any]) -> OrderView:
+        payload: Mapping[str, Any] = order.payload if isinstance(order.payload, Mapping) else {}
+        pricing: Mapping[str, Any] = order.pricing if isinstance(order.pricing, Mapping) else {}
+        customer = payload.get("customer")
+        if not isinstance(customer, Mapping):
+            customer = {}
+        sale_type = ctx.snapshot.sale_types.get(order.sale_type_id) if ctx.snapshot else None
+        number = payload.get("order_number")
+        return cls(
+            title=f"#{order.id}" if not number else str(number),
+            number=str(number) if number else None,
+            sale_name=str(sale_type.name if sale_type else _get(payload, "service", "sale_type_name") or ""),
+            channel=sale_type.system_type if sale_type else "",
+            customer=str(customer.get("name") or "Guest"),
+            phone=str(customer.get("phone") or ""),
+            address=str(customer.get("address") or ""),
+            comment=str(_get(payload, "meta", "comment") or ""),
+            payload=payload,
+            pricing=pricing,
+        )
+
+
+def card(
+    ctx: RenderContext,
+    order: Row[Any],
+    version: int,
+    receipt: Row[Any] | None,
+    steps: Sequence[Step] = (),
+) -> dict[str, Any]:
+    """One order's card: its HTML and what the page needs to place it (column, order, version)."""
+    view = OrderView.of(ctx, order)
+    created_ms = epoch_ms(order.created_at)
+    column = column_of(order.status, receipt is not None and receipt.status == 1)
+    sort_ms = created_ms if column != "DONE" else epoch_ms(order.updated_at)
+    phone = f'<a class="phone" href="tel:{esc(view.phone)}">{esc(view.phone)}</a>' if view.phone else ""
     label = STATUS_LABELS.get(order.status, order.status)
     status_badge = (
-        f'<span class="badge badge-{esc(order.status)}">{esc(label)}</span>' if column == "DONE" else ""
+        f'<span class="badge badge-{esc(order.status)}">{esc(label)}</span>'
+        if order.status in ("DELIVERED", "IGNORE")
+        else ""
     )
-    title = f"#{order.id}" if not number else esc(number)
     markup = (
         f'<article class="card status-{esc(order.status)}" id="order-{order.id}" data-id="{order.id}" '
         f'data-status="{esc(order.status)}" data-version="{version}" data-created="{created_ms}" '
-        f'data-sort="{sort_ms}">'
+        f'data-sort="{sort_ms}" tabindex="0" aria-labelledby="order-{order.id}-title">'
         '<header class="card-head">'
-        f'<span class="num">{title}</span>'
-        + (f'<span class="oid">#{order.id}</span>' if number else "")
+        f'<h3 class="num" id="order-{order.id}-title">'
+        f'<span class="sr-only">Order </span>{esc(view.title)}</h3>'
+        + (f'<span class="oid">#{order.id}</span>' if view.number else "")
         + status_badge
-        + f'<time class="age" data-created="{created_ms}" datetime="{order.created_at.isoformat()}"></time>'
+        + f'<time class="age" data-created="{created_ms}" datetime="{order.created_at.isoformat()}">'
+        f"{ctx.clock(order.created_at)}</time>"
         "</header>"
-        f'<div class="who"><span class="saletype st-{esc(channel)}">{esc(sale_name)}</span>'
-        f"{''.join(who)}</div>"
-        + (f'<div class="address">{esc(address)}</div>' if address else "")
-        + _lines(ctx, payload, pricing)
-        + (f'<div class="comment">{esc(comment)}</div>' if comment else "")
-        + _totals(ctx, pricing)
+        f'<div class="who"><span class="saletype st-{esc(view.channel)}">{esc(view.sale_name)}</span>'
+        f'<span class="customer">{esc(view.customer)}</span>{phone}</div>'
+        + (f'<div class="address">{esc(view.address)}</div>' if view.address else "")
+        + _lines(ctx, view.payload, view.pricing)
+        + (f'<div class="comment">{esc(view.comment)}</div>' if view.comment else "")
+        + _totals(ctx, view.pricing)
         + (_receipt_line(ctx, receipt) if receipt is not None else "")
         + _actions(ctx, order, receipt)
+        + _timeline(ctx, steps, receipt)
+        + _print_links(order.id)
         + "</article>"
     )
     return {
@@ -271,7 +398,42 @@ def card(ctx: RenderContext, order: Row[Any], version: int, receipt: Row[Any] | 
         "created_ms": created_ms,
         "sort_ms": sort_ms,
         "html": markup,
+        "summary": f"New order {view.title}: {view.sale_name}, {view.customer}, "
+        f"{ctx.money(view.pricing.get('total'))}",
     }
+
+
+PRINT_KINDS = {"ticket": "Kitchen ticket", "receipt": "Receipt"}
+
+
+def printout(ctx: RenderContext, order: Row[Any], receipt: Row[Any] | None, kind: str) -> str:
+    """A kitchen ticket (what to make: lines, modifiers, notes; no prices) or a customer receipt (with
+    prices, totals and payments) for an 80 mm printer; ``board.css``'s print rules lay it out."""
+    view = OrderView.of(ctx, order)
+    venue = ctx.brand.venues.get(ctx.venue_id)
+    when = ctx.local(order.created_at)
+    facts = [
+        ("Order", view.title + (f" (#{order.id})" if view.number else "")),
+        ("Time", f"{when:%Y-%m-%d} {when:%H:%M}"),
+        ("Sale type", view.sale_name),
+        ("Customer", view.customer),
+        ("Phone", view.phone),
+        ("Address", view.address),
+    ]
+    rows = "".join(f"<dt>{label}</dt><dd>{esc(value)}</dd>" for label, value in facts if value)
+    money_part = ""
+    if kind == "receipt":
+        money_part = _totals(ctx, view.pricing) + (_receipt_line(ctx, receipt) if receipt is not None else "")
+    return (
+        f'<article class="printout printout-{kind}" aria-labelledby="printout-title">'
+        f'<header><p class="venue">{esc(ctx.brand.name)}{" · " + esc(venue.name) if venue else ""}</p>'
+        f'<h1 id="printout-title">{PRINT_KINDS[kind]} {esc(view.title)}</h1></header>'
+        f'<dl class="facts">{rows}</dl>'
+        + _lines(ctx, view.payload, view.pricing)
+        + (f'<div class="comment">{esc(view.comment)}</div>' if view.comment else "")
+        + money_part
+        + "</article>"
+    )
 
 
 def columns(cards_by_column: Mapping[str, Iterable[dict[str, Any]]]) -> str:
@@ -284,8 +446,8 @@ def columns(cards_by_column: Mapping[str, Iterable[dict[str, Any]]]) -> str:
             f'<h2><span class="label">{label}</span> '
             f'<span class="count" data-count="{key}">{len(cards)}</span>'
             f'<span class="hint">{hint}</span></h2>'
-            f'<div class="cards" id="col-{key}">{"".join(c["html"] for c in cards)}</div>'
             f'<p class="empty">No orders</p>'
+            f'<div class="cards" id="col-{key}">{"".join(c["html"] for c in cards)}</div>'
             "</section>"
         )
     return "".join(sections)
@@ -322,9 +484,10 @@ def stop_list_panel(ctx: RenderContext, items: Sequence[StopItem]) -> str:
         "/board/stop-list",
         "stop-set",
         '<label class="grow"><span>Product</span>'
-        f'<select name="product_id" required>{"".join(options)}</select></label>'
-        '<label><span>Portions left</span><input type="number" name="limit" min="0" step="1" value="0" '
-        'required inputmode="numeric"></label>'
+        '<select name="product_id" required><option value="" selected disabled>Choose a product</option>'
+        f"{''.join(options)}</select></label>"
+        '<label><span>Portions left</span><input type="number" name="limit" min="0" step="1" value="" '
+        'required inputmode="numeric" placeholder="0 = sold out"></label>'
         '<button type="submit" class="primary">Set limit</button>',
     )
     listing = (

@@ -47,14 +47,21 @@ from clopos_server.board.staff import (
 )
 from clopos_server.db.models import Order, Receipt
 from clopos_server.kit.values import int_text
+from clopos_server.orders.repository import receipts_by_id
 from clopos_server.services import Services, services_of
 from clopos_server.timeutil import epoch_ms, utcnow
 
 log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/board", include_in_schema=False)
+icon_router = APIRouter(include_in_schema=False)  # /favicon.ico, where browsers look for it
 
-STATIC_FILES = {"board.js": "text/javascript; charset=utf-8", "board.css": "text/css; charset=utf-8"}
+STATIC_FILES = {
+    "board.js": "text/javascript; charset=utf-8",
+    "print.js": "text/javascript; charset=utf-8",
+    "board.css": "text/css; charset=utf-8",
+    "favicon.ico": "image/x-icon",
+}
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -361,6 +368,34 @@ async def events(request: Request) -> Response:
     )
 
 
+@router.get("/orders/{order_id}/print/{kind}")
+async def print_order(order_id: str, kind: str, request: Request) -> Response:
+    """A kitchen ticket or a customer receipt of one order, laid out for the browser's print dialog."""
+    viewer = await _viewer(request)
+    if viewer is None:
+        return RedirectResponse("/board/login", status_code=303)
+    services = services_of(request)
+    target = _int(order_id)
+    if kind not in render.PRINT_KINDS or target is None:
+        return _html(render.message_page("Not found", "There is no such printout."), 404)
+    try:
+        venue_id = await _order_venue(services, viewer, target)
+    except ApiError:
+        return _html(render.message_page("Order not found", "You have no such order."), 404)
+    async with services.db.read() as conn:
+        (order,) = await queries.orders_by_id(conn, viewer.brand.id, venue_id, [target])
+        ctx = await render_context(services, conn, viewer.brand, venue_id, viewer.csrf)
+        receipts = await receipts_by_id(conn, viewer.brand.id, [order.receipt_id] if order.receipt_id else [])
+    body = render.page(
+        "print.html",
+        asset_version=asset_version(),
+        title=render.esc(f"{render.PRINT_KINDS[kind]} · order #{order.id}"),
+        venue_id=str(venue_id),
+        body=render.printout(ctx, order, receipts.get(order.receipt_id or 0), kind),
+    )
+    return _html(body)
+
+
 # --------------------------------------------------------------------------------------------------------
 # actions
 
@@ -493,7 +528,7 @@ async def close_receipt(receipt_id: str, request: Request) -> Response:
         async with services.db.read() as conn:
             row = (
                 await conn.execute(
-                    select(Receipt.venue_id, Receipt.service_notification_id).where(
+                    select(Receipt.venue_id, Receipt.service_notification_id, Receipt.total).where(
                         Receipt.brand_id == viewer.brand.id, Receipt.id == target
                     )
                 )
@@ -502,7 +537,17 @@ async def close_receipt(receipt_id: str, request: Request) -> Response:
                 raise _not_found("Receipt not found", "not_found")
             choices = await queries.payment_choices(conn, viewer.brand.id, row.venue_id)
         payments = _payments(form, {c.id: c.name for c in choices})
-        await actions.close_receipt(services, viewer.context(row.venue_id), target, payments)
+        try:
+            await actions.close_receipt(services, viewer.context(row.venue_id), target, payments)
+        except ApiError as exc:
+            if not any(problem.field == "payment_methods" for problem in exc.problems):
+                raise
+            paid = sum((p["amount"] for p in payments), Decimal(0))
+            raise ApiError(
+                exc.code,
+                f"The amounts entered add up to {render.money(viewer.brand, paid)}, but the receipt total "
+                f"is {render.money(viewer.brand, row.total)}: they must be equal.",
+            ) from exc
         extra = {}
         if row.service_notification_id:
             extra = await _card_extra(services, viewer, row.venue_id, int(row.service_notification_id))
@@ -518,6 +563,8 @@ async def _stop_action(request: Request, clear: bool) -> Response:
         venue = viewer.venue(_int(form.get("venue")))
         if venue is None:
             raise _not_found("Venue not found")
+        if not form.get("product_id"):
+            raise ApiError("validation_failed", "Choose a product first.")
         product_id = _target(form.get("product_id"), "Product")
         context = viewer.context(venue.id)
         try:
@@ -550,6 +597,11 @@ async def set_stop(request: Request) -> Response:
 @router.post("/stop-list/clear")
 async def clear_stop(request: Request) -> Response:
     return await _stop_action(request, clear=True)
+
+
+@icon_router.get("/favicon.ico")
+async def favicon(request: Request) -> Response:
+    return await static("favicon.ico", request)
 
 
 @router.get("/static/{name}")

@@ -44,13 +44,17 @@ def board_context(brand: BrandInfo, venue_id: int, staff: Staff) -> BoardContext
     return BoardContext("board", brand, venue_id, 0, staff.id)
 
 
+def display_name(row: Any) -> str:
+    """First and last name, or the username when neither is set (a row with those three columns)."""
+    return f"{row.first_name or ''} {row.last_name or ''}".strip() or str(row.username)
+
+
 def _staff(row: Row[Any]) -> Staff:
-    name = f"{row.first_name or ''} {row.last_name or ''}".strip()
     return Staff(
         id=row.id,
         brand_id=row.brand_id,
         username=row.username,
-        display_name=name or row.username,
+        display_name=display_name(row),
         venue_id=row.venue_id,
         password_hash=row.password_hash,
     )

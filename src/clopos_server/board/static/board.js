@@ -10,15 +10,16 @@
   var clockOffset = Number(body.dataset.serverNow) - Date.now(); // server time minus browser time
   var lastEventId = Number(body.dataset.cursor) || 0;
   var DONE_LIMIT = 30;
-  var FRESH_MS = 20000;
   var LATE_MINUTES = 15;
   var source = null;
   var retryTimer = null;
   var audio = null;
-  var soundOn = false;
+  var soundOn = true;
 
   // what tests and curious operators can read
-  var stats = (window.boardStats = { events: 0, beeps: 0, connects: 0, lastEventId: lastEventId });
+  var stats = (window.boardStats = {
+    events: 0, beeps: 0, connects: 0, lastEventId: lastEventId, audio: "none",
+  });
 
   /* ------------------------------------------------------------------ time since arrival */
   function ageText(ms) {
@@ -51,12 +52,15 @@
   function place(el, column) {
     var list = document.getElementById("col-" + column);
     var key = sortKey(el);
-    var newestFirst = column === "DONE";
+    var newestFirst = column !== "RECEIVED"; // New and Done: the newest on top
     var before = null;
+    var id = Number(el.dataset.id);
     for (var i = 0; i < list.children.length; i++) {
       var other = list.children[i];
       var otherKey = sortKey(other);
-      if (newestFirst ? otherKey < key : otherKey > key) { before = other; break; }
+      var otherId = Number(other.dataset.id); // times have seconds: the id breaks a tie
+      var after = otherKey === key ? otherId > id : otherKey > key;
+      if (newestFirst ? !after : after) { before = other; break; }
     }
     list.insertBefore(el, before);
     if (column === "DONE") {
@@ -80,19 +84,48 @@
     var el = holder.firstElementChild;
     var column = data.column || columnOf(data.status);
     var arrived = live && data.status === "PENDING" && (!existing || existing.classList.contains("fresh"));
+    var hadFocus = existing && existing.contains(document.activeElement);
     if (existing) {
       // keep what the person is typing in an open payment form
-      if (existing.contains(document.activeElement) && existing.dataset.status === data.status) return;
+      if (hadFocus && existing !== document.activeElement && existing.dataset.status === data.status) return;
       existing.parentNode.removeChild(existing);
     }
     place(el, column);
     tickAges(el);
     if (arrived) {
-      el.classList.add("fresh");
-      setTimeout(function () { el.classList.remove("fresh"); }, FRESH_MS);
-      if (!existing) beep();
+      markFresh(el);
+      if (!existing) {
+        var list = document.getElementById("col-" + column);
+        if (list.scrollTop > 0) list.scrollTo({ top: 0, behavior: "smooth" }); // the newest is on top
+        announce(data.summary || "New order");
+        beep();
+      }
     }
+    if (hadFocus) el.focus();
     updateCounts();
+  }
+  // a new order stays marked until someone has seen it: pointed at, tapped or focused (not on a timer)
+  function markFresh(el) {
+    el.classList.add("fresh");
+    if (!el.querySelector(".new-flag")) {
+      var flag = document.createElement("span");
+      flag.className = "new-flag";
+      flag.textContent = "New";
+      el.querySelector(".card-head").insertBefore(flag, el.querySelector(".card-head .age"));
+    }
+    function seen() {
+      if (document.visibilityState !== "visible") return;
+      el.classList.remove("fresh");
+      var f = el.querySelector(".new-flag");
+      if (f) f.remove();
+      ["pointerenter", "focusin", "pointerdown"].forEach(function (t) { el.removeEventListener(t, seen); });
+    }
+    ["pointerenter", "focusin", "pointerdown"].forEach(function (t) { el.addEventListener(t, seen); });
+  }
+  function announce(text) {
+    var el = document.getElementById("announcer");
+    el.textContent = "";
+    setTimeout(function () { el.textContent = text; }, 50);
   }
 
   /* ------------------------------------------------------------------ live events */
@@ -140,10 +173,18 @@
   }
 
   /* ------------------------------------------------------------------ sound (WebAudio, no file) */
-  function beep() {
-    if (!soundOn || !audio) return;
-    stats.beeps += 1;
-    if (audio.state === "suspended") audio.resume();
+  // On unless this browser was switched off; a browser that allows audio only after a gesture gets it at
+  // the first tap or key on the page, and the switch says so meanwhile.
+  function ensureAudio() {
+    if (!audio) {
+      var Context = window.AudioContext || window.webkitAudioContext;
+      if (Context) audio = new Context();
+    }
+    if (audio && audio.state === "suspended") audio.resume().then(showSound, showSound);
+    stats.audio = audio ? audio.state : "none";
+  }
+  function tone() {
+    if (!audio) return;
     var start = audio.currentTime + 0.02;
     [0, 0.22].forEach(function (offset, i) {
       var osc = audio.createOscillator();
@@ -158,41 +199,51 @@
       osc.stop(start + offset + 0.2);
     });
   }
+  function beep() {
+    if (!soundOn) return;
+    stats.beeps += 1;
+    ensureAudio();
+    tone();
+  }
+  function showSound() {
+    var button = document.getElementById("sound-toggle");
+    var note = document.getElementById("sound-note");
+    var blocked = soundOn && audio && audio.state !== "running";
+    stats.audio = audio ? audio.state : "none";
+    button.setAttribute("aria-checked", soundOn ? "true" : "false");
+    document.getElementById("sound-state").textContent = soundOn ? "On" : "Off";
+    note.hidden = !blocked;
+    note.textContent = blocked ? "Tap anywhere to allow sound" : "";
+  }
   function setSound(on) {
     soundOn = on;
-    var button = document.getElementById("sound-toggle");
-    button.setAttribute("aria-pressed", on ? "true" : "false");
-    button.textContent = on ? "Sound on" : "Sound off";
     try { localStorage.setItem("board-sound", on ? "on" : "off"); } catch (e) { /* private mode */ }
-    if (on && !audio) {
-      var Context = window.AudioContext || window.webkitAudioContext;
-      if (Context) audio = new Context();
-    }
-    if (on && audio && audio.state === "suspended") audio.resume();
+    if (on) ensureAudio();
+    showSound();
   }
-  document.getElementById("sound-toggle").addEventListener("click", function () {
-    setSound(!soundOn);
-    if (soundOn) beep();
+  document.getElementById("sound-toggle").addEventListener("click", function () { setSound(!soundOn); });
+  document.getElementById("sound-test").addEventListener("click", function () {
+    stats.beeps += 1;
+    ensureAudio();
+    tone();
+    showSound();
   });
-  // browsers start audio only after a gesture: a remembered "on" waits for the first tap anywhere
-  var remembered = null;
-  try { remembered = localStorage.getItem("board-sound"); } catch (e) { /* private mode */ }
-  if (remembered === "on") {
-    document.addEventListener("pointerdown", function first() {
-      document.removeEventListener("pointerdown", first);
-      if (!soundOn) setSound(true);
-    });
-  }
+  try { soundOn = localStorage.getItem("board-sound") !== "off"; } catch (e) { /* private mode */ }
+  if (soundOn) ensureAudio();
+  showSound();
+  ["pointerdown", "keydown"].forEach(function (type) {
+    document.addEventListener(type, function () { if (soundOn) ensureAudio(); }, { capture: true });
+  });
 
   /* ------------------------------------------------------------------ messages */
   var flashTimer = null;
+  // in the page's flow under the top bar (never over a card's buttons); a polite live region
   function flash(text, bad) {
     var el = document.getElementById("flash");
     el.textContent = text;
     el.classList.toggle("bad", Boolean(bad));
-    el.hidden = false;
     clearTimeout(flashTimer);
-    flashTimer = setTimeout(function () { el.hidden = true; }, bad ? 6000 : 2500);
+    flashTimer = setTimeout(function () { el.textContent = ""; }, bad ? 8000 : 3000);
   }
 
   /* ------------------------------------------------------------------ actions */
@@ -240,14 +291,25 @@
     var no = document.createElement("button");
     no.type = "button";
     no.textContent = "Keep";
-    bar.append(text, yes, no);
+    text.className = "confirm-text";
+    text.id = "confirm-" + form.closest(".card").dataset.id;
+    bar.setAttribute("aria-labelledby", text.id);
+    var buttons = document.createElement("div");
+    buttons.className = "confirm-buttons";
+    buttons.append(yes, no);
+    bar.append(text, buttons);
     button.hidden = true;
+    form.classList.add("confirming");
     form.append(bar);
-    no.addEventListener("click", function () { bar.remove(); button.hidden = false; });
-    yes.addEventListener("click", function () {
-      form.querySelector('input[name="confirm"]').value = "yes";
+    function done() {
       bar.remove();
       button.hidden = false;
+      form.classList.remove("confirming");
+    }
+    no.addEventListener("click", function () { done(); button.focus(); });
+    yes.addEventListener("click", function () {
+      form.querySelector('input[name="confirm"]').value = "yes";
+      done();
       send(form);
     });
     no.focus();
@@ -265,14 +327,29 @@
     location.href = "/board?venue=" + encodeURIComponent(e.target.value);
   });
   var panel = document.getElementById("stoplist");
-  document.getElementById("stoplist-toggle").addEventListener("click", function () {
-    panel.hidden = !panel.hidden;
-  });
+  var panelToggle = document.getElementById("stoplist-toggle");
+  function showPanel(open) {
+    panel.hidden = !open;
+    panelToggle.setAttribute("aria-expanded", open ? "true" : "false");
+    if (open) {
+      var first = panel.querySelector("select, input:not([type=hidden]), button");
+      if (first) first.focus();
+    }
+  }
+  panelToggle.addEventListener("click", function () { showPanel(panel.hidden); });
   panel.addEventListener("click", function (e) {
-    if (e.target.closest("[data-close-panel]")) panel.hidden = true;
+    if (e.target.closest("[data-close-panel]")) { showPanel(false); panelToggle.focus(); }
   });
+  // keys: Escape closes the stop list; on a focused card, A accepts and I ignores (asking first)
   document.addEventListener("keydown", function (e) {
-    if (e.key === "Escape") panel.hidden = true;
+    if (e.key === "Escape" && !panel.hidden) { showPanel(false); panelToggle.focus(); return; }
+    var card = e.target.classList && e.target.classList.contains("card") ? e.target : null;
+    if (!card || e.ctrlKey || e.metaKey || e.altKey) return;
+    var kind = { a: "accept", i: "ignore" }[e.key.toLowerCase()];
+    var form = kind && card.querySelector('form[data-action="' + kind + '"]');
+    if (!form) return;
+    e.preventDefault();
+    form.requestSubmit();
   });
 
   tickAges();
