@@ -14,6 +14,7 @@ from starlette.routing import Route
 
 from clopos_server import __version__
 from clopos_server.api.docs import install_docs
+from clopos_server.api.faults import LostAnswerMiddleware
 from clopos_server.api.handlers import install_error_handlers
 from clopos_server.api.methods import MethodGuardMiddleware
 from clopos_server.api.middleware import RequestContextMiddleware
@@ -149,6 +150,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(MethodGuardMiddleware, error_format=settings.error_format)
     if settings.rate_limits == "on":  # inside RequestContextMiddleware: its request id is on every 429
         app.add_middleware(RateLimitMiddleware, error_format=settings.error_format)
+    # just inside the request context: a rehearsed lost answer (test brands) still carries the request id
+    app.add_middleware(LostAnswerMiddleware, error_format=settings.error_format)
     app.add_middleware(
         RequestContextMiddleware, max_body_bytes=settings.max_body_bytes, error_format=settings.error_format
     )

@@ -60,6 +60,21 @@ def before_call(context: Any, case: Any, kwargs: dict[str, Any]) -> None:
         headers["Idempotency-Key"] = uuid.uuid4().hex
 
 
+@schemathesis.hook
+def after_call(context: Any, case: Any, response: Any) -> None:
+    """A fault rule the fuzzer armed (a valid ``POST .../test-helpers/faults``) is cleared at once: it would
+    otherwise fail the next requests of other operations on purpose (tests/api/test_faults.py covers it)."""
+    if (
+        case.method.upper() == "POST"
+        and case.path.endswith("/test-helpers/faults")
+        and response.status_code == 201
+    ):
+        request = response.request
+        headers = {name: value for name, value in request.headers.items() if name.lower().startswith("x-")}
+        cleared = httpx.delete(str(request.url), headers=headers, timeout=30)
+        assert cleared.status_code == 200, cleared.text
+
+
 @dataclass
 class FuzzTarget:
     server: ServerProcess

@@ -28,7 +28,9 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "headers_too_large": (431, "RequestHeaderFieldsTooLargeException"),
     "rate_limited": (429, "TooManyRequestsException"),
     "server_error": (500, "ServerException"),
+    "bad_gateway": (502, "BadGatewayException"),  # only from a rehearsed fault (test brands)
     "unavailable": (503, "ServiceUnavailableException"),
+    "gateway_timeout": (504, "GatewayTimeoutException"),  # only from a rehearsed fault (test brands)
 }
 
 

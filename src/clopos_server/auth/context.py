@@ -9,6 +9,7 @@ from starlette.requests import Request
 from clopos_server.api.errors import not_found, unauthorized
 from clopos_server.auth.directory import BrandInfo
 from clopos_server.auth.service import integrator_mode_mismatch
+from clopos_server.faults.rehearsal import rehearse
 from clopos_server.kit.values import int_text
 from clopos_server.services import services_of
 
@@ -51,6 +52,14 @@ async def require_auth(request: Request) -> AuthContext:
                 api_client_id=context.api_client_id,
                 integrator_id=context.integrator_id,
                 brand_id=context.brand.id,
+            )
+        if context.brand.is_test:  # failures the integrator armed to rehearse (clopos_server.faults)
+            await rehearse(
+                services_of(request).db,
+                request.scope.setdefault("state", {}),
+                context.brand.id,
+                request.method,
+                request.scope["path"],
             )
     return context
 

@@ -127,6 +127,25 @@ class RevokedBoardSession(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
+class FaultRule(Base):
+    """A failure an integrator armed on a test brand (``POST /test-helpers/faults``): the next ``times``
+    requests matching ``method`` and the ``path`` glob fail as ``action`` says. Kept in the database so
+    that every instance behind a load balancer rehearses the same failures."""
+
+    __tablename__ = "fault_rules"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    brand_id: Mapped[int] = brand_fk()
+    method: Mapped[str] = mapped_column(String(16))  # an HTTP method, or * for any
+    path: Mapped[str] = mapped_column(String(255))  # an fnmatch glob
+    action: Mapped[str] = mapped_column(String(16))  # lose_answer, fail, delay_ms
+    times: Mapped[int] = mapped_column(Integer)  # requests still to fail (0: spent)
+    status: Mapped[int | None] = mapped_column(Integer, nullable=True)  # fail: the status answered
+    retry_after: Mapped[int | None] = mapped_column(Integer, nullable=True)  # fail: Retry-After seconds
+    delay_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)  # delay_ms: the wait
+    lose_as: Mapped[str | None] = mapped_column(String(32), nullable=True)  # lose_answer: 502 or a close
+    created_at: Mapped[datetime]
+
+
 class ApiClient(Base):
     """A credential pair a brand issues; the secret is stored only as an argon2 hash."""
 

@@ -26,6 +26,21 @@ MAX_PAYMENTS = 50
 MAX_COUNT = 10_000
 MONEY_PLACES = 4  # what a money column keeps
 FREE_FORM_DEPTH = 32  # a line's meta, modifiers and taxes are stored as sent
+# The receipt's money figures: changed on the POS only, so an update may repeat them but not change them.
+MONEY_FIGURES = (
+    "subtotal",
+    "total",
+    "discount_value",
+    "discount_rate",
+    "total_discount",
+    "service_charge",
+    "service_charge_value",
+    "delivery_fee",
+    "i_tax",
+    "e_tax",
+    "total_tax",
+    "remaining",
+)
 
 
 def money(reader: BodyReader, value: Any, path: str) -> Decimal | None:

@@ -34,6 +34,7 @@ from clopos_server.receipts.input import (
     INVALID_FIELDS,
     MAX_COUNT,
     MAX_LINES,
+    MONEY_FIGURES,
     NAME_LENGTH,
     ORDER_NUMBER_LENGTH,
     PATCHABLE,
@@ -48,20 +49,6 @@ from clopos_server.timeutil import business_day, business_days_range, utcnow
 
 OPEN, CLOSED = 1, 2
 NOT_FOUND = "Receipt not found"
-MONEY_FIELDS = (
-    "subtotal",
-    "total",
-    "discount_value",
-    "discount_rate",
-    "total_discount",
-    "service_charge",
-    "service_charge_value",
-    "delivery_fee",
-    "i_tax",
-    "e_tax",
-    "total_tax",
-    "remaining",
-)
 
 
 def receipt_not_found() -> ApiError:
@@ -603,7 +590,7 @@ def _figure_conflicts(reader: BodyReader, row: Row[Any], body: Mapping[str, Any]
     real difference counts.
     """
     conflicts: list[str] = []
-    for key in MONEY_FIELDS:
+    for key in MONEY_FIGURES:
         amount = money(reader, body[key], key) if body.get(key) is not None else None
         if amount is not None and amount != _figure(getattr(row, key)):
             conflicts.append(f"{key} is {getattr(row, key)}")

@@ -29,6 +29,7 @@ from clopos_server.receipts.input import (
     ADDRESS_LENGTH,
     FISCAL_ID_LENGTH,
     MAX_LINES,
+    MONEY_FIGURES,
     MONEY_PLACES,
     ORDER_NUMBER_LENGTH,
     PATCHABLE,
@@ -128,6 +129,8 @@ UPDATE: Schema = obj(
         "sale_type_id": nullable(identifier()),
         "payment_methods": nullable(PAYMENTS),
         "closed_at": nullable(moment()),
+        "discount_type": nullable(choice([0, 1, 2])),
+        **{figure: nullable(MONEY) for figure in MONEY_FIGURES},
     },
     title="UpdateReceipt",
     description="v1: editable fields; payments on an open receipt close it. Money fields equal to the "

@@ -1,8 +1,11 @@
-"""Test helpers for integrators' CI: drive the venue's side of an order without a person.
+"""Test helpers for integrators' CI: drive the venue's side of an order without a person, and rehearse
+failures.
 
 ``POST {prefix}/test-helpers/orders/{id}/accept|ignore|deliver`` and
-``POST {prefix}/test-helpers/receipts/{id}/close`` run the very services the board and the API use. They
-exist only on brands flagged ``is_test``: elsewhere they answer 403 ``forbidden``.
+``POST {prefix}/test-helpers/receipts/{id}/close`` run the very services the board and the API use;
+``{prefix}/test-helpers/faults`` arms (POST), lists (GET) and clears (DELETE) fault rules
+(:mod:`clopos_server.faults`). They exist only on brands flagged ``is_test``: elsewhere they answer 403
+``forbidden``.
 """
 
 from __future__ import annotations
@@ -15,17 +18,20 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from clopos_server.api.envelope import success
-from clopos_server.api.errors import ApiError, Problem, validation_failed
+from clopos_server.api.errors import ApiError, Problem, conflict, validation_failed
 from clopos_server.api.openapi import operation
 from clopos_server.api.params import parse_id
 from clopos_server.auth.context import AuthContext, require_auth
+from clopos_server.faults import rules as faults
+from clopos_server.faults import shapes as fault_shapes
 from clopos_server.idempotency.service import run_idempotent
-from clopos_server.kit.body import parse_json
+from clopos_server.kit.body import parse_json, read_json_object
 from clopos_server.orders import lifecycle
 from clopos_server.orders.service import Outbox
 from clopos_server.orders.shapes import NO_BODY, ORDER
 from clopos_server.receipts import service as receipts
 from clopos_server.receipts.shapes import RECEIPT, TEST_CLOSE
+from clopos_server.services import services_of
 
 router = APIRouter()
 
@@ -130,3 +136,57 @@ async def close_receipt(
         return success(request, receipt, message="Receipt closed")
 
     return await run_idempotent(request, context, body, work, outbox)
+
+
+# ------------------------------------------------------------------------------------------------ faults
+
+
+@router.post(
+    "/test-helpers/faults",
+    summary="Test brands: arm a fault rule (lose_answer, fail, delay_ms) for the next matching requests",
+    status_code=201,
+    **operation(
+        answer=fault_shapes.FAULT,
+        message=True,
+        created=True,
+        body=[fault_shapes.LOSE_ANSWER, fault_shapes.FAIL, fault_shapes.DELAY],
+        idempotent=True,
+        errors=[403],
+    ),
+)
+async def arm_fault(request: Request, context: AuthContext = Depends(require_auth)) -> Response:
+    _require_test_brand(context)
+    body = await read_json_object(request)
+    values = faults.read_rule(body)
+
+    async def work(conn: AsyncConnection) -> Response:
+        rule = await faults.arm(conn, context.brand.id, values)
+        if rule is None:
+            raise conflict(f"At most {faults.MAX_RULES} fault rules can be armed at once: clear them first")
+        return success(request, rule.render(), status=201, message="Fault armed")
+
+    return await run_idempotent(request, context, body, work)
+
+
+@router.get(
+    "/test-helpers/faults",
+    summary="Test brands: the armed fault rules, oldest first (the first matching one applies)",
+    **operation(answer=fault_shapes.FAULT, many=True, errors=[403]),
+)
+async def list_faults(request: Request, context: AuthContext = Depends(require_auth)) -> Response:
+    _require_test_brand(context)
+    async with services_of(request).db.read() as conn:
+        rules = await faults.armed(conn, context.brand.id)
+    return success(request, [rule.render() for rule in rules], total=len(rules))
+
+
+@router.delete(
+    "/test-helpers/faults",
+    summary="Test brands: clear every fault rule of the brand",
+    **operation(answer=fault_shapes.CLEARED, message=True, errors=[403]),
+)
+async def clear_faults(request: Request, context: AuthContext = Depends(require_auth)) -> Response:
+    _require_test_brand(context)
+    async with services_of(request).db.write() as conn:
+        cleared = await faults.clear(conn, context.brand.id)
+    return success(request, {"cleared": cleared}, message="Faults cleared")
