@@ -6,7 +6,8 @@
 Serves a fresh demo database (SQLite, in a temporary folder) with a real server process, fills the board
 through the API and the board's own forms (a few orders new, accepted, closed, ignored; arrival times
 moved back a few minutes so that the ages read like a real service), signs in as the demo owner and
-writes PNGs at 1280x800 (desktop) and 768x1024 (tablet). The tests run it too (into a temporary folder).
+writes PNGs at 1280x800 (desktop) and 768x1024 (tablet), and a kitchen ticket as printed. The tests run
+it too (into a temporary folder).
 """
 
 from __future__ import annotations
@@ -135,8 +136,9 @@ def start_server(db_url: str, port: int) -> subprocess.Popen[bytes]:
     raise RuntimeError("the server did not come up")
 
 
-async def fill(base: str, db_url: str) -> None:
-    """Orders through the API, then the board's forms: 2 new, 2 accepted (one split-paid later), 1 ignored."""
+async def fill(base: str, db_url: str) -> list[int]:
+    """Orders through the API, then the board's forms: 2 new, 2 accepted (one split-paid later), 1 ignored;
+    the orders' ids."""
     async with httpx.AsyncClient(base_url=base, timeout=10) as http:
         token = (await http.post("/open-api/auth", json=LOGIN)).json()["token"]
         headers = {"x-token": token, "x-brand": "openapitest", "x-venue": "1"}
@@ -182,6 +184,7 @@ async def fill(base: str, db_url: str) -> None:
                 )
     finally:
         await db.dispose()
+    return ids
 
 
 async def sign_in(page: Page, base: str) -> None:
@@ -192,7 +195,7 @@ async def sign_in(page: Page, base: str) -> None:
     await page.wait_for_selector('#live[data-state="live"]')
 
 
-async def shoot(base: str, out: Path, chromium: str) -> list[Path]:
+async def shoot(base: str, out: Path, chromium: str, ticket_order: int) -> list[Path]:
     written = []
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
@@ -224,6 +227,14 @@ async def shoot(base: str, out: Path, chromium: str) -> list[Path]:
             await desk.screenshot(path=str(written[-1]))
             await desk.close()
 
+            ticket = await browser.new_page(viewport={"width": 360, "height": 640})
+            await sign_in(ticket, base)
+            await ticket.goto(f"{base}/board/orders/{ticket_order}/print/ticket")
+            await ticket.emulate_media(media="print")  # as the printer gets it (no Print button)
+            written.append(out / "board-ticket.png")
+            await ticket.screenshot(path=str(written[-1]), full_page=True)
+            await ticket.close()
+
             tablet = await browser.new_page(viewport={"width": 768, "height": 1024})
             await sign_in(tablet, base)
             written.append(out / "board-768x1024.png")
@@ -241,8 +252,8 @@ async def main_async(out: Path, chromium: str) -> list[Path]:
         server = start_server(db_url, port)
         try:
             base = f"http://127.0.0.1:{port}"
-            await fill(base, db_url)
-            return await shoot(base, out, chromium)
+            ids = await fill(base, db_url)
+            return await shoot(base, out, chromium, ids[2])
         finally:
             server.terminate()
             try:

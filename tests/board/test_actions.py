@@ -168,3 +168,33 @@ async def test_the_stop_list_form_needs_a_product_chosen(client: httpx.AsyncClie
     assert answer.status_code == 400 and answer.json()["message"] == "Choose a product first."
     stop = (await v1.get("/products/stop-list")).json()["data"]
     assert len(stop) == 2  # nothing written
+
+
+async def test_the_print_pages_are_the_viewers_orders_only(client: httpx.AsyncClient) -> None:
+    order = await create_order(client, "", example("create-order.v2.request.json"))
+    assert (await client.get(f"/board/orders/{order['id']}/print/ticket")).status_code == 303  # sign in
+    board = await BoardUser.signed_in(client)
+    ticket = await client.get(f"/board/orders/{order['id']}/print/ticket")
+    assert ticket.status_code == 200
+    assert "Kitchen ticket A-1024" in ticket.text and "+ Extra Cheese" in ticket.text
+    assert "19.51" not in ticket.text
+    receipt = await client.get(f"/board/orders/{order['id']}/print/receipt")
+    assert receipt.status_code == 200 and "19.51 AZN" in receipt.text
+    for path in (
+        f"/orders/{order['id']}/print/menu",
+        "/orders/999999/print/ticket",
+        "/orders/x/print/ticket",
+    ):
+        assert (await client.get(f"/board{path}")).status_code == 404, path
+    assert board.csrf
+
+
+async def test_a_card_shows_its_timeline_with_who_accepted(client: httpx.AsyncClient) -> None:
+    order = await create_order(client, "", example("create-order.v1.request.json"))
+    board = await BoardUser.signed_in(client)
+    html = (await board.act(f"/orders/{order['id']}/accept")).json()["card"]["html"]
+    timeline = html[html.index('<details class="timeline">') :]
+    assert re.search(r'data-step="PENDING"><time [^>]+>\d\d:\d\d</time> Arrived', timeline)
+    assert re.search(
+        r'data-step="RECEIVED"><time [^>]+>\d\d:\d\d</time> Accepted <span class="by">by Clopos', timeline
+    )

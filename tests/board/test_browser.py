@@ -209,7 +209,14 @@ def test_the_screenshot_script_writes_the_docs_images(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr[-3000:]
     sizes = {}
-    for name in ("board-login.png", "board-1280x800.png", "board-stop-list.png", "board-768x1024.png"):
+    names = (
+        "board-login.png",
+        "board-1280x800.png",
+        "board-stop-list.png",
+        "board-768x1024.png",
+        "board-ticket.png",
+    )
+    for name in names:
         data = (tmp_path / name).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n"
         sizes[name] = (int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big"))
