@@ -24,6 +24,7 @@ from clopos_server.api.routes import (
     categories,
     customers,
     health,
+    landing,
     orders,
     payment_methods,
     price_lists,
@@ -156,6 +157,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         RequestContextMiddleware, max_body_bytes=settings.max_body_bytes, error_format=settings.error_format
     )
     app.include_router(health.router)
+    app.include_router(landing.router)
     app.include_router(board_router)
     app.include_router(board_icon_router)
     app.include_router(auth.router, prefix=V1_PREFIX, tags=["v1 auth"])

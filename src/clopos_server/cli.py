@@ -294,38 +294,84 @@ def serve(
     )
 
 
+@app.command()
+def sandbox(
+    brand_file: Annotated[
+        list[Path] | None,
+        typer.Option("--brand", help="A brand document to load instead of the demo (repeatable)"),
+    ] = None,
+) -> None:
+    """Serve a throw-away copy of the demo on a free port of 127.0.0.1: prints the base URL and the
+    credentials as JSON on one line, and deletes everything on SIGTERM or SIGINT (Ctrl-C)."""
+    import signal
+    import threading
+
+    from clopos_server.sandbox import start_sandbox
+
+    documents = []
+    for file in brand_file or []:
+        try:
+            documents.append(json.loads(file.read_text(encoding="utf-8")))
+        except (OSError, ValueError) as exc:
+            _fail(f"cannot read {file}: {exc}")
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)  # on standard error: stdout is the JSON
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    running = start_sandbox(documents=documents)
+    try:
+        typer.echo(json.dumps(running.credentials, separators=(",", ":")))
+        sys.stdout.flush()
+        while not stop.wait(3600):
+            pass
+    finally:
+        running.stop()
+
+
 async def _print_demo_help(db: Database, settings: Settings) -> None:
     from clopos_server.db.models import Brand
-    from clopos_server.demo import DEMO_BRAND, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_TEST_INTEGRATOR
+    from clopos_server.demo import DEMO_BRAND
 
     async with db.read() as conn:
         exists = (await conn.execute(select(Brand.id).where(Brand.slug == DEMO_BRAND))).first()
     if exists is None:
         return
-    base = f"http://{settings.host}:{settings.port}"
-    typer.echo(
-        f"""
-clopos-server demo is ready at {base}  (docs: {base}/docs)
+    typer.echo(demo_help(f"http://{settings.host}:{settings.port}"))
 
-  API client       client_id     {DEMO_CLIENT_ID}
-                   client_secret {DEMO_CLIENT_SECRET}
-                   brand {DEMO_BRAND}, venue 1, v2 integrator {DEMO_TEST_INTEGRATOR}
-  Order board      {base}/board/login?brand={DEMO_BRAND}
-  Board logins     owner / owner-demo-1     cashier / cashier-demo-1
+
+def demo_help(base: str) -> str:
+    """What ``serve --demo`` prints: where things are, and two commands that work from any directory
+    (the example order's body is inline, the token is taken from the first answer)."""
+    import shlex
+
+    from clopos_server.api.openapi import example
+    from clopos_server.sandbox import demo_credentials
+
+    demo = demo_credentials(base)
+    login = demo["v1"]["auth"]
+    body = json.dumps(example("create-order.v1.request.json"), ensure_ascii=False, separators=(",", ":"))
+    logins = "     ".join(f"{user} / {password}" for user, password in demo["board"]["logins"].items())
+    json_field = "python3 -c 'import json,sys; print(json.load(sys.stdin)[\"token\"])'"
+    return f"""
+clopos-server demo is ready at {base}  (docs: {base}/docs, guide: {base}/guide)
+
+  API client       client_id     {login["client_id"]}
+                   client_secret {login["client_secret"]}
+                   brand {demo["brand"]}, venue 1, v2 integrator {demo["v2"]["auth"]["integrator_id"]}
+  Order board      {demo["board"]["url"]}
+  Board logins     {logins}
 
 Get a token:
-  curl -s {base}/open-api/auth -H 'Content-Type: application/json' -d '{{
-    "client_id": "{DEMO_CLIENT_ID}",
-    "client_secret": "{DEMO_CLIENT_SECRET}",
-    "brand": "{DEMO_BRAND}", "venue_id": 1}}'
+  TOKEN=$(curl -s {base}/open-api/auth -H 'Content-Type: application/json' \\
+    -d {shlex.quote(json.dumps(login, separators=(",", ":")))} | {json_field})
 
-Then create the documented example order (TOKEN from the answer above):
+Then create the documented example order:
   curl -s {base}/open-api/orders -H 'Content-Type: application/json' \\
-    -H "x-token: $TOKEN" -H 'x-brand: {DEMO_BRAND}' -H 'x-venue: 1' \\
+    -H "x-token: $TOKEN" -H 'x-brand: {demo["brand"]}' -H 'x-venue: 1' \\
     -H 'Idempotency-Key: 0fe7bc1e-9972-4c2f-bf03-4e0f09ba9d9d' \\
-    -d @examples/create-order.v1.request.json
+    -d {shlex.quote(body)}
 """
-    )
 
 
 if __name__ == "__main__":  # pragma: no cover
