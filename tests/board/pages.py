@@ -12,8 +12,11 @@ DESKTOP = {"width": 1280, "height": 800}
 TABLET = {"width": 768, "height": 1024}
 
 
-async def signed_in_page(browser: Any, base: str, viewport: dict[str, int] = DESKTOP, **login: str) -> Page:
-    context = await browser.new_context(viewport=viewport)
+async def signed_in_page(
+    browser: Any, base: str, viewport: dict[str, int] = DESKTOP, *, bypass_csp: bool = False, **login: str
+) -> Page:
+    """A new browser context (its own cookies) signed in; ``bypass_csp`` lets a test inject a script."""
+    context = await browser.new_context(viewport=viewport, bypass_csp=bypass_csp)
     page: Page = await context.new_page()
     fields = {**OWNER, **login}
     await page.goto(f"{base}/board/login?brand={fields['brand']}")
@@ -70,3 +73,32 @@ async def in_viewport(page: Page, selector: str) -> bool:
                               && r.bottom <= innerHeight && r.right <= innerWidth; }""",
         )
     )
+
+
+def axe_script() -> str:
+    """axe-core's script as a Python package ships it (the dev extras' axe-playwright-python): the
+    accessibility check never fetches anything at run time."""
+    from importlib import resources
+
+    return resources.files("axe_playwright_python").joinpath("axe.min.js").read_text(encoding="utf-8")
+
+
+async def serious_violations(page: Page) -> list[dict[str, Any]]:
+    """axe-core's WCAG 2 A/AA checks on the page as it is now: the serious and critical violations.
+    The page's context needs ``bypass_csp=True`` (the board allows no inline script)."""
+    if not await page.evaluate("typeof window.axe === 'object'"):
+        await page.add_script_tag(content=axe_script())
+    result = await page.evaluate(
+        """() => axe.run(document, {runOnly: {type: "tag",
+              values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]}})"""
+    )
+    return [
+        {
+            "id": v["id"],
+            "impact": v["impact"],
+            "help": v["help"],
+            "nodes": [n["html"][:160] for n in v["nodes"][:5]],
+        }
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
