@@ -294,6 +294,26 @@ def serve(
     )
 
 
+EXAMPLE_NAMES = {
+    "create-order": "create-order.v1.request.json",
+    "create-order-v2": "create-order.v2.request.json",
+}
+
+
+@app.command()
+def example(
+    name: Annotated[str, typer.Argument(help="create-order, create-order-v2, or a file name of examples/")],
+) -> None:
+    """Print a request body of the package's examples: curl -d "$(clopos-server example create-order)"."""
+    from clopos_server.api.openapi import example as load_example
+
+    try:
+        body = load_example(EXAMPLE_NAMES.get(name, name))
+    except (OSError, ValueError):
+        _fail(f"no example {name!r}: try {', '.join(EXAMPLE_NAMES)}")
+    typer.echo(json.dumps(body, ensure_ascii=False, indent=2))
+
+
 @app.command()
 def sandbox(
     brand_file: Annotated[
