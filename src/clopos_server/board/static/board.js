@@ -10,7 +10,10 @@
   var clockOffset = Number(body.dataset.serverNow) - Date.now(); // server time minus browser time
   var lastEventId = Number(body.dataset.cursor) || 0;
   var DONE_LIMIT = 30;
-  var LATE_MINUTES = 15;
+  var BASE_TITLE = document.title;
+  var alertMinutes = 10; // an order waiting longer than this (New) turns red, and so does the tab title
+  var pendingCount = 0;
+  var lateCount = 0;
   var source = null;
   var retryTimer = null;
   var audio = null;
@@ -37,9 +40,37 @@
       el.textContent = ageText(Math.max(ms, 0));
       var card = el.closest(".card");
       var active = card && (card.dataset.status === "PENDING" || card.dataset.status === "RECEIVED");
-      el.classList.toggle("late", Boolean(active) && ms > LATE_MINUTES * 60000);
+      var late = Boolean(active) && ms > alertMinutes * 60000;
+      el.classList.toggle("late", late);
       el.title = new Date(Number(el.dataset.created)).toLocaleString();
+      if (card && card.dataset.status === "PENDING") markOverdue(card, late, ms);
     });
+    lateCount = document.querySelectorAll("#col-PENDING .card.overdue").length;
+    showTitle();
+  }
+  // waited too long: the card says so (and a screen reader hears it once)
+  function markOverdue(card, late, ms) {
+    var flag = card.querySelector(".overdue-flag");
+    if (!late) {
+      card.classList.remove("overdue");
+      if (flag) flag.remove();
+      return;
+    }
+    if (!card.classList.contains("overdue")) {
+      card.classList.add("overdue");
+      announce("Order " + card.querySelector(".num").textContent.replace(/^Order /, "") +
+        " has waited " + ageText(ms));
+    }
+    if (!flag) {
+      flag = document.createElement("p");
+      flag.className = "overdue-flag";
+      card.querySelector(".card-head").after(flag);
+    }
+    flag.textContent = "Waiting " + ageText(ms) + ": over " + alertMinutes + " min";
+  }
+  function showTitle() {
+    document.title = (lateCount ? "\u26a0 " + lateCount + " waiting too long \u00b7 " : "") +
+      (pendingCount ? "(" + pendingCount + ") " : "") + BASE_TITLE;
   }
 
   /* ------------------------------------------------------------------ placing cards */
@@ -68,13 +99,13 @@
     }
   }
   function updateCounts() {
-    var pending = 0;
     document.querySelectorAll("[data-count]").forEach(function (el) {
       var n = document.getElementById("col-" + el.dataset.count).children.length;
       el.textContent = n;
-      if (el.dataset.count === "PENDING") pending = n;
+      if (el.dataset.count === "PENDING") pendingCount = n;
     });
-    document.title = (pending ? "(" + pending + ") " : "") + document.title.replace(/^\(\d+\) /, "");
+    lateCount = document.querySelectorAll("#col-PENDING .card.overdue").length;
+    showTitle();
   }
   function applyCard(data, live) {
     var existing = document.getElementById("order-" + data.id);
@@ -352,6 +383,15 @@
     form.requestSubmit();
   });
 
+  var alertSelect = document.getElementById("alert-after");
+  try { alertMinutes = Number(localStorage.getItem("board-alert-minutes")) || alertMinutes; } catch (e) { /* */ }
+  if (!alertSelect.querySelector('option[value="' + alertMinutes + '"]')) alertMinutes = 10;
+  alertSelect.value = String(alertMinutes);
+  alertSelect.addEventListener("change", function () {
+    alertMinutes = Number(alertSelect.value);
+    try { localStorage.setItem("board-alert-minutes", String(alertMinutes)); } catch (e) { /* */ }
+    tickAges();
+  });
   tickAges();
   updateCounts();
   setInterval(tickAges, 15000);
