@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from clopos_server.db.engine import Database
-from clopos_server.db.models import ApiClient, Brand, Integrator, Venue
+from clopos_server.db.models import ApiClient, Brand, FaultRule, Integrator, Venue
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +56,8 @@ class Directory:
     disabled_clients: frozenset[int] = frozenset()
     disabled_integrators: frozenset[str] = frozenset()
     integrators_is_test: dict[str, bool] = field(default_factory=dict)  # every integrator: id -> is_test
+    # brands with armed fault rules (clopos_server.faults): only their requests look the rules up
+    brands_with_faults: frozenset[int] = frozenset()
     loaded: bool = False
 
     async def refresh(self, db: Database) -> None:
@@ -65,6 +67,9 @@ class Directory:
             disabled = (await conn.execute(select(ApiClient.id).where(ApiClient.enabled.is_(False)))).all()
             integrators = (
                 await conn.execute(select(Integrator.id, Integrator.is_test, Integrator.enabled))
+            ).all()
+            faulted = (
+                await conn.execute(select(FaultRule.brand_id).where(FaultRule.times > 0).distinct())
             ).all()
         venues_of: dict[int, dict[int, VenueInfo]] = {}
         for v in venues:
@@ -91,6 +96,7 @@ class Directory:
         self.disabled_clients = frozenset(row.id for row in disabled)
         self.disabled_integrators = frozenset(row.id for row in integrators if not row.enabled)
         self.integrators_is_test = {row.id: bool(row.is_test) for row in integrators}
+        self.brands_with_faults = frozenset(row.brand_id for row in faulted)
         self.loaded = True
 
     async def keep_fresh(self, db: Database, interval: float) -> None:

@@ -165,7 +165,11 @@ async def arm_fault(request: Request, context: AuthContext = Depends(require_aut
             raise conflict(f"At most {faults.MAX_RULES} fault rules can be armed at once: clear them first")
         return success(request, rule.render(), status=201, message="Fault armed")
 
-    return await run_idempotent(request, context, body, work)
+    response = await run_idempotent(request, context, body, work)
+    if response.status_code == 201:  # this instance at once; the others at their next directory refresh
+        directory = services_of(request).directory
+        directory.brands_with_faults = directory.brands_with_faults | {context.brand.id}
+    return response
 
 
 @router.get(
