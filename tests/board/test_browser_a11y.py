@@ -78,3 +78,24 @@ async def test_the_sign_in_page_and_the_board_pass_axe(browser: Any, server: Ser
     await page.goto(f"{base}/board/orders/{orders[0]['id']}/print/receipt")
     assert await serious_violations(page) == []
     await page.context.close()
+
+
+async def test_the_today_page_searches_and_passes_axe(browser: Any, server: ServerProcess) -> None:
+    base = server.base_url
+    page = await signed_in_page(browser, base, bypass_csp=True)
+    async with httpx.AsyncClient(timeout=10) as http:
+        first = await create_order(http, base, example("create-order.v1.request.json"))
+        numbered = await create_order(http, base, example("create-order.v2.request.json"))
+    await expect(card(page, "PENDING", numbered["id"])).to_be_visible(timeout=2000)
+    await page.get_by_role("link", name="Today").click()
+    await page.wait_for_url(f"{base}/board/today?venue=1")
+    await expect(page.locator("#results tbody tr")).to_have_count(2)
+    await page.get_by_label("Search today’s orders").fill("A-1024")
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#results tbody tr")).to_have_count(1)
+    await expect(page.locator(f'#results tr[data-order="{numbered["id"]}"]')).to_contain_text("Rahid")
+    assert await page.evaluate(UNNAMED_CONTROLS) == []
+    assert await serious_violations(page) == []
+    await page.get_by_role("link", name="Back to the board").click()
+    await expect(card(page, "PENDING", first["id"])).to_be_visible()
+    await page.context.close()

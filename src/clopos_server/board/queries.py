@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Row, and_, func, or_, select
@@ -213,3 +214,42 @@ async def stop_items(conn: AsyncConnection, brand_id: int) -> list[StopItem]:
         .order_by(StopListEntry.remaining, Product.name, Product.id)
     )
     return [StopItem(int(row.product_id), str(row.name), int(row.remaining)) for row in rows]
+
+
+TODAY_LIMIT = 2000  # orders of one business day read for the "today" page
+
+
+async def orders_between(
+    conn: AsyncConnection, brand_id: int, venue_id: int, start: datetime, end: datetime
+) -> list[Row[Any]]:
+    """The venue's orders that arrived in ``[start, end)``, newest first."""
+    rows = await conn.execute(
+        select(Order)
+        .where(
+            Order.brand_id == brand_id,
+            Order.venue_id == venue_id,
+            Order.created_at >= start,
+            Order.created_at < end,
+        )
+        .order_by(Order.created_at.desc(), Order.id.desc())
+        .limit(TODAY_LIMIT)
+    )
+    return list(rows)
+
+
+async def closed_revenue(
+    conn: AsyncConnection, brand_id: int, venue_id: int, start: datetime, end: datetime
+) -> tuple[int, Decimal]:
+    """How many of the venue's receipts were closed in ``[start, end)``, and their total."""
+    row = (
+        await conn.execute(
+            select(func.count(Receipt.id), func.coalesce(func.sum(Receipt.total), 0)).where(
+                Receipt.brand_id == brand_id,
+                Receipt.venue_id == venue_id,
+                Receipt.status == 2,
+                Receipt.closed_at >= start,
+                Receipt.closed_at < end,
+            )
+        )
+    ).one()
+    return int(row[0]), Decimal(str(row[1]))

@@ -32,7 +32,7 @@ from starlette.responses import (
 
 from clopos_server.api.errors import ApiError
 from clopos_server.auth.directory import BrandInfo, VenueInfo
-from clopos_server.board import actions, queries, render
+from clopos_server.board import actions, queries, render, today
 from clopos_server.board.limits import SignInLimits
 from clopos_server.board.live import BoardStream, cards_by_id, cards_for, render_context
 from clopos_server.board.revocations import is_revoked, revoke
@@ -49,7 +49,7 @@ from clopos_server.db.models import Order, Receipt
 from clopos_server.kit.values import int_text
 from clopos_server.orders.repository import receipts_by_id
 from clopos_server.services import Services, services_of
-from clopos_server.timeutil import epoch_ms, utcnow
+from clopos_server.timeutil import business_day, business_days_range, epoch_ms, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -334,6 +334,37 @@ async def board(request: Request) -> Response:
         columns=render.columns(by_column),
         stop_list=render.stop_list_panel(ctx, stop_items),
         stop_count=str(len(stop_items)),
+    )
+    return _html(body)
+
+
+@router.get("/today")
+async def today_page(request: Request) -> Response:
+    """The business day so far: counts, revenue, average waits, and a search over the day's orders."""
+    viewer = await _viewer(request)
+    if viewer is None:
+        return RedirectResponse("/board/login", status_code=303)
+    venue = viewer.venue(_int(request.query_params.get("venue")))
+    if venue is None:
+        return _html(render.message_page("Venue not found", "You have no such venue."), 404)
+    query = request.query_params.get("q", "")[:100]
+    services = services_of(request)
+    brand = viewer.brand
+    day = business_day(utcnow(), brand.timezone, brand.day_cutoff_hour)
+    start, end = business_days_range(day, day, brand.timezone, brand.day_cutoff_hour)
+    assert start is not None and end is not None
+    async with services.db.read() as conn:
+        orders = await queries.orders_between(conn, brand.id, venue.id, start, end)
+        steps = await queries.histories(conn, brand.id, [o.id for o in orders])
+        closed = await queries.closed_revenue(conn, brand.id, venue.id, start, end)
+        ctx = await render_context(services, conn, brand, venue.id, viewer.csrf)
+    body = render.page(
+        "today.html",
+        asset_version=asset_version(),
+        venue_name=render.esc(venue.name),
+        venue_id=str(venue.id),
+        brand_name=render.esc(brand.name),
+        body=today.today_body(ctx, orders, today.summarize(orders, steps, closed), query, day.isoformat()),
     )
     return _html(body)
 
