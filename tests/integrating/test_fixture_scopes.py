@@ -1,0 +1,44 @@
+"""The plugin's scopes, run by pytest in a subprocess: one server per session by default, one per test on
+request (each isolated, each after the first started in well under a second)."""
+
+from __future__ import annotations
+
+from importlib.metadata import entry_points
+
+import pytest
+
+pytest_plugins = ["pytester"]
+pytestmark = pytest.mark.slow
+
+TESTS = """
+import time
+
+SEEN = []
+
+
+def test_a(clopos_server):
+    SEEN.append(clopos_server.base_url)
+    assert clopos_server.request("POST", "/orders", json=clopos_server.example()).status == 201
+
+
+def test_b(clopos_server):
+    SEEN.append(clopos_server.base_url)
+    orders = clopos_server.request("GET", "/orders").body["total"]
+    assert orders == (1 if SEEN[0] == SEEN[1] else 0)
+
+
+def test_c(clopos_server_factory):
+    started = time.monotonic()
+    other = clopos_server_factory()
+    assert time.monotonic() - started < 1.0
+    assert other.base_url not in SEEN and other.request("GET", "/orders").body["total"] == 0
+"""
+
+
+@pytest.mark.parametrize("scope", ["session", "function"])
+def test_scopes(pytester: pytest.Pytester, scope: str) -> None:
+    pytester.makepyfile(test_integration=TESTS)
+    installed = any(ep.value == "clopos_server.testing" for ep in entry_points(group="pytest11"))
+    load = [] if installed else ["-p", "clopos_server.testing"]  # an editable install made before the plugin
+    result = pytester.runpytest_subprocess(*load, f"--clopos-server-scope={scope}", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=3)
