@@ -5,6 +5,7 @@ announced in a live region."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -98,4 +99,28 @@ async def test_the_today_page_searches_and_passes_axe(browser: Any, server: Serv
     assert await serious_violations(page) == []
     await page.get_by_role("link", name="Back to the board").click()
     await expect(card(page, "PENDING", first["id"])).to_be_visible()
+    await page.context.close()
+
+
+async def test_the_board_in_azerbaijani_speaks_it_in_the_script_too(
+    browser: Any, server: ServerProcess
+) -> None:
+    base = server.base_url
+    page = await signed_in_page(browser, base, bypass_csp=True)
+    await page.get_by_label("Language").select_option("az")
+    await page.wait_for_url(f"{base}/board?venue=1")
+    await expect(page.locator("html")).to_have_attribute("lang", "az")
+    await expect(page.locator("#live")).to_have_text("Canlı", timeout=5000)
+    await expect(page.locator("#sound-state")).to_have_text("Açıq")
+    async with httpx.AsyncClient(timeout=10) as http:
+        order = await create_order(http, base, example("create-order.v1.request.json"))
+    pending = card(page, "PENDING", order["id"])
+    await expect(pending).to_be_visible(timeout=2000)
+    await expect(pending.locator(".new-flag")).to_have_text("Yeni")
+    await expect(pending.locator("time.age")).to_have_text("indicə")
+    await expect(pending.locator(".totals .total").last).to_have_text("16,20 ₼")
+    await expect(page.locator("#announcer")).to_have_text(re.compile(r"^Yeni sifariş #\d+: .*16,20 ₼$"))
+    await pending.get_by_role("button", name=f"İmtina et: sifariş #{order['id']}").click()
+    await expect(pending.locator(".confirm-bar button")).to_have_text(["Bəli, imtina et", "Saxla"])
+    assert await serious_violations(page) == []
     await page.context.close()

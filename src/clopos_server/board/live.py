@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from clopos_server import jsonio
 from clopos_server.auth.directory import BrandInfo
 from clopos_server.board import queries
+from clopos_server.board.i18n import ENGLISH, Texts
 from clopos_server.board.render import RenderContext, card
 from clopos_server.events.bus import channel_name
 from clopos_server.orders.repository import receipts_by_id
@@ -32,12 +33,12 @@ RETRY_MS = 1500  # the browser's reconnect delay after a dropped stream
 
 
 async def render_context(
-    services: Services, conn: AsyncConnection, brand: BrandInfo, venue_id: int, csrf: str
+    services: Services, conn: AsyncConnection, brand: BrandInfo, venue_id: int, csrf: str, t: Texts = ENGLISH
 ) -> RenderContext:
     snapshot = await services.snapshots.get(conn, brand.id, brand.catalog_version)
     payments = await queries.payment_choices(conn, brand.id, venue_id)
     staff = await queries.staff_names(conn, brand.id)
-    return RenderContext(brand, venue_id, csrf, snapshot, payments, staff)
+    return RenderContext(brand, venue_id, csrf, snapshot, payments, staff, t)
 
 
 async def cards_for(
@@ -54,14 +55,19 @@ async def cards_for(
 
 
 async def cards_by_id(
-    services: Services, brand: BrandInfo, venue_id: int, csrf: str, order_ids: Sequence[int]
+    services: Services,
+    brand: BrandInfo,
+    venue_id: int,
+    csrf: str,
+    order_ids: Sequence[int],
+    t: Texts = ENGLISH,
 ) -> list[dict[str, Any]]:
     """The cards of those orders that belong to this brand and venue, as they are now."""
     async with services.db.read() as conn:
         orders = await queries.orders_by_id(conn, brand.id, venue_id, order_ids)
         if not orders:
             return []
-        ctx = await render_context(services, conn, brand, venue_id, csrf)
+        ctx = await render_context(services, conn, brand, venue_id, csrf, t)
         return await cards_for(conn, ctx, orders)
 
 
@@ -89,6 +95,7 @@ class BoardStream:
         *,
         still_allowed: Callable[[], Awaitable[bool]] | None = None,
         keepalive: float = KEEPALIVE_SECONDS,
+        texts: Texts = ENGLISH,
     ) -> None:
         self.services = services
         self.brand_id = brand_id
@@ -97,6 +104,7 @@ class BoardStream:
         self.still_allowed = still_allowed
         self.keepalive = keepalive
         self.cursor = 0
+        self.texts = texts
 
     @property
     def brand(self) -> BrandInfo:
@@ -117,7 +125,7 @@ class BoardStream:
         if not changed:
             return ""
         return self._send_cards(
-            await cards_by_id(self.services, self.brand, self.venue_id, self.csrf, changed)
+            await cards_by_id(self.services, self.brand, self.venue_id, self.csrf, changed, self.texts)
         )
 
     async def events(self, since: int | None) -> AsyncIterator[str]:
@@ -150,7 +158,9 @@ class BoardStream:
                     continue
                 ids = list(dict.fromkeys(i for i in map(_order_id, batch) if i is not None))
                 if ids:
-                    cards = await cards_by_id(self.services, self.brand, self.venue_id, self.csrf, ids)
+                    cards = await cards_by_id(
+                        self.services, self.brand, self.venue_id, self.csrf, ids, self.texts
+                    )
                     yield self._send_cards(cards)
         finally:
             bus.unsubscribe(channel, queue)

@@ -8,6 +8,7 @@ board shows after an event is exactly what a reload would show.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,6 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import Row
 
 from clopos_server.auth.directory import BrandInfo, VenueInfo
+from clopos_server.board.i18n import ENGLISH, LANGUAGES, Texts
 from clopos_server.board.queries import PaymentChoice, Step, StopItem
 from clopos_server.catalog.snapshot import CatalogSnapshot
 from clopos_server.timeutil import epoch_ms
@@ -68,16 +70,15 @@ def amount(brand: BrandInfo, value: Any) -> str:
     return f"{number.quantize(quantum, rounding=ROUND_HALF_UP):.{places}f}"
 
 
-def money(brand: BrandInfo, value: Any) -> str:
-    """An amount as people read it, with the venue's currency (``1,216.20 AZN``): the one format of every
-    amount the board shows, in messages too."""
-    text = amount(brand, value)
-    whole, dot, minor = text.partition(".")
-    try:
-        grouped = f"{int(whole):,}"
-    except ValueError:
-        return text
-    return f"{grouped}{dot}{minor} {esc(brand.currency)}"
+def money(brand: BrandInfo, value: Any, texts: Texts = ENGLISH) -> str:
+    """An amount as people read it, with the venue's currency (``1,216.20 AZN``, ``1 216,20 ₼`` in
+    Azerbaijani): the one format of every amount the board shows, in messages too."""
+    return esc(money_text(brand, value, texts))
+
+
+def money_text(brand: BrandInfo, value: Any, texts: Texts = ENGLISH) -> str:
+    """:func:`money` as plain text, for messages and the live region (JSON, not HTML)."""
+    return texts.money(amount(brand, value), brand.currency)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,12 +89,13 @@ class RenderContext:
     snapshot: CatalogSnapshot | None
     payments: Sequence[PaymentChoice]
     staff: Mapping[int, str] = field(default_factory=dict)
+    t: Texts = ENGLISH
 
     def amount(self, value: Any) -> str:
         return amount(self.brand, value)
 
     def money(self, value: Any) -> str:
-        return money(self.brand, value)
+        return money(self.brand, value, self.t)
 
     def clock(self, moment: datetime) -> str:
         """The time of day at the brand's time zone (where the venue is), ``14:05``."""
@@ -176,7 +178,8 @@ def _lines(ctx: RenderContext, payload: Mapping[str, Any], pricing: Mapping[str,
 
 
 def _totals(ctx: RenderContext, pricing: Mapping[str, Any]) -> str:
-    rows = [("Subtotal", pricing.get("subtotal"), "")]
+    t = ctx.t
+    rows = [(t("Subtotal"), pricing.get("subtotal"), "")]
 
     def nonzero(key: str) -> bool:
         try:
@@ -185,17 +188,19 @@ def _totals(ctx: RenderContext, pricing: Mapping[str, Any]) -> str:
             return False
 
     if nonzero("discount"):
-        rows.append(("Discount", pricing.get("discount"), "−"))
+        rows.append((t("Discount"), pricing.get("discount"), "−"))
     if nonzero("service_charge"):
-        rows.append(("Service charge", pricing.get("service_charge"), ""))
+        rows.append((t("Service charge"), pricing.get("service_charge"), ""))
     if nonzero("delivery_fee"):
-        rows.append(("Delivery fee", pricing.get("delivery_fee"), ""))
+        rows.append((t("Delivery fee"), pricing.get("delivery_fee"), ""))
     if nonzero("e_tax"):
-        rows.append(("Tax", pricing.get("e_tax"), ""))
-    body = "".join(f"<dt>{label}</dt><dd>{sign}{ctx.money(value)}</dd>" for label, value, sign in rows)
+        rows.append((t("Tax"), pricing.get("e_tax"), ""))
+    body = "".join(f"<dt>{esc(label)}</dt><dd>{sign}{ctx.money(value)}</dd>" for label, value, sign in rows)
     if nonzero("i_tax"):
-        body += f'<dt class="minor">incl. tax</dt><dd class="minor">{ctx.money(pricing.get("i_tax"))}</dd>'
-    body += f'<dt class="total">Total</dt><dd class="total">{ctx.money(pricing.get("total"))}</dd>'
+        body += (
+            f'<dt class="minor">{t("incl. tax")}</dt><dd class="minor">{ctx.money(pricing.get("i_tax"))}</dd>'
+        )
+    body += f'<dt class="total">{t("Total")}</dt><dd class="total">{ctx.money(pricing.get("total"))}</dd>'
     return f'<dl class="totals">{body}</dl>'
 
 
@@ -211,15 +216,17 @@ def _close_form(ctx: RenderContext, receipt: Row[Any]) -> str:
     fields = []
     for index, method in enumerate(ctx.payments):
         value = total if index == 0 else ""
+        name = ctx.t("{method}, amount paid ({currency})", method=method.name, currency=ctx.brand.currency)
         fields.append(
             f'<label class="pay"><span>{esc(method.name)}</span>'
             f'<input name="pm_{method.id}" inputmode="decimal" autocomplete="off" value="{value}" '
-            f'placeholder="0" aria-label="{esc(method.name)}, amount paid ({esc(ctx.brand.currency)})">'
-            "</label>"
+            f'placeholder="0" aria-label="{esc(name)}"></label>'
         )
+    legend = esc(ctx.t("Close receipt #{id}", id=receipt.id))
+    button = esc(ctx.t("Close · {total}", total=ctx.money(receipt.total)))
     inner = (
-        f"<fieldset><legend>Close receipt #{receipt.id}</legend>{''.join(fields)}</fieldset>"
-        f'<button type="submit" class="primary">Close · {ctx.money(receipt.total)}</button>'
+        f"<fieldset><legend>{legend}</legend>{''.join(fields)}</fieldset>"
+        f'<button type="submit" class="primary">{button}</button>'
     )
     return _form(ctx, f"/board/receipts/{receipt.id}/close", "close", inner, f' data-total="{total}"')
 
@@ -231,33 +238,37 @@ def _receipt_line(ctx: RenderContext, receipt: Row[Any]) -> str:
             for p in (receipt.payment_methods or [])
             if isinstance(p, Mapping)
         )
-        return f'<div class="receipt closed">Receipt #{receipt.id} closed{": " + paid if paid else ""}</div>'
-    return f'<div class="receipt open">Receipt #{receipt.id} open · {ctx.money(receipt.total)}</div>'
+        closed = esc(ctx.t("Receipt #{id} closed", id=receipt.id))
+        return f'<div class="receipt closed">{closed}{": " + paid if paid else ""}</div>'
+    opened = esc(ctx.t("Receipt #{id} open", id=receipt.id))
+    return f'<div class="receipt open">{opened} · {ctx.money(receipt.total)}</div>'
 
 
-def _button(text: str, order_id: int, css: str = "", keys: str = "") -> str:
+def _button(ctx: RenderContext, text: str, order_id: int, css: str = "", keys: str = "") -> str:
     """A card's button; its accessible name says which order (a screen reader hears many "Accept")."""
     attrs = f' class="{css}"' if css else ""
     if keys:
         attrs += f' aria-keyshortcuts="{keys}"'
-    return f'<button type="submit"{attrs} aria-label="{text} order #{order_id}">{text}</button>'
+    word = ctx.t(text)
+    name = esc(ctx.t("{action} order #{id}", action=word, id=order_id))
+    return f'<button type="submit"{attrs} aria-label="{name}">{esc(word)}</button>'
 
 
 def _actions(ctx: RenderContext, order: Row[Any], receipt: Row[Any] | None) -> str:
     base = f"/board/orders/{order.id}"
     if order.status == "PENDING":
-        accept = _form(ctx, f"{base}/accept", "accept", _button("Accept", order.id, "primary", "A"))
+        accept = _form(ctx, f"{base}/accept", "accept", _button(ctx, "Accept", order.id, "primary", "A"))
         ignore = _form(
             ctx,
             f"{base}/ignore",
             "ignore",
-            '<input type="hidden" name="confirm" value="">' + _button("Ignore", order.id, "danger", "I"),
-            f' data-confirm="Ignore order #{order.id}? It will not be made."',
+            '<input type="hidden" name="confirm" value="">' + _button(ctx, "Ignore", order.id, "danger", "I"),
+            f' data-confirm="{esc(ctx.t("Ignore order #{id}? It will not be made.", id=order.id))}"',
         )
         return f'<div class="actions">{accept}{ignore}</div>'
     close = _close_form(ctx, receipt) if receipt is not None and receipt.status == 1 else ""
     if order.status == "RECEIVED":
-        deliver = _form(ctx, f"{base}/deliver", "deliver", _button("Mark delivered", order.id))
+        deliver = _form(ctx, f"{base}/deliver", "deliver", _button(ctx, "Mark delivered", order.id))
         return f'<div class="actions">{deliver}</div>{close}'
     return close  # delivered with the receipt still open: it can still be closed
 
@@ -274,8 +285,8 @@ TIMELINE_LABELS = {
 def _who(ctx: RenderContext, by: str) -> str:
     kind, _, ident = by.partition(":")
     if kind == "staff" and ident.isdigit():
-        return ctx.staff.get(int(ident), f"staff user {ident}")
-    return "the integrator" if kind == "client" else by
+        return ctx.staff.get(int(ident), ctx.t("staff user {id}", id=ident))
+    return ctx.t("the integrator") if kind == "client" else by
 
 
 def _timeline(ctx: RenderContext, steps: Sequence[Step], receipt: Row[Any] | None) -> str:
@@ -283,28 +294,32 @@ def _timeline(ctx: RenderContext, steps: Sequence[Step], receipt: Row[Any] | Non
     items = [
         f'<li data-step="{esc(step.status)}">'
         f'<time datetime="{step.at.isoformat()}">{ctx.clock(step.at)}</time> '
-        f"{esc(TIMELINE_LABELS.get(step.status, step.status))} "
-        f'<span class="by">by {esc(_who(ctx, step.by))}</span></li>'
+        f"{esc(ctx.t(TIMELINE_LABELS.get(step.status, step.status)))} "
+        f'<span class="by">{esc(ctx.t("by {who}", who=_who(ctx, step.by)))}</span></li>'
         for step in steps
     ]
     if receipt is not None and receipt.status == 2 and receipt.closed_at is not None:
         items.append(
             f'<li data-step="CLOSED"><time datetime="{receipt.closed_at.isoformat()}">'
-            f"{ctx.clock(receipt.closed_at)}</time> Receipt #{receipt.id} closed</li>"
+            f"{ctx.clock(receipt.closed_at)}</time> {esc(ctx.t('Receipt #{id} closed', id=receipt.id))}</li>"
         )
     if not items:
         return ""
-    return f'<details class="timeline"><summary>Timeline</summary><ol>{"".join(items)}</ol></details>'
+    summary = esc(ctx.t("Timeline"))
+    return f'<details class="timeline"><summary>{summary}</summary><ol>{"".join(items)}</ol></details>'
 
 
-def _print_links(order_id: int) -> str:
+def _print_links(ctx: RenderContext, order_id: int) -> str:
     base = f"/board/orders/{order_id}/print"
+    t = ctx.t
     return (
         '<div class="card-tools">'
         f'<a href="{base}/ticket?autoprint=1" target="_blank" rel="noopener" '
-        f'aria-label="Print the kitchen ticket of order #{order_id}">Kitchen ticket</a>'
+        f'aria-label="{esc(t("Print the kitchen ticket of order #{id}", id=order_id))}">'
+        f"{esc(t('Kitchen ticket'))}</a>"
         f'<a href="{base}/receipt?autoprint=1" target="_blank" rel="noopener" '
-        f'aria-label="Print the customer receipt of order #{order_id}">Receipt</a>'
+        f'aria-label="{esc(t("Print the customer receipt of order #{id}", id=order_id))}">'
+        f"{esc(t('Receipt'))}</a>"
         "</div>"
     )
 
@@ -338,7 +353,7 @@ class OrderView:
             number=str(number) if number else None,
             sale_name=str(sale_type.name if sale_type else _get(payload, "service", "sale_type_name") or ""),
             channel=sale_type.system_type if sale_type else "",
-            customer=str(customer.get("name") or "Guest"),
+            customer=str(customer.get("name") or ctx.t("Guest")),
             phone=str(customer.get("phone") or ""),
             address=str(customer.get("address") or ""),
             comment=str(_get(payload, "meta", "comment") or ""),
@@ -362,7 +377,7 @@ def card(
     phone = f'<a class="phone" href="tel:{esc(view.phone)}">{esc(view.phone)}</a>' if view.phone else ""
     label = STATUS_LABELS.get(order.status, order.status)
     status_badge = (
-        f'<span class="badge badge-{esc(order.status)}">{esc(label)}</span>'
+        f'<span class="badge badge-{esc(order.status)}">{esc(ctx.t(label))}</span>'
         if order.status in ("DELIVERED", "IGNORE")
         else ""
     )
@@ -372,7 +387,7 @@ def card(
         f'data-sort="{sort_ms}" tabindex="0" aria-labelledby="order-{order.id}-title">'
         '<header class="card-head">'
         f'<h3 class="num" id="order-{order.id}-title">'
-        f'<span class="sr-only">Order </span>{esc(view.title)}</h3>'
+        f'<span class="sr-only">{esc(ctx.t("Order"))} </span>{esc(view.title)}</h3>'
         + (f'<span class="oid">#{order.id}</span>' if view.number else "")
         + status_badge
         + f'<time class="age" data-created="{created_ms}" datetime="{order.created_at.isoformat()}">'
@@ -387,7 +402,7 @@ def card(
         + (_receipt_line(ctx, receipt) if receipt is not None else "")
         + _actions(ctx, order, receipt)
         + _timeline(ctx, steps, receipt)
-        + _print_links(order.id)
+        + _print_links(ctx, order.id)
         + "</article>"
     )
     return {
@@ -398,8 +413,13 @@ def card(
         "created_ms": created_ms,
         "sort_ms": sort_ms,
         "html": markup,
-        "summary": f"New order {view.title}: {view.sale_name}, {view.customer}, "
-        f"{ctx.money(view.pricing.get('total'))}",
+        "summary": ctx.t(
+            "New order {title}: {sale}, {customer}, {total}",
+            title=view.title,
+            sale=view.sale_name,
+            customer=view.customer,
+            total=money_text(ctx.brand, view.pricing.get("total"), ctx.t),
+        ),
     }
 
 
@@ -412,22 +432,23 @@ def printout(ctx: RenderContext, order: Row[Any], receipt: Row[Any] | None, kind
     view = OrderView.of(ctx, order)
     venue = ctx.brand.venues.get(ctx.venue_id)
     when = ctx.local(order.created_at)
+    t = ctx.t
     facts = [
-        ("Order", view.title + (f" (#{order.id})" if view.number else "")),
-        ("Time", f"{when:%Y-%m-%d} {when:%H:%M}"),
-        ("Sale type", view.sale_name),
-        ("Customer", view.customer),
-        ("Phone", view.phone),
-        ("Address", view.address),
+        (t("Order"), view.title + (f" (#{order.id})" if view.number else "")),
+        (t("Time"), f"{t.day(when.date())} {when:%H:%M}"),
+        (t("Sale type"), view.sale_name),
+        (t("Customer"), view.customer),
+        (t("Phone"), view.phone),
+        (t("Address"), view.address),
     ]
-    rows = "".join(f"<dt>{label}</dt><dd>{esc(value)}</dd>" for label, value in facts if value)
+    rows = "".join(f"<dt>{esc(label)}</dt><dd>{esc(value)}</dd>" for label, value in facts if value)
     money_part = ""
     if kind == "receipt":
         money_part = _totals(ctx, view.pricing) + (_receipt_line(ctx, receipt) if receipt is not None else "")
     return (
         f'<article class="printout printout-{kind}" aria-labelledby="printout-title">'
         f'<header><p class="venue">{esc(ctx.brand.name)}{" · " + esc(venue.name) if venue else ""}</p>'
-        f'<h1 id="printout-title">{PRINT_KINDS[kind]} {esc(view.title)}</h1></header>'
+        f'<h1 id="printout-title">{esc(t(PRINT_KINDS[kind]))} {esc(view.title)}</h1></header>'
         f'<dl class="facts">{rows}</dl>'
         + _lines(ctx, view.payload, view.pricing)
         + (f'<div class="comment">{esc(view.comment)}</div>' if view.comment else "")
@@ -436,17 +457,18 @@ def printout(ctx: RenderContext, order: Row[Any], receipt: Row[Any] | None, kind
     )
 
 
-def columns(cards_by_column: Mapping[str, Iterable[dict[str, Any]]]) -> str:
+def columns(cards_by_column: Mapping[str, Iterable[dict[str, Any]]], t: Texts = ENGLISH) -> str:
     sections = []
-    for key, label in COLUMNS.items():
+    for key, msgid in COLUMNS.items():
         cards = list(cards_by_column.get(key, ()))
-        hint = {"PENDING": "waiting for you", "RECEIVED": "accepted, open", "DONE": "last 24 h"}[key]
+        label = esc(t(msgid))
+        hint = esc(t({"PENDING": "waiting for you", "RECEIVED": "accepted, open", "DONE": "last 24 h"}[key]))
         sections.append(
             f'<section class="column col-{key}" data-column="{key}" aria-label="{label}">'
             f'<h2><span class="label">{label}</span> '
             f'<span class="count" data-count="{key}">{len(cards)}</span>'
             f'<span class="hint">{hint}</span></h2>'
-            f'<p class="empty">No orders</p>'
+            f'<p class="empty">{esc(t("No orders"))}</p>'
             f'<div class="cards" id="col-{key}">{"".join(c["html"] for c in cards)}</div>'
             "</section>"
         )
@@ -454,19 +476,20 @@ def columns(cards_by_column: Mapping[str, Iterable[dict[str, Any]]]) -> str:
 
 
 def stop_list_panel(ctx: RenderContext, items: Sequence[StopItem]) -> str:
+    t = ctx.t
     rows = []
     for item in items:
-        left = "sold out" if item.remaining == 0 else f"{item.remaining} left"
+        left = t("sold out") if item.remaining == 0 else t("{n} left", n=item.remaining)
         clear = _form(
             ctx,
             "/board/stop-list/clear",
             "stop-clear",
             f'<input type="hidden" name="product_id" value="{item.product_id}">'
-            '<button type="submit" class="ghost small">Clear</button>',
+            f'<button type="submit" class="ghost small">{esc(t("Clear"))}</button>',
         )
         rows.append(
             f'<li data-product="{item.product_id}" class="{"soldout" if item.remaining == 0 else ""}">'
-            f'<span class="pname">{esc(item.name)}</span><span class="left">{left}</span>{clear}</li>'
+            f'<span class="pname">{esc(item.name)}</span><span class="left">{esc(left)}</span>{clear}</li>'
         )
     options = []
     if ctx.snapshot is not None:
@@ -483,21 +506,41 @@ def stop_list_panel(ctx: RenderContext, items: Sequence[StopItem]) -> str:
         ctx,
         "/board/stop-list",
         "stop-set",
-        '<label class="grow"><span>Product</span>'
-        '<select name="product_id" required><option value="" selected disabled>Choose a product</option>'
-        f"{''.join(options)}</select></label>"
-        '<label><span>Portions left</span><input type="number" name="limit" min="0" step="1" value="" '
-        'required inputmode="numeric" placeholder="0 = sold out"></label>'
-        '<button type="submit" class="primary">Set limit</button>',
+        f'<label class="grow"><span>{esc(t("Product"))}</span>'
+        '<select name="product_id" required><option value="" selected disabled>'
+        f"{esc(t('Choose a product'))}</option>{''.join(options)}</select></label>"
+        f'<label><span>{esc(t("Portions left"))}</span><input type="number" name="limit" min="0" step="1" '
+        f'value="" required inputmode="numeric" placeholder="{esc(t("0 = sold out"))}"></label>'
+        f'<button type="submit" class="primary">{esc(t("Set limit"))}</button>',
     )
     listing = (
-        f'<ul class="stop-items">{"".join(rows)}</ul>' if rows else '<p class="muted">Nothing is limited.</p>'
+        f'<ul class="stop-items">{"".join(rows)}</ul>'
+        if rows
+        else f'<p class="muted">{esc(t("Nothing is limited."))}</p>'
     )
     return (
-        '<div class="panel-head"><h2>Stop list</h2>'
-        '<button type="button" class="ghost small" data-close-panel>Close</button></div>'
-        f'<p class="muted">Brand-wide. 0 = sold out; a limit counts down as orders are accepted.</p>'
+        f'<div class="panel-head"><h2>{esc(t("Stop list"))}</h2>'
+        f'<button type="button" class="ghost small" data-close-panel>{esc(t("Close"))}</button></div>'
+        f'<p class="muted">{esc(t("Brand-wide. 0 = sold out; a limit counts down as orders are accepted."))}'
+        "</p>"
         f"{listing}{form}"
+    )
+
+
+ALERT_MINUTES = (5, 10, 15, 20, 30)
+
+
+def alert_options(t: Texts) -> str:
+    return "".join(
+        f'<option value="{n}"{" selected" if n == 10 else ""}>{esc(t("{n} min", n=n))}</option>'
+        for n in ALERT_MINUTES
+    )
+
+
+def language_options(t: Texts) -> str:
+    return "".join(
+        f'<option value="{code}" lang="{code}"{" selected" if code == t.lang else ""}>{esc(name)}</option>'
+        for code, name in LANGUAGES.items()
     )
 
 
@@ -508,9 +551,23 @@ def venue_options(venues: Sequence[VenueInfo], current: int) -> str:
     )
 
 
-def page(name: str, **values: str) -> str:
-    return template(name).substitute(values)
+_MSGID = re.compile(r"\{\{(.+?)\}\}")
 
 
-def message_page(title: str, text: str, link: str = "/board", link_text: str = "Back to the board") -> str:
-    return page("message.html", title=esc(title), text=esc(text), link=esc(link), link_text=esc(link_text))
+@cache
+def _translated(name: str, t: Texts) -> Template:
+    """A template with its ``{{English words}}`` written in the language (values are ``$names``)."""
+    text = template(name).template
+    return Template(_MSGID.sub(lambda m: esc(t(m.group(1))).replace("$", "$$"), text))
+
+
+def page(name: str, t: Texts = ENGLISH, **values: str) -> str:
+    return _translated(name, t).substitute(lang=t.lang, **values)
+
+
+def message_page(
+    title: str, text: str, link: str = "/board", link_text: str = "Back to the board", t: Texts = ENGLISH
+) -> str:
+    return page(
+        "message.html", t, title=esc(t(title)), text=esc(t(text)), link=esc(link), link_text=esc(t(link_text))
+    )

@@ -30,9 +30,11 @@ from starlette.responses import (
     StreamingResponse,
 )
 
+from clopos_server import jsonio
 from clopos_server.api.errors import ApiError
 from clopos_server.auth.directory import BrandInfo, VenueInfo
 from clopos_server.board import actions, queries, render, today
+from clopos_server.board.i18n import LANGUAGES, Texts, texts_for
 from clopos_server.board.limits import SignInLimits
 from clopos_server.board.live import BoardStream, cards_by_id, cards_for, render_context
 from clopos_server.board.revocations import is_revoked, revoke
@@ -43,6 +45,7 @@ from clopos_server.board.staff import (
     authenticate,
     board_context,
     load_staff,
+    set_language,
     venues_of,
 )
 from clopos_server.db.models import Order, Receipt
@@ -96,6 +99,10 @@ class Viewer:
     brand: BrandInfo
     venues: list[VenueInfo]
     csrf: str
+
+    @property
+    def t(self) -> Texts:
+        return texts_for(self.staff.language)
 
     def venue(self, venue_id: int | None) -> VenueInfo | None:
         if venue_id is None:
@@ -296,6 +303,26 @@ async def logout(request: Request) -> Response:
     return response
 
 
+@router.post("/language")
+async def language(request: Request) -> Response:
+    """The signed-in staff user's board language, kept with the user; back to the board."""
+    viewer = await _viewer(request)
+    form = await _form(request)
+    if viewer is None:
+        return RedirectResponse("/board/login", status_code=303)
+    services = services_of(request)
+    if not _csrf_ok(request, state_of(services).codec, viewer.session, form):
+        return _refusal(request, 403, "Missing or wrong CSRF token: reload the page and try again.")
+    lang = form.get("lang", "")
+    if lang not in LANGUAGES:
+        return _refusal(request, 400, "No such language.")
+    await set_language(services.db, viewer.brand.id, viewer.staff.id, lang)
+    venue = viewer.venue(_int(form.get("venue")))
+    return RedirectResponse(
+        f"/board?{urlencode({'venue': venue.id})}" if venue else "/board", status_code=303
+    )
+
+
 # --------------------------------------------------------------------------------------------------------
 # the board
 
@@ -307,14 +334,15 @@ async def board(request: Request) -> Response:
         return RedirectResponse("/board/login", status_code=303)
     requested = request.query_params.get("venue")
     venue = viewer.venue(_int(requested) if requested is not None else None)
+    t = viewer.t
     if venue is None:
-        return _html(render.message_page("Venue not found", "You have no such venue."), 404)
+        return _html(render.message_page("Venue not found", "You have no such venue.", t=t), 404)
     services = services_of(request)
     brand = viewer.brand
     async with services.db.read() as conn:
         cursor = await queries.cursor_now(conn, brand.id)  # first: what commits later comes as an event
         pending, received, done = await queries.column_orders(conn, brand.id, venue.id)
-        ctx = await render_context(services, conn, brand, venue.id, viewer.csrf)
+        ctx = await render_context(services, conn, brand, venue.id, viewer.csrf, t)
         cards = await cards_for(conn, ctx, [*pending, *received, *done])
         stop_items = await queries.stop_items(conn, brand.id)
     by_column: dict[str, list[dict[str, Any]]] = {key: [] for key in render.COLUMNS}
@@ -322,6 +350,7 @@ async def board(request: Request) -> Response:
         by_column[item["column"]].append(item)
     body = render.page(
         "board.html",
+        t,
         asset_version=asset_version(),
         csrf=render.esc(viewer.csrf),
         venue_name=render.esc(venue.name),
@@ -331,9 +360,12 @@ async def board(request: Request) -> Response:
         brand_name=render.esc(brand.name),
         venue_options=render.venue_options(viewer.venues, venue.id),
         user_name=render.esc(viewer.staff.display_name),
-        columns=render.columns(by_column),
+        columns=render.columns(by_column, t),
         stop_list=render.stop_list_panel(ctx, stop_items),
         stop_count=str(len(stop_items)),
+        script_texts=render.esc(jsonio.dumps_str(t.script())),
+        alert_options=render.alert_options(t),
+        language_options=render.language_options(t),
     )
     return _html(body)
 
@@ -345,8 +377,9 @@ async def today_page(request: Request) -> Response:
     if viewer is None:
         return RedirectResponse("/board/login", status_code=303)
     venue = viewer.venue(_int(request.query_params.get("venue")))
+    t = viewer.t
     if venue is None:
-        return _html(render.message_page("Venue not found", "You have no such venue."), 404)
+        return _html(render.message_page("Venue not found", "You have no such venue.", t=t), 404)
     query = request.query_params.get("q", "")[:100]
     services = services_of(request)
     brand = viewer.brand
@@ -357,14 +390,15 @@ async def today_page(request: Request) -> Response:
         orders = await queries.orders_between(conn, brand.id, venue.id, start, end)
         steps = await queries.histories(conn, brand.id, [o.id for o in orders])
         closed = await queries.closed_revenue(conn, brand.id, venue.id, start, end)
-        ctx = await render_context(services, conn, brand, venue.id, viewer.csrf)
+        ctx = await render_context(services, conn, brand, venue.id, viewer.csrf, t)
     body = render.page(
         "today.html",
+        t,
         asset_version=asset_version(),
         venue_name=render.esc(venue.name),
         venue_id=str(venue.id),
         brand_name=render.esc(brand.name),
-        body=today.today_body(ctx, orders, today.summarize(orders, steps, closed), query, day.isoformat()),
+        body=today.today_body(ctx, orders, today.summarize(orders, steps, closed), query, t.day(day)),
     )
     return _html(body)
 
@@ -391,7 +425,9 @@ async def events(request: Request) -> Response:
             return False
         return not await is_revoked(services.db, session)
 
-    stream = BoardStream(services, brand_id, venue.id, viewer.csrf, still_allowed=still_allowed)
+    stream = BoardStream(
+        services, brand_id, venue.id, viewer.csrf, still_allowed=still_allowed, texts=viewer.t
+    )
     return StreamingResponse(
         stream.events(since),
         media_type="text/event-stream",
@@ -407,20 +443,22 @@ async def print_order(order_id: str, kind: str, request: Request) -> Response:
         return RedirectResponse("/board/login", status_code=303)
     services = services_of(request)
     target = _int(order_id)
+    t = viewer.t
     if kind not in render.PRINT_KINDS or target is None:
-        return _html(render.message_page("Not found", "There is no such printout."), 404)
+        return _html(render.message_page("Not found", "There is no such printout.", t=t), 404)
     try:
         venue_id = await _order_venue(services, viewer, target)
     except ApiError:
-        return _html(render.message_page("Order not found", "You have no such order."), 404)
+        return _html(render.message_page("Order not found", "You have no such order.", t=t), 404)
     async with services.db.read() as conn:
         (order,) = await queries.orders_by_id(conn, viewer.brand.id, venue_id, [target])
-        ctx = await render_context(services, conn, viewer.brand, venue_id, viewer.csrf)
+        ctx = await render_context(services, conn, viewer.brand, venue_id, viewer.csrf, t)
         receipts = await receipts_by_id(conn, viewer.brand.id, [order.receipt_id] if order.receipt_id else [])
     body = render.page(
         "print.html",
+        t,
         asset_version=asset_version(),
-        title=render.esc(f"{render.PRINT_KINDS[kind]} · order #{order.id}"),
+        title=render.esc(f"{t(render.PRINT_KINDS[kind])} · #{order.id}"),
         venue_id=str(venue_id),
         body=render.printout(ctx, order, receipts.get(order.receipt_id or 0), kind),
     )
@@ -486,7 +524,7 @@ async def _order_venue(services: Services, viewer: Viewer, order_id: int) -> int
 async def _card_extra(services: Services, viewer: Viewer, venue_id: int, order_id: int) -> dict[str, Any]:
     """The order's card as it is now, for the page to show at once (the live event may come later)."""
     brand = services.directory.brands_by_id.get(viewer.brand.id, viewer.brand)
-    cards = await cards_by_id(services, brand, venue_id, viewer.csrf, [order_id])
+    cards = await cards_by_id(services, brand, venue_id, viewer.csrf, [order_id], viewer.t)
     return {"card": cards[0]} if cards else {}
 
 
@@ -497,17 +535,18 @@ async def _order_action(request: Request, order_id: str, kind: str) -> Response:
         target = _target(order_id, "Order")
         venue_id = await _order_venue(services, viewer, target)
         context = viewer.context(venue_id)
+        t = viewer.t
         if kind == "accept":
             await actions.accept(services, context, target)
-            message = f"Order #{target} accepted"
+            message = t("Order #{id} accepted", id=target)
         elif kind == "ignore":
             if form.get("confirm") != "yes":
-                raise ApiError("validation_failed", "Confirm ignoring the order first.")
+                raise ApiError("validation_failed", t("Confirm ignoring the order first."))
             await actions.ignore(services, context, target)
-            message = f"Order #{target} ignored"
+            message = t("Order #{id} ignored", id=target)
         else:
             await actions.deliver(services, context, target)
-            message = f"Order #{target} delivered"
+            message = t("Order #{id} delivered", id=target)
         return Done(venue_id, message, await _card_extra(services, viewer, venue_id, target))
 
     return await _act(request, run)
@@ -528,7 +567,7 @@ async def deliver_order(order_id: str, request: Request) -> Response:
     return await _order_action(request, order_id, "deliver")
 
 
-def _payments(form: dict[str, str], names: dict[int, str]) -> list[dict[str, Any]]:
+def _payments(form: dict[str, str], names: dict[int, str], t: Texts) -> list[dict[str, Any]]:
     """``pm_<method id>`` fields with an amount; blanks and zeros are left out."""
     payments = []
     for key, raw in form.items():
@@ -546,7 +585,7 @@ def _payments(form: dict[str, str], names: dict[int, str]) -> list[dict[str, Any
         if amount:
             payments.append({"id": method_id, "name": names.get(method_id, ""), "amount": amount})
     if not payments:
-        raise ApiError("validation_failed", "Enter the amount paid with at least one payment method.")
+        raise ApiError("validation_failed", t("Enter the amount paid with at least one payment method."))
     return payments
 
 
@@ -567,22 +606,24 @@ async def close_receipt(receipt_id: str, request: Request) -> Response:
             if row is None or viewer.venue(row.venue_id) is None:
                 raise _not_found("Receipt not found", "not_found")
             choices = await queries.payment_choices(conn, viewer.brand.id, row.venue_id)
-        payments = _payments(form, {c.id: c.name for c in choices})
+        t = viewer.t
+        payments = _payments(form, {c.id: c.name for c in choices}, t)
         try:
             await actions.close_receipt(services, viewer.context(row.venue_id), target, payments)
         except ApiError as exc:
             if not any(problem.field == "payment_methods" for problem in exc.problems):
                 raise
             paid = sum((p["amount"] for p in payments), Decimal(0))
-            raise ApiError(
-                exc.code,
-                f"The amounts entered add up to {render.money(viewer.brand, paid)}, but the receipt total "
-                f"is {render.money(viewer.brand, row.total)}: they must be equal.",
-            ) from exc
+            message = (
+                "The amounts entered add up to {paid}, but the receipt total is {total}: they must be equal."
+            )
+            paid_text = render.money_text(viewer.brand, paid, t)
+            total_text = render.money_text(viewer.brand, row.total, t)
+            raise ApiError(exc.code, t(message, paid=paid_text, total=total_text)) from exc
         extra = {}
         if row.service_notification_id:
             extra = await _card_extra(services, viewer, row.venue_id, int(row.service_notification_id))
-        return Done(int(row.venue_id), f"Receipt #{target} closed", extra)
+        return Done(int(row.venue_id), t("Receipt #{id} closed", id=target), extra)
 
     return await _act(request, run)
 
@@ -594,25 +635,26 @@ async def _stop_action(request: Request, clear: bool) -> Response:
         venue = viewer.venue(_int(form.get("venue")))
         if venue is None:
             raise _not_found("Venue not found")
+        t = viewer.t
         if not form.get("product_id"):
-            raise ApiError("validation_failed", "Choose a product first.")
+            raise ApiError("validation_failed", t("Choose a product first."))
         product_id = _target(form.get("product_id"), "Product")
         context = viewer.context(venue.id)
         try:
             if clear:
                 await actions.clear_stop(services, context, product_id)
-                message = "Limit cleared"
+                message = t("Limit cleared")
             else:
                 limit = _int(form.get("limit"))
                 if limit is None:
                     raise ApiError("validation_failed", "Portions left must be a whole number, 0 or more.")
                 await actions.set_stop(services, context, product_id, limit)
-                message = "Marked sold out" if limit == 0 else f"Limit set: {limit} left"
+                message = t("Marked sold out") if limit == 0 else t("Limit set: {n} left", n=limit)
         except LookupError as exc:  # the stop-list service's StopListError: not a product of this brand
             raise _not_found("Product not found") from exc
         brand = services.directory.brands_by_id.get(viewer.brand.id, viewer.brand)
         async with services.db.read() as conn:
-            ctx = await render_context(services, conn, brand, venue.id, viewer.csrf)
+            ctx = await render_context(services, conn, brand, venue.id, viewer.csrf, t)
             items = await queries.stop_items(conn, brand.id)
         extra = {"stop_list": render.stop_list_panel(ctx, items), "stop_count": len(items)}
         return Done(venue.id, message, extra)

@@ -26,6 +26,7 @@ class Staff:
     display_name: str
     venue_id: int | None  # None: every venue of the brand
     password_hash: str | None
+    language: str = "en"  # the board's language for this user
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +58,7 @@ def _staff(row: Row[Any]) -> Staff:
         display_name=display_name(row),
         venue_id=row.venue_id,
         password_hash=row.password_hash,
+        language=row.language or "en",
     )
 
 
@@ -101,6 +103,16 @@ def venues_of(staff: Staff, brand: BrandInfo) -> list[VenueInfo]:
     if staff.venue_id is not None:
         venues = [v for v in venues if v.id == staff.venue_id]
     return venues
+
+
+async def set_language(db: Database, brand_id: int, user_id: int, language: str) -> None:
+    """The staff user's board language, kept with the user (every device they sign in on uses it)."""
+    async with db.write() as conn:
+        await conn.execute(
+            update(StaffUser)
+            .where(StaffUser.brand_id == brand_id, StaffUser.id == user_id)
+            .values(language=language, updated_at=utcnow())
+        )
 
 
 class PasswordError(ValueError):

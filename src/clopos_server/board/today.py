@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Row
 
+from clopos_server.board.i18n import ENGLISH, Texts
 from clopos_server.board.queries import Step
 from clopos_server.board.render import STATUS_LABELS, OrderView, RenderContext, esc
 
@@ -39,12 +40,12 @@ def _average(spans: Sequence[timedelta]) -> timedelta | None:
     return sum(spans, timedelta()) / len(spans) if spans else None
 
 
-def duration(span: timedelta | None) -> str:
+def duration(span: timedelta | None, t: Texts = ENGLISH) -> str:
     if span is None:
         return "–"
     seconds = max(int(span.total_seconds()), 0)
     minutes, seconds = divmod(seconds, 60)
-    return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
+    return t("{m} min {s} s", m=minutes, s=f"{seconds:02d}") if minutes else t("{s} s", s=seconds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,46 +81,56 @@ def summarize(
 
 
 def _summary_html(ctx: RenderContext, day: DaySummary) -> str:
+    t = ctx.t
     counts = "".join(
-        f'<div class="stat"><dt>{label}</dt><dd data-stat="{key}">{day.by_status.get(key, 0)}</dd></div>'
+        f'<div class="stat"><dt>{esc(t(label))}</dt>'
+        f'<dd data-stat="{key}">{day.by_status.get(key, 0)}</dd></div>'
         for key, label in STATUS_LABELS.items()
     )
-    return (
-        f'<dl class="stats">{counts}'
-        f'<div class="stat"><dt>Closed receipts</dt><dd data-stat="closed">{day.closed_receipts}</dd></div>'
-        f'<div class="stat wide"><dt>Revenue (closed receipts)</dt>'
-        f'<dd data-stat="revenue">{ctx.money(day.revenue)}</dd></div>'
-        f'<div class="stat wide"><dt>Average time to accept</dt>'
-        f'<dd data-stat="to-accept">{duration(day.to_accept)}</dd></div>'
-        f'<div class="stat wide"><dt>Average time to deliver</dt>'
-        f'<dd data-stat="to-deliver">{duration(day.to_deliver)}</dd></div>'
-        "</dl>"
+    figures = [
+        ("", "Closed receipts", "closed", str(day.closed_receipts)),
+        (" wide", "Revenue (closed receipts)", "revenue", ctx.money(day.revenue)),
+        (" wide", "Average time to accept", "to-accept", esc(duration(day.to_accept, t))),
+        (" wide", "Average time to deliver", "to-deliver", esc(duration(day.to_deliver, t))),
+    ]
+    rest = "".join(
+        f'<div class="stat{wide}"><dt>{esc(t(label))}</dt><dd data-stat="{key}">{value}</dd></div>'
+        for wide, label, key, value in figures
     )
+    return f'<dl class="stats">{counts}{rest}</dl>'
 
 
 def _results_html(ctx: RenderContext, found: Sequence[tuple[Row[Any], OrderView]], query: str) -> str:
+    t = ctx.t
     if not found:
-        return f'<p class="muted" id="results">No order of today matches “{esc(query)}”.</p>'
+        return (
+            f'<p class="muted" id="results">{esc(t("No order of today matches “{query}”.", query=query))}</p>'
+        )
     rows = []
     for order, view in found[:MAX_RESULTS]:
         base = f"/board/orders/{order.id}/print"
         rows.append(
             f'<tr data-order="{order.id}"><td>{ctx.clock(order.created_at)}</td>'
             f"<td>{esc(view.title)}{f' <span class=oid>#{order.id}</span>' if view.number else ''}</td>"
-            f"<td>{esc(STATUS_LABELS.get(order.status, order.status))}</td>"
+            f"<td>{esc(t(STATUS_LABELS.get(order.status, order.status)))}</td>"
             f"<td>{esc(view.customer)}</td><td>{esc(view.phone)}</td>"
             f'<td class="num">{ctx.money(view.pricing.get("total"))}</td>'
-            f'<td><a href="{base}/ticket" aria-label="Kitchen ticket of order #{order.id}">Ticket</a> '
-            f'<a href="{base}/receipt" aria-label="Receipt of order #{order.id}">Receipt</a></td></tr>'
+            f'<td><a href="{base}/ticket" '
+            f'aria-label="{esc(t("Kitchen ticket of order #{id}", id=order.id))}">'
+            f"{esc(t('Ticket'))}</a> "
+            f'<a href="{base}/receipt" aria-label="{esc(t("Receipt of order #{id}", id=order.id))}">'
+            f"{esc(t('Receipt'))}</a></td></tr>"
         )
-    caption = f"{len(found)} order{'s' if len(found) != 1 else ''}"
+    caption = t("{n} order" if len(found) == 1 else "{n} orders", n=len(found))
     if len(found) > MAX_RESULTS:
-        caption += f", the first {MAX_RESULTS} shown"
+        caption += t(", the first {n} shown", n=MAX_RESULTS)
+    heads = "".join(
+        f"<th scope=col>{esc(t(h))}</th>"
+        for h in ("Time", "Order", "Status", "Customer", "Phone", "Total", "Print")
+    )
     return (
-        f'<table class="results" id="results"><caption>{caption}</caption>'
-        "<thead><tr><th scope=col>Time</th><th scope=col>Order</th><th scope=col>Status</th>"
-        "<th scope=col>Customer</th><th scope=col>Phone</th><th scope=col>Total</th>"
-        "<th scope=col>Print</th></tr></thead>"
+        f'<table class="results" id="results"><caption>{esc(caption)}</caption>'
+        f"<thead><tr>{heads}</tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table>"
     )
 
@@ -129,13 +140,15 @@ def today_body(
 ) -> str:
     views = [(order, OrderView.of(ctx, order)) for order in orders]
     found = [(order, view) for order, view in views if matches(view, order.id, query)]
+    t = ctx.t
     return (
-        f"<h2>Business day {esc(day_label)}</h2>"
+        f"<h2>{esc(t('Business day {day}', day=day_label))}</h2>"
         + _summary_html(ctx, day)
         + '<form class="search" method="get" action="/board/today" role="search">'
         f'<input type="hidden" name="venue" value="{ctx.venue_id}">'
-        '<label for="q">Search today’s orders</label>'
+        f'<label for="q">{esc(t("Search today’s orders"))}</label>'
         f'<input id="q" name="q" type="search" value="{esc(query)}" '
-        'placeholder="Number, customer name or phone" autocomplete="off">'
-        '<button type="submit" class="primary">Search</button></form>' + _results_html(ctx, found, query)
+        f'placeholder="{esc(t("Number, customer name or phone"))}" autocomplete="off">'
+        f'<button type="submit" class="primary">{esc(t("Search"))}</button></form>'
+        + _results_html(ctx, found, query)
     )

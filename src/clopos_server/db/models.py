@@ -110,6 +110,7 @@ class StaffUser(Base):
     mobile_number: Mapped[str | None] = mapped_column(String(64), nullable=True)
     password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
     venue_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: every venue of the brand
+    language: Mapped[str | None] = mapped_column(String(8), nullable=True)  # the board's; None: English
     owner: Mapped[int] = mapped_column(Integer, default=0)
     hide: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[bool] = mapped_column(Boolean, default=True)

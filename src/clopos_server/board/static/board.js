@@ -11,6 +11,12 @@
   var lastEventId = Number(body.dataset.cursor) || 0;
   var DONE_LIMIT = 30;
   var BASE_TITLE = document.title;
+  var TEXTS = JSON.parse(body.dataset.texts || "{}"); // the staff user's language, from the server
+  function T(msgid, values) {
+    var text = TEXTS[msgid] || msgid;
+    Object.keys(values || {}).forEach(function (key) { text = text.split("{" + key + "}").join(values[key]); });
+    return text;
+  }
   var alertMinutes = 10; // an order waiting longer than this (New) turns red, and so does the tab title
   var pendingCount = 0;
   var lateCount = 0;
@@ -27,11 +33,11 @@
   /* ------------------------------------------------------------------ time since arrival */
   function ageText(ms) {
     var minutes = Math.floor(ms / 60000);
-    if (minutes < 1) return "just now";
-    if (minutes < 60) return minutes + " min";
+    if (minutes < 1) return T("just now");
+    if (minutes < 60) return T("{n} min", { n: minutes });
     var hours = Math.floor(minutes / 60);
-    if (hours < 24) return hours + " h " + (minutes % 60) + " min";
-    return Math.floor(hours / 24) + " d";
+    if (hours < 24) return T("{h} h {m} min", { h: hours, m: minutes % 60 });
+    return T("{d} d", { d: Math.floor(hours / 24) });
   }
   function tickAges(root) {
     var now = Date.now() + clockOffset;
@@ -58,18 +64,18 @@
     }
     if (!card.classList.contains("overdue")) {
       card.classList.add("overdue");
-      announce("Order " + card.querySelector(".num").textContent.replace(/^Order /, "") +
-        " has waited " + ageText(ms));
+      var title = card.querySelector(".num").lastChild.textContent;
+      announce(T("Order {title} has waited {age}", { title: title, age: ageText(ms) }));
     }
     if (!flag) {
       flag = document.createElement("p");
       flag.className = "overdue-flag";
       card.querySelector(".card-head").after(flag);
     }
-    flag.textContent = "Waiting " + ageText(ms) + ": over " + alertMinutes + " min";
+    flag.textContent = T("Waiting {age}: over {n} min", { age: ageText(ms), n: alertMinutes });
   }
   function showTitle() {
-    document.title = (lateCount ? "\u26a0 " + lateCount + " waiting too long \u00b7 " : "") +
+    document.title = (lateCount ? "\u26a0 " + T("{n} waiting too long", { n: lateCount }) + " \u00b7 " : "") +
       (pendingCount ? "(" + pendingCount + ") " : "") + BASE_TITLE;
   }
 
@@ -128,7 +134,7 @@
       if (!existing) {
         var list = document.getElementById("col-" + column);
         if (list.scrollTop > 0) list.scrollTo({ top: 0, behavior: "smooth" }); // the newest is on top
-        announce(data.summary || "New order");
+        announce(data.summary || T("New order"));
         beep();
       }
     }
@@ -141,7 +147,7 @@
     if (!el.querySelector(".new-flag")) {
       var flag = document.createElement("span");
       flag.className = "new-flag";
-      flag.textContent = "New";
+      flag.textContent = T("New");
       el.querySelector(".card-head").insertBefore(flag, el.querySelector(".card-head .age"));
     }
     function seen() {
@@ -172,7 +178,7 @@
     source = new EventSource("/board/events?venue=" + encodeURIComponent(venue) + "&since=" + lastEventId);
     source.onopen = function () {
       stats.connects += 1;
-      setLive("live", "Live");
+      setLive("live", T("Live"));
     };
     source.addEventListener("order", function (e) {
       stats.events += 1;
@@ -190,7 +196,7 @@
     source.onerror = function () {
       if (source.readyState === EventSource.CLOSED) {
         // the server refused: signed out (the board redirects to sign-in), or restarting (try again)
-        setLive("offline", "Offline, retrying");
+        setLive("offline", T("Offline, retrying"));
         fetch("/board?venue=" + encodeURIComponent(venue), { redirect: "manual", credentials: "same-origin" })
           .then(function (response) {
             if (response.type === "opaqueredirect") location.href = "/board/login";
@@ -198,7 +204,7 @@
           })
           .catch(function () { retryTimer = setTimeout(connect, 3000); });
       } else {
-        setLive("reconnecting", "Reconnecting");
+        setLive("reconnecting", T("Reconnecting"));
       }
     };
   }
@@ -242,9 +248,9 @@
     var blocked = soundOn && audio && audio.state !== "running";
     stats.audio = audio ? audio.state : "none";
     button.setAttribute("aria-checked", soundOn ? "true" : "false");
-    document.getElementById("sound-state").textContent = soundOn ? "On" : "Off";
+    document.getElementById("sound-state").textContent = soundOn ? T("On") : T("Off");
     note.hidden = !blocked;
-    note.textContent = blocked ? "Tap anywhere to allow sound" : "";
+    note.textContent = blocked ? T("Tap anywhere to allow sound") : "";
   }
   function setSound(on) {
     soundOn = on;
@@ -289,22 +295,22 @@
     })
       .then(function (response) {
         return response.json().catch(function () {
-          return { ok: false, message: "The server answered " + response.status };
+          return { ok: false, message: T("The server answered {status}", { status: response.status }) };
         });
       })
       .then(function (answer) {
         if (!answer.ok) {
-          flash(answer.message || "Not done", true);
+          flash(answer.message || T("Not done"), true);
           return;
         }
-        flash(answer.message || "Done");
+        flash(answer.message || T("Done"));
         if (answer.card) applyCard(answer.card, false);
         if (answer.stop_list !== undefined) {
           document.getElementById("stoplist").innerHTML = answer.stop_list;
           document.getElementById("stop-count").textContent = answer.stop_count;
         }
       })
-      .catch(function () { flash("No connection to the server", true); })
+      .catch(function () { flash(T("No connection to the server"), true); })
       .finally(function () { buttons.forEach(function (b) { if (b.isConnected) b.disabled = false; }); });
   }
   function askToConfirm(form) {
@@ -318,10 +324,10 @@
     var yes = document.createElement("button");
     yes.type = "button";
     yes.className = "danger armed";
-    yes.textContent = "Yes, ignore";
+    yes.textContent = T("Yes, ignore");
     var no = document.createElement("button");
     no.type = "button";
-    no.textContent = "Keep";
+    no.textContent = T("Keep");
     text.className = "confirm-text";
     text.id = "confirm-" + form.closest(".card").dataset.id;
     bar.setAttribute("aria-labelledby", text.id);
@@ -356,6 +362,9 @@
   /* ------------------------------------------------------------------ small things */
   document.getElementById("venue-select").addEventListener("change", function (e) {
     location.href = "/board?venue=" + encodeURIComponent(e.target.value);
+  });
+  document.getElementById("language").addEventListener("change", function (e) {
+    e.target.form.submit(); // kept with the staff user; the page comes back in that language
   });
   var panel = document.getElementById("stoplist");
   var panelToggle = document.getElementById("stoplist-toggle");
