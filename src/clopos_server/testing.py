@@ -14,6 +14,7 @@ Nothing here is imported until a test asks for the fixture.
 
 from __future__ import annotations
 
+import copy
 import json
 import urllib.error
 import urllib.request
@@ -71,6 +72,17 @@ class CloposServer:
         """The v2 login body (``client_id``, ``client_secret``, ``brand``, ``integrator_id``)."""
         login: dict[str, Any] = self.credentials["v2"]["auth"]
         return login
+
+    def as_client(self, v1: dict[str, Any] | None = None, v2: dict[str, Any] | None = None) -> CloposServer:
+        """The same server seen by another client: ``v1`` and ``v2`` are its login bodies (a client of a
+        brand document you loaded). The original keeps owning the server."""
+        credentials = copy.deepcopy(self.credentials)
+        for generation, login in (("v1", v1), ("v2", v2)):
+            if login is not None:
+                credentials[generation]["auth"] = dict(login)
+                credentials["brand"] = login["brand"]
+                credentials["venue_id"] = int(login.get("venue_id", credentials["venue_id"]))
+        return CloposServer(self.base_url, credentials)
 
     def url(self, path: str, generation: str = "v1") -> str:
         """The full URL of an API path (``/orders``) under the generation's prefix."""

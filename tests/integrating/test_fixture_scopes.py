@@ -12,6 +12,9 @@ pytestmark = pytest.mark.slow
 
 TESTS = """
 import time
+from pathlib import Path
+
+import clopos_server as clopos_server_testing
 
 SEEN = []
 
@@ -32,6 +35,17 @@ def test_c(clopos_server_factory):
     other = clopos_server_factory()
     assert time.monotonic() - started < 1.0
     assert other.base_url not in SEEN and other.request("GET", "/orders").body["total"] == 0
+
+
+def test_d(clopos_server_factory):
+    document = Path(clopos_server_testing.__file__).parent / "demo" / "demo-other.json"
+    server = clopos_server_factory(brands=[document])
+    login = {"client_id": "demo-other-client", "client_secret": "demo-other-secret-0123456789",
+             "brand": "demo-other", "venue_id": 1}
+    production = server.as_client(v1=login)
+    assert production.request("GET", "/venues").status == 200
+    assert production.request("GET", "/test-helpers/faults").status == 403  # a production brand
+    assert server.request("POST", "/auth", json=server.v1, auth=False).status == 401  # no demo here
 """
 
 
@@ -41,4 +55,4 @@ def test_scopes(pytester: pytest.Pytester, scope: str) -> None:
     installed = any(ep.value == "clopos_server.testing" for ep in entry_points(group="pytest11"))
     load = [] if installed else ["-p", "clopos_server.testing"]  # an editable install made before the plugin
     result = pytester.runpytest_subprocess(*load, f"--clopos-server-scope={scope}", "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=3)
+    result.assert_outcomes(passed=4)
