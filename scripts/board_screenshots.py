@@ -6,8 +6,8 @@
 Serves a fresh demo database (SQLite, in a temporary folder) with a real server process, fills the board
 through the API and the board's own forms (a few orders new, accepted, closed, ignored; arrival times
 moved back a few minutes so that the ages read like a real service), signs in as the demo owner and
-writes PNGs at 1280x800 (desktop) and 768x1024 (tablet), and a kitchen ticket as printed. The tests run
-it too (into a temporary folder).
+writes PNGs at 1280x800 (desktop) and 768x1024 (tablet), a kitchen ticket as printed, and the board in
+Azerbaijani. The tests run it too (into a temporary folder).
 """
 
 from __future__ import annotations
@@ -240,6 +240,14 @@ async def shoot(base: str, out: Path, chromium: str, ticket_order: int) -> list[
             written.append(out / "board-768x1024.png")
             await tablet.screenshot(path=str(written[-1]))
             await tablet.close()
+
+            az = await browser.new_page(viewport={"width": 1280, "height": 800})  # the owner's language
+            await sign_in(az, base)
+            await az.select_option("#language", "az")
+            await az.wait_for_selector('html[lang="az"] #live[data-state="live"]')
+            written.append(out / "board-az.png")
+            await az.screenshot(path=str(written[-1]))
+            await az.close()
         finally:
             await browser.close()
     return written

@@ -215,6 +215,7 @@ def test_the_screenshot_script_writes_the_docs_images(tmp_path: Path) -> None:
         "board-stop-list.png",
         "board-768x1024.png",
         "board-ticket.png",
+        "board-az.png",
     )
     for name in names:
         data = (tmp_path / name).read_bytes()
@@ -222,3 +223,4 @@ def test_the_screenshot_script_writes_the_docs_images(tmp_path: Path) -> None:
         sizes[name] = (int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big"))
     assert sizes["board-1280x800.png"] == (1280, 800)
     assert sizes["board-768x1024.png"] == (768, 1024)
+    assert sizes["board-az.png"] == (1280, 800)
