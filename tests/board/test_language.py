@@ -51,6 +51,11 @@ async def test_a_staff_user_reads_the_board_in_azerbaijani(client: httpx.AsyncCl
     assert short.json()["message"] == (
         "Daxil edilən məbləğlərin cəmi 5,00 ₼, çekin cəmi isə 16,20 ₼: onlar bərabər olmalıdır."
     )
+    assert (
+        'name="pm_1" inputmode="decimal" autocomplete="off" value="16,20"' in accepted.json()["card"]["html"]
+    )
+    closed = await board.act(f"/receipts/{receipt_id}/close", pm_1="16,20")
+    assert closed.status_code == 200 and closed.json()["message"] == f"Çek #{receipt_id} bağlandı"
     ticket = (await client.get(f"/board/orders/{order['id']}/print/ticket")).text
     assert "Mətbəx çeki #" in ticket and re.search(r"\d\d\.\d\d\.\d{4} \d\d:\d\d", ticket)
     today = (await client.get("/board/today?venue=1")).text

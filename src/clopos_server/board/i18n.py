@@ -202,6 +202,10 @@ class Texts:
             return f"{sign}{grouped}{',' if dot else ''}{minor} {CURRENCY_SYMBOLS.get(currency, currency)}"
         return f"{sign}{int(digits):,}{dot}{minor} {currency}"
 
+    def decimal(self, plain: str) -> str:
+        """A plain amount (``16.20``) with the language's decimal mark, for a form field."""
+        return plain.replace(".", ",") if self.lang == "az" else plain
+
     def day(self, value: date) -> str:
         return value.strftime("%d.%m.%Y") if self.lang == "az" else value.isoformat()
 

@@ -215,7 +215,7 @@ def _close_form(ctx: RenderContext, receipt: Row[Any]) -> str:
     total = ctx.amount(receipt.total)
     fields = []
     for index, method in enumerate(ctx.payments):
-        value = total if index == 0 else ""
+        value = ctx.t.decimal(total) if index == 0 else ""  # "16,20" in Azerbaijani; the server takes both
         name = ctx.t("{method}, amount paid ({currency})", method=method.name, currency=ctx.brand.currency)
         fields.append(
             f'<label class="pay"><span>{esc(method.name)}</span>'
