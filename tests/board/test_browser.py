@@ -13,16 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.board.conftest import IN_CI
-
-try:
-    from playwright.async_api import expect
-except ImportError:  # pragma: no cover - the dev extras install it
-    if IN_CI:
-        raise
-    pytest.skip("the playwright package is not installed (pip install -e '.[dev]')", allow_module_level=True)
-
-from tests.board.pages import DESKTOP, TABLET, card, fits_the_width, signed_in_page
+from tests.board.pages import DESKTOP, TABLET, card, expect, fits_the_width, signed_in_page
 from tests.support.api import OTHER_BRAND_LOGIN, example
 from tests.support.board import CASHIER, OTHER_OWNER, create_order
 from tests.support.servers import ServerProcess, start_server

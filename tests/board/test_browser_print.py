@@ -14,16 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.board.conftest import IN_CI
-
-try:
-    from playwright.async_api import Page, expect
-except ImportError:  # pragma: no cover - the dev extras install it
-    if IN_CI:
-        raise
-    pytest.skip("the playwright package is not installed (pip install -e '.[dev]')", allow_module_level=True)
-
-from tests.board.pages import card, signed_in_page
+from tests.board.pages import Page, card, expect, signed_in_page
 from tests.support.api import example
 from tests.support.board import create_order
 from tests.support.servers import ServerProcess
