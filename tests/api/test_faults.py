@@ -43,6 +43,17 @@ async def order_count(db_url: str) -> int:
         await db.dispose()
 
 
+async def test_a_key_that_is_not_the_actions_is_refused_and_nothing_is_armed(api: ApiClient) -> None:
+    """A misspelt option must not arm a rule that silently does something else."""
+    body = {"match": {"path": "/orders", "verb": "POST"}, "action": "lose_answer", "lose-as": "bad_gateway"}
+    got = assert_error(await api.post("/test-helpers/faults", json=body), 400, "validation_failed")
+    assert {entry["field"] for entry in got["error"]} == {"match.verb", "lose-as"}
+    wrong_action = {"match": {"path": "/orders"}, "action": "lose_answer", "status": 503}
+    got = assert_error(await api.post("/test-helpers/faults", json=wrong_action), 400, "validation_failed")
+    assert [entry["field"] for entry in got["error"]] == ["status"]
+    assert (await api.get("/test-helpers/faults")).json()["data"] == []
+
+
 async def test_arm_list_and_clear(api: ApiClient) -> None:
     rule = await arm(
         api, {"match": {"method": "get", "path": "/products/*"}, "action": "fail", "status": 503}

@@ -75,16 +75,32 @@ def _given(body: dict[str, Any], key: str, default: Any) -> Any:
     return default if value is None else value
 
 
+# The keys each action's rule may carry besides match, action and times: anything else is refused, so that a
+# misspelt option (`lose-as`, `delay`) is a 400 rather than a rule that silently does something else.
+ACTION_KEYS = {"lose_answer": ("lose_as",), "fail": ("status", "retry_after"), "delay_ms": ("delay_ms",)}
+MATCH_KEYS = ("method", "path")
+
+
+def _refuse_unknown(reader: BodyReader, given: dict[str, Any], known: tuple[str, ...], where: str) -> None:
+    for key in given:
+        if key not in known:
+            name = f"{where}{str(key)[:100]}"
+            reader.fail(name, f"{name} is not a field of this rule: {', '.join(known)}")
+
+
 def read_rule(body: dict[str, Any]) -> dict[str, Any]:
     """The columns of a new rule from a request body, or the 400 naming every bad field."""
     reader = BodyReader(subject="fault rule")
     match = reader.mapping(body.get("match"), "match", required=True) or {}
+    _refuse_unknown(reader, match, MATCH_KEYS, "match.")
     method = _given(match, "method", "*")
     method = reader.choice(method.upper() if isinstance(method, str) else method, "match.method", METHODS)
     path = reader.string(match.get("path"), "match.path", limit=PATH_LENGTH, required=True)
     if path is not None and not path.startswith(("/", "*")):
         reader.fail("match.path", "match.path must start with / or *")
     action = reader.choice(body.get("action"), "action", ACTIONS, required=True)
+    if action is not None:
+        _refuse_unknown(reader, body, ("match", "action", "times", *ACTION_KEYS[action]), "")
     values: dict[str, Any] = {
         "method": method,
         "path": path,

@@ -31,6 +31,7 @@ MATCH = obj(
         "path": {"type": "string", "minLength": 1, "maxLength": PATH_LENGTH, "pattern": r"^[/*]"},
     },
     required=["path"],
+    additional=False,
     description="Which requests: an HTTP method (default `*`, any) and a glob on the path, matched "
     "against the whole path or the path after the API prefix (`/orders`, `/orders/*`, `*`)",
 )
@@ -38,11 +39,15 @@ _TIMES = nullable(integer(1, MAX_TIMES))
 
 
 def _rule(action: str, title: str, description: str, **fields: Schema) -> Schema:
+    """One action's body. Keys beyond these are ignored by the reader, but the document lists none: a
+    client has nothing else to send, and a fuzzer's extra keys would meet the body-wide limits that JSON
+    Schema cannot state (docs/api/bad-input.md)."""
     return obj(
         {"match": MATCH, "action": {"const": action}, "times": _TIMES, **fields},
         required=["match", "action", *(name for name in fields if name in ("status", "delay_ms"))],
         title=title,
         description=description + " `times` (default 1): how many matching requests it affects.",
+        additional=False,
     )
 
 

@@ -49,11 +49,32 @@ def nullable(schema: Schema) -> Schema:
 
 
 def integer(low: int = 1, high: int = ID_MAX, *, digits_as_text: bool = True) -> Schema:
-    """An integer within ``low..high``; ids may also come as ASCII-digit strings (``"venue_id": "1"``)."""
+    """An integer within ``low..high``; ids may also come as ASCII-digit strings (``"venue_id": "1"``).
+
+    The text form is described in its canonical spelling (no leading zeros), exactly within the range."""
     number: Schema = {"type": "integer", "minimum": low, "maximum": high}
-    if not digits_as_text or low < 0:
+    if not digits_as_text or low not in (0, 1):
         return number
-    return {"anyOf": [number, {"type": "string", "pattern": DIGITS, "maxLength": len(str(high))}]}
+    return {"anyOf": [number, {"type": "string", "pattern": digits_within(low, high)}]}
+
+
+def digits_within(low: int, high: int) -> str:
+    """A regular expression for the integers ``low..high`` (``low`` 0 or 1) written in decimal without
+    leading zeros: shorter numbers than ``high`` freely, and ones as long as ``high`` digit by digit."""
+    top = str(high)
+    branches = []
+    if len(top) > 1:  # 1 .. 10**(len-1) - 1
+        branches.append("[1-9]" + (f"[0-9]{{0,{len(top) - 2}}}" if len(top) > 2 else ""))
+    for i, digit in enumerate(top):
+        smallest = 1 if i == 0 else 0
+        if int(digit) > smallest:
+            rest = len(top) - i - 1
+            below = f"[{smallest}-{int(digit) - 1}]"
+            branches.append(top[:i] + below + (f"[0-9]{{{rest}}}" if rest else ""))
+    branches.append(top)
+    if low == 0:
+        branches.append("0")
+    return "^(" + "|".join(branches) + ")$"
 
 
 def identifier(description: str | None = None) -> Schema:
@@ -113,9 +134,13 @@ def obj(
     required: Iterable[str] = (),
     description: str | None = None,
     title: str | None = None,
+    additional: bool = True,
 ) -> Schema:
-    """An object; other keys are allowed (clients send more than the server reads, and it ignores them)."""
+    """An object; other keys are allowed (clients send more than the server reads, and it ignores them)
+    unless ``additional`` is false (where a client has nothing else to send)."""
     schema: Schema = {"type": "object", "properties": dict(properties)}
+    if not additional:
+        schema["additionalProperties"] = False
     names = list(required)
     if names:
         schema["required"] = names

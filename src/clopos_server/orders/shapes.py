@@ -185,9 +185,7 @@ IGNORE: Schema = obj(
 )
 
 NO_BODY: Schema = obj(
-    {},
-    title="NoBody",
-    description="Nothing to send: no body, or an empty JSON object (other keys are ignored)",
+    {}, title="NoBody", description="Nothing to send: no body, or an empty JSON object", additional=False
 )
 
 # ---------------------------------------------------------------------------------------------- answers

@@ -74,8 +74,8 @@ PATCH: Schema = {
         title="PatchReceipt",
         description=f"At least one of {', '.join(PATCHABLE)}; any other key is refused (400), except `id` "
         "when it is the receipt's own",
+        additional=False,
     ),
-    "additionalProperties": False,
     "anyOf": [{"required": [name]} for name in PATCHABLE],
 }
 
