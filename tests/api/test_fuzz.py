@@ -95,8 +95,8 @@ def _config(v1_token: str, v2_token: str) -> SchemathesisConfig:
     return SchemathesisConfig.from_dict(
         {
             "seed": SEED,
-            # Text the fuzzer draws is valid UTF-8 without NUL: the server refuses a lone surrogate anywhere in
-            # a body and a NUL wherever text is stored, which JSON Schema cannot say; the class table of
+            # Text the fuzzer draws is valid UTF-8 without NUL: the server refuses a lone surrogate anywhere
+            # in a body and a NUL wherever text is stored, which JSON Schema cannot say; the class table of
             # tests/api/test_bad_input.py sends both to every endpoint instead.
             "generation": {
                 "max-examples": EXAMPLES,
