@@ -327,16 +327,25 @@ async def language(request: Request) -> Response:
 # the board
 
 
-@router.get("")
-async def board(request: Request) -> Response:
+async def _venue_page(request: Request) -> tuple[Viewer, VenueInfo] | Response:
+    """The signed-in viewer and the venue a board page shows (``?venue=``, else their first); else the
+    answer instead: to sign-in, or a 404 page for a venue that is not theirs."""
     viewer = await _viewer(request)
     if viewer is None:
         return RedirectResponse("/board/login", status_code=303)
-    requested = request.query_params.get("venue")
-    venue = viewer.venue(_int(requested) if requested is not None else None)
-    t = viewer.t
+    venue = viewer.venue(_int(request.query_params.get("venue")))
     if venue is None:
-        return _html(render.message_page("Venue not found", "You have no such venue.", t=t), 404)
+        return _html(render.message_page("Venue not found", "You have no such venue.", t=viewer.t), 404)
+    return viewer, venue
+
+
+@router.get("")
+async def board(request: Request) -> Response:
+    found = await _venue_page(request)
+    if isinstance(found, Response):
+        return found
+    viewer, venue = found
+    t = viewer.t
     services = services_of(request)
     brand = viewer.brand
     async with services.db.read() as conn:
@@ -373,13 +382,11 @@ async def board(request: Request) -> Response:
 @router.get("/today")
 async def today_page(request: Request) -> Response:
     """The business day so far: counts, revenue, average waits, and a search over the day's orders."""
-    viewer = await _viewer(request)
-    if viewer is None:
-        return RedirectResponse("/board/login", status_code=303)
-    venue = viewer.venue(_int(request.query_params.get("venue")))
+    found = await _venue_page(request)
+    if isinstance(found, Response):
+        return found
+    viewer, venue = found
     t = viewer.t
-    if venue is None:
-        return _html(render.message_page("Venue not found", "You have no such venue.", t=t), 404)
     query = request.query_params.get("q", "")[:100]
     services = services_of(request)
     brand = viewer.brand
