@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Depends
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
@@ -20,6 +22,12 @@ from clopos_server.services import services_of
 
 router = APIRouter()
 
+# What create and calculate both read: either body shape, with the documented examples.
+ORDER_BODY: dict[str, Any] = {
+    "body": [shapes.CREATE_NESTED, shapes.CREATE_FLAT],
+    "body_examples": {"nested": "create-order.v1.request.json", "flat": "create-order.v2.request.json"},
+}
+
 
 @router.post(
     "/orders",
@@ -30,8 +38,7 @@ router = APIRouter()
         message=True,
         created=True,
         also_ok=True,
-        body=[shapes.CREATE_NESTED, shapes.CREATE_FLAT],
-        body_examples={"nested": "create-order.v1.request.json", "flat": "create-order.v2.request.json"},
+        **ORDER_BODY,
         answer_examples={"created": "create-order.v1.response.json"},
         idempotent=True,
         errors=[401, 404],
@@ -62,8 +69,7 @@ async def create_order_direct(request: Request) -> Response:
     **operation(
         answer=shapes.ORDER_DRAFT,
         message=True,
-        body=[shapes.CREATE_NESTED, shapes.CREATE_FLAT],
-        body_examples={"nested": "create-order.v1.request.json", "flat": "create-order.v2.request.json"},
+        **ORDER_BODY,
         idempotent=True,
     ),
 )
