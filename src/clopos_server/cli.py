@@ -222,7 +222,7 @@ def _order_command(action: str) -> Callable[..., None]:
         order_id: Annotated[int, typer.Argument(help="The order's id")],
         brand: Annotated[str, typer.Option(help="The brand's slug")],
     ) -> None:
-        from clopos_server.api.errors import ApiError
+        from clopos_server.errors import ApiError
         from clopos_server.orders.lifecycle import act_as_venue
 
         try:

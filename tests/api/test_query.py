@@ -12,8 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from clopos_server.api.errors import ApiError
-from clopos_server.api.query import (
+from clopos_server.api.query import parse_list_query, parse_query_string
+from clopos_server.errors import ApiError
+from clopos_server.kit.query import (
     BOOL,
     CATEGORY_TYPES,
     INT,
@@ -23,8 +24,6 @@ from clopos_server.api.query import (
     ListQuery,
     ResourceQuerySpec,
     enum,
-    parse_list_query,
-    parse_query_string,
 )
 
 SPEC = ResourceQuerySpec(

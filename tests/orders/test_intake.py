@@ -19,11 +19,11 @@ from sqlalchemy import update
 from tests.support.api import EXAMPLES
 
 from clopos_server import jsonio
-from clopos_server.api.errors import ApiError
 from clopos_server.auth.directory import BrandInfo, Directory
 from clopos_server.catalog.snapshot import CatalogSnapshot, SnapshotCache, load_snapshot
 from clopos_server.db.engine import Database
 from clopos_server.db.models import Product
+from clopos_server.errors import ApiError
 from clopos_server.kit.body import parse_json
 from clopos_server.orders.intake import ValidatedOrder, product_hash, render_pricing, validate_order
 from clopos_server.orders.repository import DbLookups

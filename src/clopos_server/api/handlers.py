@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from clopos_server.api.envelope import json_response
-from clopos_server.api.errors import ApiError, Problem
+from clopos_server.errors import ApiError, Problem
 
 log = logging.getLogger(__name__)
 

@@ -20,8 +20,8 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from clopos_server.api.envelope import success
-from clopos_server.api.errors import ApiError, Problem
 from clopos_server.api.middleware import send_error
+from clopos_server.errors import ApiError, Problem
 
 API_ROOT = "/open-api/"
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})

@@ -11,8 +11,8 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from clopos_server import jsonio
-from clopos_server.api.errors import ApiError
 from clopos_server.api.handlers import error_for_unexpected
+from clopos_server.errors import ApiError
 from clopos_server.logs import request_id_var
 from clopos_server.ratelimit.middleware import AUTH_PATHS
 

@@ -18,7 +18,8 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from clopos_server.api.query import MAX_PAGE, Kind, ResourceQuerySpec
+from clopos_server.api.query import MAX_PAGE
+from clopos_server.kit.query import Kind, ResourceQuerySpec
 from clopos_server.kit.schema import BLANK, ID_MAX, UUID, Schema
 
 V1_PREFIX = "/open-api"

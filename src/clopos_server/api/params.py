@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from clopos_server.api.errors import ApiError, Problem
+from clopos_server.errors import ApiError, Problem
 from clopos_server.kit.values import MAX_ID, int_text
 
 

@@ -28,12 +28,11 @@ import json
 import logging
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import parse_qsl
 
-from clopos_server.api.errors import ApiError, invalid_parameter
-from clopos_server.kit.values import INT32_MIN, MAX_ID
+from clopos_server.errors import ApiError, invalid_parameter
+from clopos_server.kit.query import RANGE, Kind, ListQuery, ResourceQuerySpec
 
 logger = logging.getLogger(__name__)
 
@@ -42,82 +41,6 @@ MAX_PAIRS = 500  # key/value pairs
 MAX_DEPTH = 5  # bracket segments after the name (and levels of a JSON value)
 MAX_INDEX = 1000  # largest list index
 MAX_PAGE = 1_000_000_000  # keeps offsets well inside a 64-bit integer
-
-KindType = Literal["int", "str", "bool", "enum", "range"]
-
-
-@dataclass(frozen=True)
-class Kind:
-    """What a filter or extra parameter holds. ``choices`` lists the allowed values of an ``enum``.
-
-    A ``range`` is a two-element list ``[from, to]`` of integers (either end may be blank). ``bounds``
-    limits an ``int`` or ``range`` to what its column holds (a larger value is a 400, never bound to a
-    query: PostgreSQL refuses an INTEGER parameter beyond 32 bits). ``stored`` text is compared in the
-    database, so it may hold no NUL (PostgreSQL refuses it; ``parse_qsl`` never yields a lone surrogate).
-    """
-
-    type: KindType
-    choices: tuple[str, ...] = ()
-    bounds: tuple[int, int] | None = None
-    stored: bool = False
-
-
-FilterKind = Kind
-ParamKind = Kind
-
-INT = Kind("int")
-STR = Kind("str")
-BOOL = Kind("bool")
-RANGE = Kind("range")
-ID = Kind("int", bounds=(INT32_MIN, MAX_ID))  # an id, or any value of an INTEGER column
-RANGE32 = Kind("range", bounds=(INT32_MIN, MAX_ID))
-TEXT = Kind("str", stored=True)
-
-
-def enum(*choices: str) -> Kind:
-    """An enum kind accepting exactly ``choices`` (case-sensitive)."""
-    return Kind("enum", tuple(choices))
-
-
-ORDER_STATUSES = ("PENDING", "RECEIVED", "IGNORE", "DELIVERED")
-CATEGORY_TYPES = ("PRODUCT", "INGREDIENT", "ACCOUNTING")
-
-
-@dataclass(frozen=True)
-class ResourceQuerySpec:
-    """What one list endpoint accepts."""
-
-    default_limit: int = 50
-    max_limit: int = 100
-    sorts: tuple[str, ...] = ("id", "created_at", "updated_at")
-    default_sort: tuple[str, bool] = ("created_at", True)  # (field, descending)
-    filters: Mapping[str, Kind] = field(default_factory=dict)
-    includes: frozenset[str] = frozenset()
-    selects: frozenset[str] = frozenset()
-    params: Mapping[str, Kind] = field(default_factory=dict)
-    dates: bool = False
-
-
-@dataclass(frozen=True)
-class ListQuery:
-    """One parsed list request. Only what was sent (and allowed) appears in the mappings."""
-
-    page: int
-    limit: int
-    sort: str
-    descending: bool
-    filters: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)  # field -> any of these values
-    ranges: Mapping[str, tuple[Any | None, Any | None]] = field(default_factory=dict)  # field -> (from, to)
-    includes: Mapping[str, tuple[str, ...] | None] = field(default_factory=dict)  # None = all columns
-    selects: tuple[str, ...] | None = None
-    date_from: datetime.date | None = None
-    date_to: datetime.date | None = None
-    params: Mapping[str, Any] = field(default_factory=dict)
-
-    @property
-    def offset(self) -> int:
-        return (self.page - 1) * self.limit
-
 
 # --------------------------------------------------------------------------------------------------------
 # Raw query string -> nested structure
@@ -649,7 +572,7 @@ _COMMON = frozenset(
 def parse_list_query(raw: str, spec: ResourceQuerySpec) -> ListQuery:
     """Parse a raw query string for a list endpoint described by ``spec``.
 
-    Raises :class:`~clopos_server.api.errors.ApiError` (``invalid_parameter``) for a bad value; never
+    Raises :class:`~clopos_server.errors.ApiError` (``invalid_parameter``) for a bad value; never
     anything else.
     """
     tree = parse_query_string(raw)

@@ -25,7 +25,7 @@ import httptools
 from uvicorn.protocols.http import h11_impl, httptools_impl
 
 from clopos_server import jsonio
-from clopos_server.api.errors import ApiError
+from clopos_server.errors import ApiError
 from clopos_server.settings import get_settings
 
 HEAD_LIMIT = 64 * 1024  # request line and headers together must stay under this many bytes

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 
-from clopos_server.api.errors import not_found, unauthorized
 from clopos_server.auth.directory import BrandInfo
 from clopos_server.auth.service import integrator_mode_mismatch
+from clopos_server.errors import not_found, unauthorized
 from clopos_server.faults.rehearsal import rehearse
 from clopos_server.kit.values import int_text
 from clopos_server.services import services_of

@@ -7,9 +7,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from clopos_server.api.errors import ApiError, Problem
 from clopos_server.auth.passwords import DUMMY_HASH, verify_secret_async
 from clopos_server.db.models import ApiClient, Brand, Integrator
+from clopos_server.errors import ApiError, Problem
 from clopos_server.kit.values import UNSTORABLE, storable
 from clopos_server.services import Services
 

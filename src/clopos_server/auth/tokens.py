@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import jwt
 import orjson
 
-from clopos_server.api.errors import unauthorized
+from clopos_server.errors import unauthorized
 from clopos_server.kit.values import same_secret
 
 log = logging.getLogger(__name__)

@@ -31,7 +31,6 @@ from starlette.responses import (
 )
 
 from clopos_server import jsonio
-from clopos_server.api.errors import ApiError
 from clopos_server.auth.directory import BrandInfo, VenueInfo
 from clopos_server.board import actions, queries, render, today
 from clopos_server.board.i18n import LANGUAGES, Texts, texts_for
@@ -49,6 +48,7 @@ from clopos_server.board.staff import (
     venues_of,
 )
 from clopos_server.db.models import Order, Receipt
+from clopos_server.errors import ApiError
 from clopos_server.kit.values import int_text
 from clopos_server.orders.repository import receipts_by_id
 from clopos_server.services import Services, services_of

@@ -27,7 +27,6 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
-from clopos_server.api.query import ListQuery
 from clopos_server.db.models import (
     Brand,
     Category,
@@ -44,6 +43,7 @@ from clopos_server.db.models import (
     Tax,
     Venue,
 )
+from clopos_server.kit.query import ListQuery
 
 AnyRow: TypeAlias = Row[*tuple[Any, ...]]
 AnySelect: TypeAlias = Select[*tuple[Any, ...]]

@@ -6,7 +6,7 @@ Catalogue lists default to ``position`` then ``id`` ascending (spec/api.md, "Pag
 
 from __future__ import annotations
 
-from clopos_server.api.query import BOOL, CATEGORY_TYPES, ID, RANGE, RANGE32, ResourceQuerySpec, enum
+from clopos_server.kit.query import BOOL, CATEGORY_TYPES, ID, RANGE, RANGE32, ResourceQuerySpec, enum
 
 CATALOG_SORTS = ("id", "name", "position", "created_at", "updated_at")
 BY_POSITION = ("position", False)

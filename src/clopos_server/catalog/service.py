@@ -15,8 +15,6 @@ from typing import Any
 from sqlalchemy import ColumnElement, Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from clopos_server.api.errors import not_found
-from clopos_server.api.query import ListQuery
 from clopos_server.catalog import render
 from clopos_server.catalog import repository as repo
 from clopos_server.catalog.snapshot import bump_catalog_version
@@ -35,6 +33,8 @@ from clopos_server.db.models import (
     StopListEntry,
     Venue,
 )
+from clopos_server.errors import not_found
+from clopos_server.kit.query import ListQuery
 from clopos_server.timeutil import epoch_ms
 
 Page = tuple[list[dict[str, Any]], int]

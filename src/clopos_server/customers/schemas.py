@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from clopos_server.api.query import ID, TEXT, ResourceQuerySpec
 from clopos_server.kit.body import BodyReader
+from clopos_server.kit.query import ID, TEXT, ResourceQuerySpec
 
 CUSTOMER_INCLUDES = frozenset({"group", "balance", "cashback_balance"})
 

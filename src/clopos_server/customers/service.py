@@ -15,14 +15,14 @@ from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from clopos_server.api.errors import ApiError, Problem, conflict, not_found
-from clopos_server.api.query import ListQuery
 from clopos_server.auth.context import AuthContext
 from clopos_server.catalog import repository as catalog_repo
 from clopos_server.customers import render
 from clopos_server.customers import repository as repo
 from clopos_server.customers.schemas import NewCustomer, parse_new_customer
 from clopos_server.db.models import Balance, Customer, CustomerGroup
+from clopos_server.errors import ApiError, Problem, conflict, not_found
+from clopos_server.kit.query import ListQuery
 from clopos_server.timeutil import utcnow
 
 Page = tuple[list[dict[str, Any]], int]

@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from clopos_server.api.errors import ApiError
 from clopos_server.db.engine import Database
+from clopos_server.errors import ApiError
 from clopos_server.faults.rules import Rule, take
 
 LOST = "clopos.lost_answer"  # request state: how to lose this request's answer

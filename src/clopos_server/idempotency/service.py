@@ -24,12 +24,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from clopos_server import jsonio
-from clopos_server.api.errors import ApiError, Problem
 from clopos_server.api.handlers import render
 from clopos_server.auth.context import AuthContext
 from clopos_server.db.engine import Database, driver_of
 from clopos_server.db.models import Base, IdempotencyKey
 from clopos_server.db.types import stored_time
+from clopos_server.errors import ApiError, Problem
 from clopos_server.kit.values import utf8
 from clopos_server.services import services_of
 

@@ -37,7 +37,7 @@ from typing import Any, Final, overload
 from starlette.requests import Request
 
 from clopos_server import jsonio
-from clopos_server.api.errors import ApiError, Problem
+from clopos_server.errors import ApiError, Problem
 from clopos_server.kit.values import (
     MAX_ID,
     UNSTORABLE,

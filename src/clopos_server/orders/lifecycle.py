@@ -16,9 +16,9 @@ from typing import Any
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from clopos_server.api.errors import conflict
 from clopos_server.auth.directory import BrandInfo, Directory
 from clopos_server.db.engine import Database
+from clopos_server.errors import conflict
 from clopos_server.orders.service import Outbox, move
 from clopos_server.receipts import repository as receipts_repo
 from clopos_server.receipts.opening import open_from_order

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from clopos_server.api.query import ID, ORDER_STATUSES, ResourceQuerySpec, enum
+from clopos_server.kit.query import ID, ORDER_STATUSES, ResourceQuerySpec, enum
 
 ORDER_INCLUDES = frozenset({"customer", "receipt", "history"})
 

@@ -10,11 +10,11 @@ from typing import Any
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from clopos_server.api.errors import ApiError, Problem, conflict, not_found
-from clopos_server.api.query import ListQuery
 from clopos_server.auth.context import AuthContext
 from clopos_server.db.types import stored_money
+from clopos_server.errors import ApiError, Problem, conflict, not_found
 from clopos_server.events.bus import channel_name
+from clopos_server.kit.query import ListQuery
 from clopos_server.orders import repository as repo
 from clopos_server.orders.intake import ValidatedOrder, render_pricing, validate_order
 from clopos_server.orders.render import render_order

@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from clopos_server.api.errors import ApiError
+from clopos_server.errors import ApiError
 from clopos_server.ratelimit.store import CounterStore
 from clopos_server.settings import Settings
 

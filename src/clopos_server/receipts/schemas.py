@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from clopos_server.api.query import ID, ResourceQuerySpec, enum
+from clopos_server.kit.query import ID, ResourceQuerySpec, enum
 from clopos_server.receipts.input import RECEIPT_ORDER_STATUSES
 
 # ``receipt_products.modificators`` (the real API's spelling for lines with their modifiers) is accepted

@@ -17,11 +17,11 @@ from sqlalchemy import ColumnElement, Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from clopos_server.api.errors import ApiError, Problem, conflict, not_found
-from clopos_server.api.query import ListQuery
 from clopos_server.auth.context import AuthContext
 from clopos_server.db.models import Customer, Product, Receipt, SaleType, StaffUser
+from clopos_server.errors import ApiError, Problem, conflict, not_found
 from clopos_server.kit.body import MISSING, BodyReader
+from clopos_server.kit.query import ListQuery
 from clopos_server.kit.values import MAX_ID, is_uuid
 from clopos_server.orders.lifecycle import deliver_if_received
 from clopos_server.orders.service import Outbox

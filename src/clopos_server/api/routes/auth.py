@@ -7,7 +7,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from clopos_server.api.envelope import json_response
-from clopos_server.api.errors import ApiError
 from clopos_server.api.openapi import operation
 from clopos_server.auth import shapes
 from clopos_server.auth.directory import BrandInfo
@@ -18,6 +17,7 @@ from clopos_server.auth.service import (
     require_fields,
     verify_client,
 )
+from clopos_server.errors import ApiError
 from clopos_server.kit.body import read_json_object
 from clopos_server.kit.values import int_text
 from clopos_server.services import Services, services_of

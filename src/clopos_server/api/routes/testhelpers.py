@@ -18,10 +18,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from clopos_server.api.envelope import success
-from clopos_server.api.errors import ApiError, Problem, conflict, validation_failed
 from clopos_server.api.openapi import operation
 from clopos_server.api.params import parse_id
 from clopos_server.auth.context import AuthContext, require_auth
+from clopos_server.errors import ApiError, Problem, conflict, validation_failed
 from clopos_server.faults import rules as faults
 from clopos_server.faults import shapes as fault_shapes
 from clopos_server.idempotency.service import run_idempotent
