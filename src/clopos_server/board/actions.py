@@ -9,7 +9,7 @@ from clopos_server.board.staff import BoardContext
 from clopos_server.catalog.service import clear_stop_limit, set_stop_limit
 from clopos_server.orders import lifecycle
 from clopos_server.orders.service import Outbox
-from clopos_server.receipts import service as receipts
+from clopos_server.receipts import closing as receipts
 from clopos_server.services import Services
 
 

@@ -1,5 +1,6 @@
 """The JSON shapes of the receipt endpoints, for the OpenAPI document: the bodies that ``receipts.input`` and
-``receipts.service`` read (v1 create and update, PATCH, v2 close) and a receipt as answered."""
+``receipts.closing``, ``patching`` and ``v1_writes`` read (v1 create and update, PATCH, v2 close) and a
+receipt as answered."""
 
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ from clopos_server.auth.context import AuthContext, require_auth
 from clopos_server.idempotency.service import run_idempotent
 from clopos_server.kit.body import read_json_object
 from clopos_server.orders.service import Outbox
-from clopos_server.receipts import service, shapes
+from clopos_server.receipts import closing, patching, reads, shapes, v1_writes
 from clopos_server.receipts.schemas import RECEIPT_LIST_QUERY, RECEIPT_READ_QUERY
 from clopos_server.services import services_of
 
@@ -38,7 +38,7 @@ v2_router = APIRouter()
 async def list_receipts(request: Request, context: AuthContext = Depends(require_auth)) -> Response:
     query = parse_list_query(request.url.query, RECEIPT_LIST_QUERY)
     async with services_of(request).db.read() as conn:
-        data, total = await service.list_receipts(conn, context, query)
+        data, total = await reads.list_receipts(conn, context, query)
     return success(request, data, total=total, sorts=RECEIPT_LIST_QUERY.sorts)
 
 
@@ -55,7 +55,7 @@ async def create_receipt(request: Request, context: AuthContext = Depends(requir
     outbox = Outbox()
 
     async def work(conn: AsyncConnection) -> Response:
-        receipt = await service.record_closed(conn, context, body, outbox=outbox, by=context.credential_ref)
+        receipt = await v1_writes.record_closed(conn, context, body, outbox=outbox, by=context.credential_ref)
         return success(request, receipt, status=201, message="Receipt created")
 
     return await run_idempotent(request, context, body, work, outbox)
@@ -70,7 +70,7 @@ async def get_receipt_by_cid(
     cid: str, request: Request, context: AuthContext = Depends(require_auth)
 ) -> Response:
     async with services_of(request).db.read() as conn:
-        receipt = await service.read_by_cid(conn, context, cid)
+        receipt = await reads.read_by_cid(conn, context, cid)
     return success(request, receipt)
 
 
@@ -85,7 +85,7 @@ async def get_receipt(
     identifier = parse_id(receipt_id, "receipt_id")
     parse_list_query(request.url.query, RECEIPT_READ_QUERY)  # lines are always included; bad values 400
     async with services_of(request).db.read() as conn:
-        receipt = await service.read_one(conn, context, identifier)
+        receipt = await reads.read_one(conn, context, identifier)
     return success(request, receipt)
 
 
@@ -101,7 +101,7 @@ async def patch_receipt(
     body = await read_json_object(request)
 
     async def work(conn: AsyncConnection) -> Response:
-        receipt = await service.patch(conn, context, identifier, body)
+        receipt = await patching.patch(conn, context, identifier, body)
         return success(request, receipt, message="Operation completed successfully")
 
     return await run_idempotent(request, context, body, work)
@@ -120,7 +120,7 @@ async def put_receipt(
     body = await read_json_object(request)
     outbox = Outbox()
     async with services.db.write() as conn:
-        receipt, closed = await service.update(
+        receipt, closed = await v1_writes.update(
             conn, context, identifier, body, outbox=outbox, by=context.credential_ref
         )
     await outbox.flush(services)
@@ -139,7 +139,7 @@ async def delete_receipt(
 ) -> Response:
     identifier = parse_id(receipt_id, "receipt_id")
     async with services_of(request).db.write() as conn:
-        removed = await service.delete(conn, context, identifier)
+        removed = await v1_writes.delete(conn, context, identifier)
     return success(request, removed, message="Receipt removed successfully")
 
 
@@ -156,7 +156,7 @@ async def close_receipt(
     outbox = Outbox()
 
     async def work(conn: AsyncConnection) -> Response:
-        receipt = await service.close(
+        receipt = await closing.close(
             conn, context, identifier, body, outbox=outbox, by=context.credential_ref
         )
         return success(request, receipt, message="Receipt closed")
@@ -174,5 +174,5 @@ async def receipt_stock_operations(
 ) -> Response:
     identifier = parse_id(receipt_id, "receipt_id")
     async with services_of(request).db.read() as conn:
-        data = await service.stock_operations(conn, context, identifier)
+        data = await reads.stock_operations(conn, context, identifier)
     return success(request, data, total=len(data))

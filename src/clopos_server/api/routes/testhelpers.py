@@ -29,7 +29,7 @@ from clopos_server.kit.body import parse_json, read_json_object
 from clopos_server.orders import lifecycle
 from clopos_server.orders.service import Outbox
 from clopos_server.orders.shapes import NO_BODY, ORDER
-from clopos_server.receipts import service as receipts
+from clopos_server.receipts import closing as receipts
 from clopos_server.receipts.shapes import RECEIPT, TEST_CLOSE
 from clopos_server.services import services_of
 

@@ -1,365 +1,44 @@
-"""Receipt business rules (spec/orders.md, "Receipts"): read, close with payments, patch, and v1's record,
-update and delete.
-
-Every change of state is a conditional update inside the caller's transaction, so that of two concurrent
-closes exactly one wins, and any refusal rolls the whole transaction back: nothing is half-written.
+"""v1's receipt writes (spec/orders.md, "Receipts"): record a sale closed elsewhere, update (or close),
+delete. Each runs inside the caller's transaction; any refusal rolls it all back.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row
+from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clopos_server.auth.context import AuthContext
-from clopos_server.db.models import Customer, Product, Receipt, SaleType, StaffUser
-from clopos_server.errors import ApiError, Problem, conflict, not_found
+from clopos_server.db.models import Customer, Product, SaleType, StaffUser
+from clopos_server.errors import conflict
 from clopos_server.kit.body import MISSING, BodyReader
-from clopos_server.kit.query import ListQuery
-from clopos_server.kit.values import MAX_ID, is_uuid
-from clopos_server.orders.lifecycle import deliver_if_received
+from clopos_server.kit.values import MAX_ID
 from clopos_server.orders.service import Outbox
 from clopos_server.receipts import repository as repo
 from clopos_server.receipts import stock
+from clopos_server.receipts.closing import check_payments, closing_time, finish_close, tolerate_identity
 from clopos_server.receipts.input import (
     ADDRESS_LENGTH,
     FISCAL_ID_LENGTH,
     FREE_FORM_DEPTH,
-    INVALID_FIELDS,
     MAX_COUNT,
     MAX_LINES,
     MONEY_FIGURES,
     NAME_LENGTH,
     ORDER_NUMBER_LENGTH,
-    PATCHABLE,
     RECEIPT_ORDER_STATUSES,
     TEXT_LENGTH,
-    Payment,
     money,
     read_payments,
 )
-from clopos_server.receipts.render import render_receipt, render_stock_operation
-from clopos_server.timeutil import business_day, business_days_range, utcnow
-
-OPEN, CLOSED = 1, 2
-NOT_FOUND = "Receipt not found"
-
-
-def receipt_not_found() -> ApiError:
-    return not_found(NOT_FOUND, code="not_found")
-
-
-async def _row(conn: AsyncConnection, brand_id: int, receipt_id: int) -> Row[Any]:
-    row = await repo.get_receipt(conn, brand_id, receipt_id)
-    if row is None:
-        raise receipt_not_found()
-    return row
-
-
-async def _whole(conn: AsyncConnection, brand_id: int, receipt_id: int) -> dict[str, Any]:
-    """The receipt with its lines, as the write endpoints and the reads by id answer it."""
-    row = await _row(conn, brand_id, receipt_id)
-    lines = await repo.lines_of(conn, brand_id, [row.id])
-    return render_receipt(row, lines.get(row.id, []))
-
-
-# --------------------------------------------------------------------------------------------------------
-# Reading
-
-
-async def list_receipts(
-    conn: AsyncConnection, context: AuthContext, query: ListQuery
-) -> tuple[list[dict[str, Any]], int]:
-    """The request's venue unless a ``venue_id`` filter names others; dates are business days."""
-    brand = context.brand
-    filters = query.filters
-    conditions: list[ColumnElement[bool]] = [
-        Receipt.venue_id.in_([int(v) for v in filters.get("venue_id", ())] or [context.venue_id])
-    ]
-    if "status" in filters:
-        conditions.append(Receipt.status.in_([int(s) for s in filters["status"]]))
-    if "sale_type_id" in filters:
-        conditions.append(Receipt.sale_type_id.in_([int(s) for s in filters["sale_type_id"]]))
-    if "order_status" in filters:
-        conditions.append(Receipt.order_status.in_([str(s) for s in filters["order_status"]]))
-    if "customer_id" in filters:
-        conditions.append(Receipt.customer_id.in_([int(s) for s in filters["customer_id"]]))
-    start, end = business_days_range(query.date_from, query.date_to, brand.timezone, brand.day_cutoff_hour)
-    if start is not None:
-        conditions.append(Receipt.created_at >= start)
-    if end is not None:
-        conditions.append(Receipt.created_at < end)
-    rows, total = await repo.list_receipts(
-        conn,
-        brand_id=brand.id,
-        conditions=conditions,
-        sort=query.sort,
-        descending=query.descending,
-        limit=query.limit,
-        offset=query.offset,
-    )
-    if query.includes:  # receipt_products (or its synonym receipt_products.modificators)
-        lines = await repo.lines_of(conn, brand.id, [row.id for row in rows])
-        return [render_receipt(row, lines.get(row.id, [])) for row in rows], total
-    return [render_receipt(row) for row in rows], total
-
-
-async def read_one(conn: AsyncConnection, context: AuthContext, receipt_id: int) -> dict[str, Any]:
-    return await _whole(conn, context.brand.id, receipt_id)
-
-
-async def read_by_cid(conn: AsyncConnection, context: AuthContext, cid: str) -> dict[str, Any]:
-    if not is_uuid(cid):
-        message = "cid must be a UUID"
-        raise ApiError("invalid_parameter", message, [Problem(message, "path.cid")])
-    row = await repo.get_receipt_by_cid(conn, context.brand.id, cid.lower())
-    if row is None:
-        raise receipt_not_found()
-    return await _whole(conn, context.brand.id, row.id)
-
-
-async def stock_operations(
-    conn: AsyncConnection, context: AuthContext, receipt_id: int
-) -> list[dict[str, Any]]:
-    await _row(conn, context.brand.id, receipt_id)
-    return [
-        render_stock_operation(op)
-        for op in await repo.stock_operations_of(conn, context.brand.id, receipt_id)
-    ]
-
-
-# --------------------------------------------------------------------------------------------------------
-# Closing
-
-
-def _refuse_state(row: Row[Any]) -> None:
-    if row.status != OPEN:
-        raise conflict(f"Receipt {row.id} is already closed: only an open receipt can be closed")
-    if row.lock:
-        raise conflict(f"Receipt {row.id} is locked: unlock it first (PATCH with lock false)")
-
-
-def _closing_time(reader: BodyReader, row: Row[Any], raw: Any, now: datetime) -> datetime:
-    """The moment sent, which must be later than ``created_at``; else now (never refused)."""
-    created: datetime = row.created_at
-    if raw is MISSING or raw is None or raw == "":
-        return max(now, created)
-    moment = reader.moment(raw, "closed_at")
-    if moment is not None and moment <= created:
-        reader.fail("closed_at", "closed_at must be greater than created_at")
-    return moment or now
-
-
-async def _check_payments(
-    conn: AsyncConnection,
-    reader: BodyReader,
-    brand_id: int,
-    venue_id: int,
-    customer_id: int | None,
-    payments: list[Payment],
-    total: Decimal,
-) -> list[dict[str, Any]]:
-    """Methods of the brand enabled at the venue, adding up to ``total`` exactly; the entries to store."""
-    methods = await repo.payment_methods_at(conn, brand_id, venue_id)
-    stored: list[dict[str, Any]] = []
-    for payment in payments:
-        method = methods.get(payment.id)
-        if method is None:
-            reader.fail(
-                f"{payment.path}.id", f"Payment method {payment.id} is not a payment method of this brand"
-            )
-            continue
-        if not method.enabled:
-            reader.fail(
-                f"{payment.path}.id",
-                f"Payment method {payment.id} ({method.name}) is not enabled at venue {venue_id}",
-            )
-            continue
-        if method.customer_required and not customer_id:
-            reader.fail(
-                f"{payment.path}.id",
-                f"Payment method {payment.id} ({method.name}) needs a customer on the receipt",
-            )
-            continue
-        stored.append({"id": payment.id, "name": method.name, "amount": payment.amount})
-    if payments and len(stored) == len(payments):
-        paid = sum((p.amount for p in payments), Decimal(0))
-        if paid != total:
-            reader.fail(
-                "payment_methods",
-                f"The payment amounts add up to {paid}, but the receipt total is {total}: they must be equal",
-            )
-    return stored
-
-
-async def _finish_close(
-    conn: AsyncConnection,
-    context: AuthContext,
-    row: Row[Any],
-    payments: list[dict[str, Any]],
-    closed_at: datetime,
-    *,
-    outbox: Outbox,
-    by: str,
-) -> None:
-    """Close with a conditional update, then spend stock, count it for the customer, deliver the order."""
-    brand_id = context.brand.id
-    now = utcnow()
-    closed = await repo.update_receipt(
-        conn,
-        brand_id,
-        row.id,
-        {
-            "status": CLOSED,
-            "payment_methods": payments,
-            "closed_at": closed_at,
-            "remaining": Decimal(0),
-            "updated_at": now,
-        },
-        Receipt.status == OPEN,
-        Receipt.lock.is_(False),
-    )
-    if not closed:  # another request closed or locked it meanwhile
-        _refuse_state(await _row(conn, brand_id, row.id))
-        raise conflict(f"Receipt {row.id} changed meanwhile; try again")
-    lines = (await repo.lines_of(conn, brand_id, [row.id])).get(row.id, [])
-    await stock.spend(conn, brand_id, row, lines, closed_at)
-    if row.customer_id:
-        await repo.add_to_customer(
-            conn, brand_id, row.customer_id, spent=row.total, discount=row.total_discount, receipts=1, now=now
-        )
-    order_id = await repo.order_of_receipt(conn, brand_id, row.id)
-    if order_id is not None:
-        await deliver_if_received(conn, brand_id, order_id, outbox=outbox, by=by)
-
-
-def _tolerate_identity(reader: BodyReader, row: Row[Any], body: Mapping[str, Any]) -> None:
-    """An ``id`` and ``cid`` in a body are fine when they are the receipt's own."""
-    if "id" in body and reader.integer(body["id"], "id", required=True) not in (None, row.id):
-        reader.fail("id", f"id must be the receipt's id, {row.id}")
-    if "cid" in body and (not isinstance(body["cid"], str) or body["cid"].lower() != row.cid.lower()):
-        reader.fail("cid", "cid must be the receipt's cid")
-
-
-async def close(
-    conn: AsyncConnection,
-    context: AuthContext,
-    receipt_id: int,
-    body: Mapping[str, Any],
-    *,
-    outbox: Outbox,
-    by: str,
-) -> dict[str, Any]:
-    """``POST /receipts/{id}/close``: ``{payment_methods: [{id, name, amount}], closed_at?}``."""
-    brand_id = context.brand.id
-    row = await _row(conn, brand_id, receipt_id)
-    _refuse_state(row)
-    reader = BodyReader(subject="receipt")
-    _tolerate_identity(reader, row, body)
-    payments = read_payments(reader, body.get("payment_methods"))
-    closed_at = _closing_time(reader, row, body.get("closed_at", MISSING), utcnow())
-    stored = await _check_payments(conn, reader, brand_id, row.venue_id, row.customer_id, payments, row.total)
-    reader.done()
-    await _finish_close(conn, context, row, stored, closed_at, outbox=outbox, by=by)
-    return await _whole(conn, brand_id, receipt_id)
-
-
-async def close_for_test(
-    conn: AsyncConnection,
-    context: AuthContext,
-    receipt_id: int,
-    body: Mapping[str, Any] | None,
-    *,
-    outbox: Outbox,
-    by: str,
-) -> dict[str, Any]:
-    """The test helper: the body of a close, or without one the whole total in the venue's first enabled
-    payment method (by position, then id)."""
-    if body:
-        return await close(conn, context, receipt_id, body, outbox=outbox, by=by)
-    row = await _row(conn, context.brand.id, receipt_id)
-    _refuse_state(row)
-    methods = await repo.payment_methods_at(conn, context.brand.id, row.venue_id)
-    usable = [m for m in methods.values() if m.enabled and not m.customer_required]
-    if not usable:
-        raise conflict(f"No payment method is enabled at venue {row.venue_id}")
-    first = usable[0]
-    return await close(
-        conn,
-        context,
-        receipt_id,
-        {"payment_methods": [{"id": first.id, "name": first.name, "amount": row.total}]},
-        outbox=outbox,
-        by=by,
-    )
-
-
-# --------------------------------------------------------------------------------------------------------
-# PATCH: the four editable fields, and the lock
-
-
-def _read_patch(reader: BodyReader, body: Mapping[str, Any], receipt_id: int) -> dict[str, Any]:
-    changes: dict[str, Any] = {}
-    for key, value in body.items():
-        if key == "id":
-            if reader.integer(value, "id", required=True) not in (None, receipt_id):
-                reader.fail("id", f"id must be the receipt's id in the path, {receipt_id}")
-        elif key == "order_status":
-            changes[key] = reader.choice(value, key, RECEIPT_ORDER_STATUSES, required=True)
-        elif key == "order_number":
-            changes[key] = reader.string(value, key, limit=ORDER_NUMBER_LENGTH)
-        elif key == "fiscal_id":
-            changes[key] = reader.string(value, key, limit=FISCAL_ID_LENGTH)
-        elif key == "lock":
-            changes[key] = reader.boolean(value, key, required=True)
-        else:
-            reader.fail(str(key)[:100], f"{str(key)[:100]} cannot be changed: only {', '.join(PATCHABLE)}")
-    if not changes and not reader.problems:
-        reader.fail("body", f"Send at least one of {', '.join(PATCHABLE)}")
-    return changes
-
-
-def _locked_refusal(receipt_id: int) -> ApiError:
-    return conflict(f'Receipt {receipt_id} is locked: it refuses every change but {{"lock": false}}')
-
-
-async def patch(
-    conn: AsyncConnection, context: AuthContext, receipt_id: int, body: Mapping[str, Any]
-) -> dict[str, Any]:
-    """``PATCH /receipts/{id}``: ``order_status``, ``order_number``, ``fiscal_id``, ``lock``; works on
-    closed receipts; a locked receipt takes only ``{"lock": false}``."""
-    brand_id = context.brand.id
-    reader = BodyReader(subject="receipt", message=INVALID_FIELDS)
-    changes = _read_patch(reader, body, receipt_id)
-    reader.done()
-    await _apply_changes(conn, brand_id, await _row(conn, brand_id, receipt_id), changes)
-    return await _whole(conn, brand_id, receipt_id)
-
-
-async def _apply_changes(
-    conn: AsyncConnection, brand_id: int, row: Row[Any], changes: dict[str, Any]
-) -> None:
-    """Write ``changes``; on a locked receipt only an unlock goes through (a conditional update)."""
-    if not changes:
-        return
-    values = {**changes, "updated_at": utcnow()}
-    if changes == {"lock": False}:
-        await repo.update_receipt(conn, brand_id, row.id, values)
-        return
-    if not await repo.update_receipt(conn, brand_id, row.id, values, Receipt.lock.is_(False)):
-        if await repo.get_receipt(conn, brand_id, row.id) is None:
-            raise receipt_not_found()
-        raise _locked_refusal(row.id)
-
-
-# --------------------------------------------------------------------------------------------------------
-# v1: record a closed sale, update (or close), delete
+from clopos_server.receipts.patching import apply_changes, locked_refusal
+from clopos_server.receipts.reads import CLOSED, OPEN, receipt_not_found, receipt_row, whole
+from clopos_server.timeutil import business_day, utcnow
 
 
 async def _brand_ref(
@@ -537,7 +216,7 @@ async def record_closed(
         "closed_at": closed_at,
         "shift_date": business_day(created_at, brand.timezone, brand.day_cutoff_hour),
     }
-    stored = await _check_payments(
+    stored = await check_payments(
         conn, reader, brand.id, context.venue_id, customer_id, payments, total or Decimal(0)
     )
     reader.done()
@@ -549,14 +228,14 @@ async def record_closed(
     except IntegrityError:  # a concurrent twin with the same cid won
         raise conflict(f"A receipt with cid {cid} already exists") from None
     await repo.insert_lines(conn, [{**line, "receipt_id": receipt_id} for line in lines])
-    row = await _row(conn, brand.id, receipt_id)
+    row = await receipt_row(conn, brand.id, receipt_id)
     written = (await repo.lines_of(conn, brand.id, [receipt_id])).get(receipt_id, [])
     await stock.spend(conn, brand.id, row, written, closed_at)
     if customer_id:
         await repo.add_to_customer(
             conn, brand.id, customer_id, spent=row.total, discount=row.total_discount, receipts=1, now=now
         )
-    return await _whole(conn, brand.id, receipt_id)
+    return await whole(conn, brand.id, receipt_id)
 
 
 EDITABLE = ("order_status", "order_number", "fiscal_id", "lock", "description", "address", "guests")
@@ -616,9 +295,9 @@ async def update(
     receipt and whether this request closed it.
     """
     brand_id = context.brand.id
-    row = await _row(conn, brand_id, receipt_id)
+    row = await receipt_row(conn, brand_id, receipt_id)
     reader = BodyReader(subject="receipt")
-    _tolerate_identity(reader, row, body)
+    tolerate_identity(reader, row, body)
     changes: dict[str, Any] = {}
     for key in EDITABLE:
         if key not in body:
@@ -658,9 +337,9 @@ async def update(
             money_conflicts.append("closed_at differs")
     elif body.get("closed_at") and not closing:
         reader.fail("closed_at", "closed_at is only accepted with payment_methods (closing the receipt)")
-    closed_at = _closing_time(reader, row, body.get("closed_at", MISSING), utcnow()) if closing else None
+    closed_at = closing_time(reader, row, body.get("closed_at", MISSING), utcnow()) if closing else None
     stored = (
-        await _check_payments(conn, reader, brand_id, row.venue_id, row.customer_id, payments, row.total)
+        await check_payments(conn, reader, brand_id, row.venue_id, row.customer_id, payments, row.total)
         if closing
         else []
     )
@@ -669,21 +348,21 @@ async def update(
         raise conflict(f"Receipt {row.id} keeps its figures: {'; '.join(money_conflicts)}")
     changes = {k: v for k, v in changes.items() if v != getattr(row, k)}
     if row.lock and (closing or (changes and changes != {"lock": False})):
-        raise _locked_refusal(row.id)
-    await _apply_changes(conn, brand_id, row, changes)
+        raise locked_refusal(row.id)
+    await apply_changes(conn, brand_id, row, changes)
     if closing:
         assert closed_at is not None
-        await _finish_close(
-            conn, context, await _row(conn, brand_id, row.id), stored, closed_at, outbox=outbox, by=by
+        await finish_close(
+            conn, context, await receipt_row(conn, brand_id, row.id), stored, closed_at, outbox=outbox, by=by
         )
-    return await _whole(conn, brand_id, receipt_id), closing
+    return await whole(conn, brand_id, receipt_id), closing
 
 
 async def delete(conn: AsyncConnection, context: AuthContext, receipt_id: int) -> dict[str, Any]:
     """v1 ``DELETE /receipts/{id}``: removes it, gives back its stock and takes it off its customer's
     figures; a receipt of an order, or a locked one, is a 409."""
     brand_id = context.brand.id
-    row = await _row(conn, brand_id, receipt_id)
+    row = await receipt_row(conn, brand_id, receipt_id)
     order_id = await repo.order_of_receipt(conn, brand_id, row.id) or row.service_notification_id
     if order_id is not None:
         raise conflict(f"Receipt {row.id} belongs to order {order_id} and cannot be deleted")
