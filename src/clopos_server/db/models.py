@@ -612,3 +612,6 @@ class IdempotencyKey(Base):
     response_headers: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+from clopos_server.db import events_models as _events_models  # noqa: E402, F401  (issue 13: the event log)

@@ -1,0 +1,231 @@
+"""The event log (docs/events.md): every change, recorded in the transaction that makes it, read in commit
+order by the events feed, the board's live stream, the cross-instance relay and the webhook dispatcher.
+
+An event is ``{id, cursor, type, brand_id, venue_id, created_at, data}`` with ``data = {object,
+previous_attributes?}``: the resource as ``GET /open-api/v2/<resource>/{id}`` renders it at that moment,
+and for an update the changed top-level fields' old values, so that a reader never needs to read back.
+
+The cursor is the row's ``seq`` (db/events_models.py). On PostgreSQL a reader sees only the events of
+transactions older than the oldest one still running (the *horizon*), so an event that commits later never
+gets a smaller cursor than one a reader has already seen; on SQLite writers commit one at a time and the
+row id is already commit-ordered. Cursors are written as decimal strings: on PostgreSQL they outgrow the
+integers JavaScript holds exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import orjson
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    Text,
+    bindparam,
+    cast,
+    delete,
+    insert,
+    literal_column,
+    select,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from clopos_server import jsonio
+from clopos_server.db.events_models import SEQ_LOW_BITS, Event
+from clopos_server.db.models import Base
+from clopos_server.timeutil import ts_iso, utcnow
+
+ORDER_CREATED = "order.created"
+ORDER_ACCEPTED = "order.accepted"
+ORDER_IGNORED = "order.ignored"
+ORDER_DELIVERED = "order.delivered"
+RECEIPT_CREATED = "receipt.created"
+RECEIPT_UPDATED = "receipt.updated"
+RECEIPT_CLOSED = "receipt.closed"
+RECEIPT_DELETED = "receipt.deleted"
+CUSTOMER_CREATED = "customer.created"
+STOP_LIST_UPDATED = "stop_list.updated"
+CATALOG_UPDATED = "catalog.updated"
+WEBHOOK_TEST = "webhook.test"  # a ping to one webhook endpoint: never in the log, never in the feed
+
+# What the log holds and the feed serves, in the order docs/events.md lists them.
+LOGGED_TYPES: tuple[str, ...] = (
+    ORDER_CREATED,
+    ORDER_ACCEPTED,
+    ORDER_IGNORED,
+    ORDER_DELIVERED,
+    RECEIPT_CREATED,
+    RECEIPT_UPDATED,
+    RECEIPT_CLOSED,
+    RECEIPT_DELETED,
+    CUSTOMER_CREATED,
+    STOP_LIST_UPDATED,
+    CATALOG_UPDATED,
+)
+EVENT_TYPES: tuple[str, ...] = (*LOGGED_TYPES, WEBHOOK_TEST)  # what a webhook endpoint may subscribe to
+ORDER_TYPES = frozenset(t for t in LOGGED_TYPES if t.startswith("order."))
+# The order's new status -> what happened to it (orders.lifecycle's transitions).
+ORDER_EVENT_OF_STATUS = {"RECEIVED": ORDER_ACCEPTED, "IGNORE": ORDER_IGNORED, "DELIVERED": ORDER_DELIVERED}
+
+ID_PREFIX = "evt_"
+_ID_DIGITS = 16  # hex digits of a cursor below 2**64: ids sort as their cursors do
+MAX_CURSOR = 2**63 - 1
+RETENTION_DEFAULT_DAYS = 30
+
+_EVENTS = Base.metadata.tables[Event.__tablename__]
+_INSERT = insert(_EVENTS)
+# The oldest transaction still running, shifted like ``seq``: every event below it has committed or is gone.
+_PG_HORIZON: ColumnElement[int] = literal_column(
+    f"(pg_snapshot_xmin(pg_current_snapshot())::text::bigint << {SEQ_LOW_BITS})"
+)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of the feed: its events (oldest first), the cursor to pass as ``after`` next, and whether
+    more events already follow it."""
+
+    events: list[dict[str, Any]]
+    next: int
+    has_more: bool
+
+
+def event_id(seq: int) -> str:
+    """``evt_`` and the cursor in fixed-width hex: unique, and sorted as the log is."""
+    return f"{ID_PREFIX}{seq:0{_ID_DIGITS}x}"
+
+
+def seq_of(identifier: str) -> int | None:
+    """The cursor an event id spells, or None for anything that is not one."""
+    digits = identifier.removeprefix(ID_PREFIX)
+    if digits == identifier or len(digits) != _ID_DIGITS or not all(c in "0123456789abcdef" for c in digits):
+        return None
+    value = int(digits, 16)
+    return value if 0 < value <= MAX_CURSOR else None
+
+
+def event_data(obj: Any, previous: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """``data`` of an event: the object, and the changed fields' old values when there are any."""
+    return {"object": obj, "previous_attributes": dict(previous)} if previous else {"object": obj}
+
+
+def previous_attributes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
+    """The top-level fields of ``after`` whose value differs in ``before``, with their old values.
+
+    Compared as JSON (a Decimal 16.2 equals 16.20; an embedded fragment equals the text it holds);
+    ``updated_at`` changes with every update and is not listed."""
+    return {
+        key: before.get(key)
+        for key, value in after.items()
+        if key != "updated_at" and _as_json(before.get(key)) != _as_json(value)
+    }
+
+
+def _as_json(value: Any) -> Any:
+    return orjson.loads(jsonio.dumps(value))
+
+
+async def record(
+    conn: AsyncConnection,
+    type_: str,
+    brand_id: int,
+    venue_id: int | None,
+    obj: Any,
+    previous: Mapping[str, Any] | None = None,
+    *,
+    at: datetime | None = None,
+) -> None:
+    """Write one event in ``conn``'s transaction (it commits or rolls back with the change it records)."""
+    if type_ not in LOGGED_TYPES:
+        raise ValueError(f"not an event type of the log: {type_!r}")
+    await conn.execute(
+        _INSERT,
+        {
+            "type": type_,
+            "brand_id": brand_id,
+            "venue_id": venue_id,
+            "created_at": at or utcnow(),
+            "data": event_data(obj, previous),
+        },
+    )
+
+
+def _visible(conn: AsyncConnection) -> list[ColumnElement[bool]]:
+    """What keeps a reader to committed, commit-ordered events (PostgreSQL: below the horizon)."""
+    return [_EVENTS.c.seq < _PG_HORIZON] if conn.dialect.name == "postgresql" else []
+
+
+def _feed_query(brand_id: int, types: Sequence[str], venue_id: int | None) -> Select[Any]:
+    conditions: list[ColumnElement[bool]] = [_EVENTS.c.brand_id == brand_id]
+    if venue_id is not None:
+        conditions.append(_EVENTS.c.venue_id == venue_id)
+    if types:
+        conditions.append(_EVENTS.c.type.in_(list(types)))
+    columns = [c for c in _EVENTS.c if c.name != "data"]
+    return select(*columns, cast(_EVENTS.c.data, Text).label("data")).where(*conditions)
+
+
+async def read_after(
+    conn: AsyncConnection,
+    brand_id: int,
+    *,
+    after: int | None,
+    limit: int,
+    types: Sequence[str] = (),
+    venue_id: int | None = None,
+) -> Page:
+    """The brand's events after ``after``, oldest first, at most ``limit``; without ``after``, the newest
+    ``limit`` (still oldest first). A keyset read on ``(brand_id[, venue_id], seq)``: its cost does not
+    grow with the log."""
+    query = _feed_query(brand_id, types, venue_id).where(*_visible(conn))
+    if after is None:
+        newest = (await conn.execute(query.order_by(_EVENTS.c.seq.desc()).limit(limit))).all()
+        rows = list(reversed(newest))
+        return Page([render_event(r) for r in rows], rows[-1].seq if rows else 0, False)
+    query = query.where(_EVENTS.c.seq > after).order_by(_EVENTS.c.seq.asc()).limit(limit + 1)
+    rows = list((await conn.execute(query)).all())
+    page = rows[:limit]
+    return Page([render_event(r) for r in page], page[-1].seq if page else after, len(rows) > limit)
+
+
+async def read_one(conn: AsyncConnection, brand_id: int, seq: int) -> dict[str, Any] | None:
+    """One event of the brand by its cursor (another brand's is simply not found)."""
+    query = _feed_query(brand_id, (), None).where(_EVENTS.c.seq == seq)
+    row = (await conn.execute(query)).first()
+    return None if row is None else render_event(row)
+
+
+async def latest_cursor(conn: AsyncConnection, brand_id: int, venue_id: int | None = None) -> int:
+    """The cursor of the brand's (or venue's) newest visible event; 0 when there is none."""
+    query = select(_EVENTS.c.seq).where(_EVENTS.c.brand_id == brand_id, *_visible(conn))
+    if venue_id is not None:
+        query = query.where(_EVENTS.c.venue_id == venue_id)
+    found = (await conn.execute(query.order_by(_EVENTS.c.seq.desc()).limit(1))).scalar_one_or_none()
+    return int(found or 0)
+
+
+def render_event(row: Row[Any]) -> dict[str, Any]:
+    """The event as the feed answers it; ``data`` read as stored text is embedded without a decode."""
+    data = orjson.Fragment(row.data.encode()) if isinstance(row.data, str) else row.data
+    return {
+        "id": event_id(row.seq),
+        "cursor": str(row.seq),
+        "type": row.type,
+        "brand_id": row.brand_id,
+        "venue_id": row.venue_id,
+        "created_at": ts_iso(row.created_at),
+        "data": data,
+    }
+
+
+async def prune(conn: AsyncConnection, retention_days: int, *, now: datetime | None = None) -> int:
+    """Delete the events older than ``retention_days``; how many went."""
+    cutoff = (now or utcnow()) - timedelta(days=retention_days)
+    result = await conn.execute(
+        delete(_EVENTS).where(_EVENTS.c.created_at < bindparam("cutoff")), {"cutoff": cutoff}
+    )
+    return int(result.rowcount or 0)
