@@ -12,6 +12,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from sqlalchemy import select
 
+from clopos_server.commands import access as access_commands
 from clopos_server.db.engine import Database
 from clopos_server.db.migrate import upgrade
 from clopos_server.logs import configure_logging
@@ -28,6 +29,8 @@ orders_app = typer.Typer(help="Accept, ignore or deliver an order as the venue d
 app.add_typer(orders_app, name="orders")
 users_app = typer.Typer(help="Staff users: board passwords.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
+integrators_app.command("scopes")(access_commands.integrators_scopes)  # issue 17
+users_app.command("set-role")(access_commands.users_set_role)  # issue 17
 
 T = TypeVar("T")
 

@@ -42,6 +42,7 @@ class BrandInfo:
     require_idempotency_key: bool
     catalog_version: int
     venues: Mapping[int, VenueInfo] = field(default_factory=dict)
+    modules: frozenset[str] = frozenset()  # the brand's features (clopos_server.auth.access)
 
     @property
     def main_venue_id(self) -> int | None:
@@ -56,6 +57,7 @@ class Directory:
     disabled_clients: frozenset[int] = frozenset()
     disabled_integrators: frozenset[str] = frozenset()
     integrators_is_test: dict[str, bool] = field(default_factory=dict)  # every integrator: id -> is_test
+    integrator_scopes: dict[str, frozenset[str]] = field(default_factory=dict)  # clopos_server.auth.access
     # brands with armed fault rules (clopos_server.faults): only their requests look the rules up
     brands_with_faults: frozenset[int] = frozenset()
     loaded: bool = False
@@ -66,7 +68,9 @@ class Directory:
             venues = (await conn.execute(select(Venue))).all()
             disabled = (await conn.execute(select(ApiClient.id).where(ApiClient.enabled.is_(False)))).all()
             integrators = (
-                await conn.execute(select(Integrator.id, Integrator.is_test, Integrator.enabled))
+                await conn.execute(
+                    select(Integrator.id, Integrator.is_test, Integrator.enabled, Integrator.scopes)
+                )
             ).all()
             faulted = (
                 await conn.execute(select(FaultRule.brand_id).where(FaultRule.times > 0).distinct())
@@ -88,6 +92,7 @@ class Directory:
                 require_idempotency_key=b.require_idempotency_key,
                 catalog_version=b.catalog_version,
                 venues=venues_of.get(b.id, {}),
+                modules=frozenset(b.modules or ()),
             )
             for b in brands
         }
@@ -96,6 +101,7 @@ class Directory:
         self.disabled_clients = frozenset(row.id for row in disabled)
         self.disabled_integrators = frozenset(row.id for row in integrators if not row.enabled)
         self.integrators_is_test = {row.id: bool(row.is_test) for row in integrators}
+        self.integrator_scopes = {row.id: frozenset(row.scopes or ()) for row in integrators}
         self.brands_with_faults = frozenset(row.brand_id for row in faulted)
         self.loaded = True
 

@@ -69,6 +69,8 @@ class Brand(Base):
     minor_unit: Mapped[int] = mapped_column(Integer, default=2)
     price_check: Mapped[str] = mapped_column(String(16), default="warn")
     require_idempotency_key: Mapped[bool] = mapped_column(Boolean, default=False)
+    # the features the brand has (clopos_server.auth.access.MODULES): cash_shift, restaurant_emenu, ...
+    modules: Mapped[list[str]] = mapped_column(JSONType, default=list)
     # bumped by every catalogue write (import, stop list): instances drop their cached copy when it moves
     catalog_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime]
@@ -112,6 +114,8 @@ class StaffUser(Base):
     venue_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: every venue of the brand
     language: Mapped[str | None] = mapped_column(String(8), nullable=True)  # the board's; None: English
     owner: Mapped[int] = mapped_column(Integer, default=0)
+    # a built-in role (owner, manager, cashier) or one of the brand's roles; None: owner if owner else cashier
+    role: Mapped[str | None] = mapped_column(String(64), nullable=True)
     hide: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[bool] = mapped_column(Boolean, default=True)
     position: Mapped[int | None] = mapped_column(Integer, nullable=True)
@@ -167,6 +171,7 @@ class Integrator(Base):
     name: Mapped[str] = mapped_column(String(255), default="")
     is_test: Mapped[bool] = mapped_column(Boolean, default=False)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    scopes: Mapped[list[str]] = mapped_column(JSONType, default=list)  # clopos_server.auth.access.SCOPES
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -573,14 +578,23 @@ class StockLevel(Base):
     storage_id: Mapped[int] = mapped_column(ForeignKey("storages.id", ondelete="CASCADE"))
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
     quantity: Mapped[Decimal]
-    cost: Mapped[Decimal]
+    cost: Mapped[Decimal]  # the weighted average unit cost
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class StockOperation(Base):
+    """The stock ledger (clopos_server.inventory.ledger): one row per movement of one product in one
+    storage, caused by a receipt (closed or deleted: ``receipt_id``) or a stock document (``operation_id``).
+    ``quantity`` is the amount moved (never negative); before/after say which way."""
+
     __tablename__ = "stock_operations"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     brand_id: Mapped[int] = brand_fk()
-    receipt_id: Mapped[int] = mapped_column(ForeignKey("receipts.id", ondelete="CASCADE"), index=True)
+    type: Mapped[int] = mapped_column(Integer, default=2)  # clopos_server.inventory.types
+    # no foreign key: the ledger outlives a deleted receipt
+    receipt_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    operation_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    operation_item_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     receipt_product_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     product_id: Mapped[int] = mapped_column(Integer)
     stock_id: Mapped[int] = mapped_column(Integer)
@@ -590,6 +604,7 @@ class StockOperation(Base):
     after_quantity: Mapped[Decimal]
     cost: Mapped[Decimal]
     before_cost: Mapped[Decimal]
+    after_cost: Mapped[Decimal | None] = mapped_column(Money(), nullable=True)
     total_cost: Mapped[Decimal]
     operated_at: Mapped[datetime]
 
@@ -614,4 +629,5 @@ class IdempotencyKey(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
+from clopos_server.db import backoffice_models as _backoffice_models  # noqa: E402, F401  (issue 17: access, inventory)
 from clopos_server.db import events_models as _events_models  # noqa: E402, F401  (issue 13: the event log)

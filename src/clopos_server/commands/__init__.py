@@ -1,0 +1,1 @@
+"""Sub-commands of ``clopos-server``, one module per area, registered in ``cli.py``."""
