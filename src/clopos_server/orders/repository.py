@@ -15,7 +15,7 @@ from clopos_server import jsonio
 from clopos_server.db.engine import driver_of
 from clopos_server.db.models import Base, Customer, Order, OrderHistory, Product, Receipt, StopListEntry
 from clopos_server.kit.values import MAX_ID
-from clopos_server.orders.intake import CustomerInfo
+from clopos_server.orders.intake.records import CustomerInfo
 
 SORT_COLUMNS = {"id": Order.id, "created_at": Order.created_at, "updated_at": Order.updated_at}
 # In a list the JSON columns are read as their stored text, which the answer embeds as it is (decoding

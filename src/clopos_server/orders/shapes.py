@@ -30,7 +30,7 @@ from clopos_server.kit.schema import (
     text,
 )
 from clopos_server.kit.values import NUMBER_TEXT_LIMIT
-from clopos_server.orders.intake import (
+from clopos_server.orders.intake.bounds import (
     ADDRESS_LENGTH,
     COUNT_PLACES,
     MAX_COUNT,
