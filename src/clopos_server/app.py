@@ -23,6 +23,7 @@ from clopos_server.api.routes import (
     auth,
     categories,
     customers,
+    finance,
     health,
     landing,
     orders,
@@ -74,7 +75,7 @@ API_ROUTERS: list[tuple[APIRouter, str]] = [
 # Operations that one API generation has and the other does not: included under that prefix alone.
 GENERATION_ROUTERS: dict[str, list[tuple[APIRouter, str]]] = {
     V1_PREFIX: [(receipts.v1_router, "receipts")],
-    V2_PREFIX: [(receipts.v2_router, "receipts")],
+    V2_PREFIX: [(receipts.v2_router, "receipts"), (finance.router, "finance")],
 }
 
 

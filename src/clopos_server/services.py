@@ -27,6 +27,7 @@ class Services:
     events: EventBus
     extras: dict[str, Any] = field(default_factory=dict)
     limiter: RateLimiter | None = None  # None when CLOPOS_RATE_LIMITS=off
+    stopping: bool = False  # the server was told to stop: /readyz answers 503 (app.py, lifecycle.py)
 
 
 def services_of(request: Request) -> Services:

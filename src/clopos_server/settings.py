@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -10,6 +11,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SQLITE_PATH = Path("var") / "clopos.sqlite3"
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class Settings(BaseSettings):
@@ -36,6 +38,15 @@ class Settings(BaseSettings):
     rate_integrator_per_minute: int = Field(default=300, ge=0)
     rate_key_prefix: str = Field(default="clopos:rate", min_length=1, max_length=200)  # Redis key prefix
     revocation_refresh_seconds: float = Field(default=1.0, gt=0, le=60)
+    # Bounded waits (docs/deploy.md, "Timeouts"): every one ends in the JSON 503 with Retry-After.
+    db_statement_timeout: float = Field(default=5.0, gt=0, le=600)  # one statement; SQLite: its busy wait
+    db_lock_timeout: float = Field(default=2.0, gt=0, le=600)  # waiting for a row or table lock
+    db_pool_timeout: float = Field(default=2.0, gt=0, le=60)  # connecting, and waiting for a pooled one
+    request_timeout: float = Field(default=10.0, gt=0, le=600)  # the whole request, until its answer begins
+    shutdown_grace: float = Field(default=10.0, ge=0, le=600)  # in-flight requests finish within it
+    trusted_proxies: str = ""  # addresses or networks, comma-separated, whose X-Forwarded-* are believed
+    metrics: Literal["on", "off"] = "on"
+    metrics_token: str | None = None  # when set, GET /metrics wants "Authorization: Bearer <token>"
 
     @field_validator("database_url")
     @classmethod
@@ -46,6 +57,20 @@ class Settings(BaseSettings):
         if url.startswith("sqlite://") and not url.startswith("sqlite+aiosqlite://"):
             return "sqlite+aiosqlite://" + url.split("://", 1)[1]
         return url
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        """Refuse a misspelt address at start, not at the first forwarded request."""
+        for part in value.split(","):
+            if part.strip():
+                ipaddress.ip_network(part.strip(), strict=False)
+        return value
+
+    @property
+    def proxy_networks(self) -> list[IPNetwork]:
+        parts = (part.strip() for part in self.trusted_proxies.split(","))
+        return [ipaddress.ip_network(part, strict=False) for part in parts if part]
 
     @property
     def is_sqlite(self) -> bool:

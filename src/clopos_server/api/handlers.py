@@ -8,16 +8,18 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from clopos_server import metrics
 from clopos_server.api.envelope import json_response
+from clopos_server.db.unavailable import unavailable_reason
 from clopos_server.errors import ApiError, Problem
 
 log = logging.getLogger(__name__)
+
+RETRY_AFTER_SECONDS = 1  # outages here last seconds; clients back off further on repeated 503s
 
 _HTTP_CODES = {
     400: "validation_failed",
@@ -54,26 +56,28 @@ def render(request: Request, error: ApiError) -> Response:
     return json_response(error.body(_error_format(request)), error.http_status, headers)
 
 
-def _is_outage(exc: BaseException) -> bool:
-    if isinstance(exc, OperationalError | DisconnectionError | PoolTimeoutError | ConnectionError):
-        return True
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        return True
-    if isinstance(exc, OSError | TimeoutError):
-        return True
-    cause = exc.__cause__ or exc.__context__
-    return cause is not None and cause is not exc and isinstance(cause, OSError | ConnectionError)
+def unavailable_error(message: str, request_id: str) -> ApiError:
+    """The 503 of every "not available now": JSON, with Retry-After, and the request id to quote."""
+    return ApiError(
+        "unavailable",
+        f"Service unavailable: {message}. Retry later (request id {request_id})",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
 
 
 def error_for_unexpected(exc: BaseException, request_id: str) -> ApiError:
-    """A 503 for a database outage, else a 500 with the request id to quote; both logged here."""
-    if _is_outage(exc):
-        log.warning("database unavailable: %s", type(exc).__name__, exc_info=exc)
-        return ApiError(
-            "unavailable",
-            f"The database is unavailable; nothing was written. Retry later (request id {request_id})",
-            headers={"Retry-After": "1"},
+    """A 503 when the database cannot serve now (db/unavailable.py), else a 500 with the request id to
+    quote; both logged here, the 503 as a warning without a traceback (it is not a bug)."""
+    found = unavailable_reason(exc)
+    if found is not None:
+        metrics.DB_UNAVAILABLE.labels(reason=found.reason).inc()
+        if found.reason == "pool":
+            metrics.DB_POOL_TIMEOUTS.inc()
+        log.warning(
+            "database unavailable",
+            extra={"reason": found.reason, "detail": found.message, "error": type(exc).__name__},
         )
+        return unavailable_error(found.message, request_id)
     log.error("unhandled error", exc_info=exc)
     return ApiError("server_error", f"Internal server error (request id {request_id})")
 

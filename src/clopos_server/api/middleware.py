@@ -1,7 +1,9 @@
-"""Pure ASGI middleware: request id, timing, body size limit, headers of every answer, the access log line."""
+"""Pure ASGI middleware: request id, timing, the request deadline, body size limit, headers of every answer,
+the access log line and the request metrics."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -10,8 +12,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from clopos_server import jsonio
-from clopos_server.api.handlers import error_for_unexpected
+from clopos_server import jsonio, metrics
+from clopos_server.api.handlers import error_for_unexpected, unavailable_error
 from clopos_server.errors import ApiError
 from clopos_server.logs import request_id_var
 from clopos_server.ratelimit.middleware import AUTH_PATHS
@@ -25,12 +27,22 @@ _NO_STORE = (b"cache-control", b"no-store")
 class RequestContextMiddleware:
     """Gives each request an id (the client's ``X-Request-ID`` when sane) and a start time, echoes the
     id on the answer, refuses bodies over the limit with 413, and logs one line per request. Every answer
-    gets ``X-Content-Type-Options: nosniff`` (unless it set it), token answers ``Cache-Control: no-store``."""
+    gets ``X-Content-Type-Options: nosniff`` (unless it set it), token answers ``Cache-Control: no-store``.
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int, error_format: str = "list") -> None:
+    A request whose answer has not begun within ``request_timeout`` seconds is cancelled and answered
+    with the JSON 503 (a board stream has begun its answer long before: the deadline stops there)."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_body_bytes: int,
+        error_format: str = "list",
+        request_timeout: float | None = None,
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.error_format = error_format
+        self.request_timeout = request_timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -49,35 +61,44 @@ class RequestContextMiddleware:
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
+                if status_holder.pop("armed", 0):  # the answer has begun: a stream may run on
+                    deadline.reschedule(None)
                 status_holder["status"] = message["status"]
+                _observe(scope, message["status"], started)
                 answer_headers = [*message.get("headers", []), *extra]
                 if not any(name == _NOSNIFF[0] for name, _ in answer_headers):
                     answer_headers.append(_NOSNIFF)
                 message["headers"] = answer_headers
             await send(message)
 
+        deadline = asyncio.timeout(self.request_timeout)
         try:
             length = headers.get(b"content-length")
             if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
                 await send_error(send_with_id, _too_large_error(self.max_body_bytes), self.error_format)
                 return
-            await self.app(scope, self._limited(receive), send_with_id)
+            async with deadline:
+                status_holder["armed"] = 1
+                try:
+                    await self.app(scope, self._limited(receive), send_with_id)
+                finally:
+                    status_holder.pop("armed", None)
         except Exception as exc:
             if "status" in status_holder:  # the answer has begun: nothing sane can be sent any more
                 raise
-            error = error_for_unexpected(exc, request_id)
-            await send_error(send_with_id, error, self.error_format)
+            await send_error(send_with_id, self._error_for(exc, deadline, request_id), self.error_format)
         finally:
-            log.info(
-                "request",
-                extra={
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "status": status_holder.get("status"),
-                    "ms": round((time.perf_counter() - started) * 1000, 2),
-                },
-            )
+            log.info("request", extra=_access_fields(scope, status_holder.get("status"), started))
             request_id_var.reset(token)
+
+    def _error_for(self, exc: Exception, deadline: asyncio.Timeout, request_id: str) -> ApiError:
+        if isinstance(exc, TimeoutError) and deadline.expired():
+            metrics.DB_UNAVAILABLE.labels(reason="deadline").inc()
+            log.warning("request deadline", extra={"seconds": self.request_timeout})
+            return unavailable_error(
+                f"the request did not finish within {self.request_timeout:g} s", request_id
+            )
+        return error_for_unexpected(exc, request_id)
 
     def _limited(self, receive: Receive) -> Receive:
         """Counts a body sent without Content-Length (chunked) and stops it past the limit."""
@@ -93,6 +114,41 @@ class RequestContextMiddleware:
             return message
 
         return limited_receive
+
+
+def route_template(scope: Scope) -> str:
+    """The path as declared (``/open-api/orders/{order_id}``): a label of bounded cardinality."""
+    route = scope.get("route")
+    template = getattr(route, "path", None)
+    if isinstance(template, str):
+        return template
+    if "endpoint" in scope and not scope.get("path_params"):  # a plain Starlette route without parameters
+        return str(scope["path"])
+    return "unmatched"
+
+
+def _observe(scope: Scope, status: int, started: float) -> None:
+    route, method = route_template(scope), scope["method"]
+    metrics.REQUESTS.labels(route=route, method=method, status=str(status)).inc()
+    metrics.REQUEST_SECONDS.labels(route=route, method=method).observe(time.perf_counter() - started)
+
+
+def _access_fields(scope: Scope, status: int | None, started: float) -> dict[str, Any]:
+    """The access line's fields: the same in every worker and format."""
+    client = scope.get("client")
+    fields: dict[str, Any] = {
+        "method": scope["method"],
+        "path": scope["path"],
+        "route": route_template(scope),
+        "status": status,
+        "ms": round((time.perf_counter() - started) * 1000, 2),
+        "client": client[0] if client else None,
+    }
+    auth = scope.get("state", {}).get("auth")
+    brand = getattr(getattr(auth, "brand", None), "slug", None)
+    if brand is not None:
+        fields["brand"] = brand
+    return fields
 
 
 async def send_error(send: Send, error: ApiError, error_format: str) -> None:

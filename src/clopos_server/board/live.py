@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from clopos_server import jsonio
+from clopos_server import jsonio, metrics
 from clopos_server.auth.directory import BrandInfo
 from clopos_server.board import queries
 from clopos_server.board.i18n import ENGLISH, Texts
@@ -30,6 +30,9 @@ log = logging.getLogger(__name__)
 
 KEEPALIVE_SECONDS = 15.0
 RETRY_MS = 1500  # the browser's reconnect delay after a dropped stream
+# Put on every stream's queue when the server begins to stop (app.py): the stream sends ``reconnect`` and
+# ends, and the browser reconnects (after RETRY_MS) to an instance that is not stopping.
+SHUTDOWN_EVENT = "shutdown"
 
 
 async def render_context(
@@ -132,6 +135,7 @@ class BoardStream:
         bus = self.services.events
         channel = channel_name(self.brand_id, self.venue_id)
         queue = bus.subscribe(channel)  # before reading the database: nothing falls between the two
+        metrics.LIVE_STREAMS.inc()
         try:
             yield f"retry: {RETRY_MS}\n\n"
             if since is None:
@@ -153,6 +157,9 @@ class BoardStream:
                 batch = [first]
                 while not queue.empty():
                     batch.append(queue.get_nowait())
+                if any(event.get("type") == SHUTDOWN_EVENT for event in batch):
+                    yield sse("reconnect", {"reason": "the server is restarting: reconnect"})
+                    return
                 if any(event.get("type") == "resync" for event in batch):
                     yield await self._catch_up()
                     continue
@@ -163,4 +170,5 @@ class BoardStream:
                     )
                     yield self._send_cards(cards)
         finally:
+            metrics.LIVE_STREAMS.dec()
             bus.unsubscribe(channel, queue)

@@ -2,44 +2,100 @@
 
 SQLite runs in WAL mode with a busy timeout, and write transactions start with ``BEGIN IMMEDIATE`` so
 that two writers queue for the lock instead of failing half-way (the recipe in SQLAlchemy's SQLite docs).
+
+Every wait is bounded (``DbTimeouts``): on PostgreSQL the server cancels a statement after the statement
+timeout and a lock wait after the lock timeout (both set at connect, so they hold for the create path's
+statements on the asyncpg connection too: docs/decisions/0002); the driver gives up on its own a second
+later (a frozen server cancels nothing); connecting and waiting for a pooled connection give up after the
+pool timeout. A connection that timed out or was cancelled is closed, never returned to the pool half-way.
+``unavailable_reason`` names the errors that mean "not available now", which the API answers with a 503.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg  # type: ignore[import-untyped]
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from clopos_server import jsonio
+from clopos_server import jsonio, metrics
+from clopos_server.db.unavailable import unavailable_reason
+from clopos_server.settings import Settings
 
-SQLITE_BUSY_TIMEOUT_MS = 15000
+__all__ = ["Database", "DbTimeouts", "create_engine", "driver_of", "unavailable_reason"]
+
+T = TypeVar("T")
 
 
-def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+@dataclass(frozen=True)
+class DbTimeouts:
+    """Seconds. ``statement``: one statement (on SQLite: waiting for the write lock); ``lock``: waiting
+    for a row or table lock (PostgreSQL); ``pool``: connecting, and waiting for a pooled connection."""
+
+    statement: float = 5.0
+    lock: float = 2.0
+    pool: float = 2.0
+
+    @property
+    def driver(self) -> float:
+        """The driver's own bound on a statement: a frozen server never sends the cancellation."""
+        return self.statement + 1.0
+
+
+def create_engine(url: str, *, pool_size: int = 10, timeouts: DbTimeouts | None = None) -> AsyncEngine:
     """An engine for ``url``; on PostgreSQL a pool of ``pool_size`` connections and as many overflow."""
+    timeouts = timeouts or DbTimeouts()
     options: dict[str, Any] = {"json_serializer": jsonio.dumps_str, "json_deserializer": jsonio.loads_exact}
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        options["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+        options["connect_args"] = {"timeout": timeouts.statement}
         engine = create_async_engine(url, **options)
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, busy_ms=int(timeouts.statement * 1000))
         return engine
     # No pre-ping: it costs a round trip per checkout. A connection the server dropped fails its request
     # with a 503 (nothing half-written: the transaction is gone) and the pool replaces it.
-    options.update(pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
-    return create_async_engine(url, **options)
+    options.update(
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_recycle=1800,
+        pool_timeout=timeouts.pool,
+        connect_args={
+            "timeout": timeouts.pool,
+            "command_timeout": timeouts.driver,
+            "server_settings": {
+                "statement_timeout": str(int(timeouts.statement * 1000)),
+                "lock_timeout": str(int(timeouts.lock * 1000)),
+            },
+        },
+    )
+    engine = create_async_engine(url, **options)
+    _count_pool_use(engine)
+    return engine
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+def _count_pool_use(engine: AsyncEngine) -> None:
+    """Connections in use, for ``clopos_db_pool_in_use``."""
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _out(*_: Any) -> None:
+        metrics.DB_POOL_IN_USE.inc()
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _in(*_: Any) -> None:
+        metrics.DB_POOL_IN_USE.dec()
+
+
+def _configure_sqlite(engine: AsyncEngine, busy_ms: int) -> None:
     sync_engine = engine.sync_engine
 
     @event.listens_for(sync_engine, "connect")
@@ -47,7 +103,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -83,13 +139,28 @@ async def driver_of(conn: AsyncConnection) -> Any:
     return driver
 
 
+# What leaves a connection in an unknown state: closed at once, never given back to the pool.
+_ABANDONED: tuple[type[BaseException], ...] = (TimeoutError, asyncio.CancelledError)
+
+
 class Database:
     """The process's engine, and the two ways to use it: ``read()`` and ``write()``."""
 
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+    def __init__(self, url: str, *, pool_size: int = 10, timeouts: DbTimeouts | None = None) -> None:
         self.url = url
-        self.engine = create_engine(url, pool_size=pool_size)
+        self.timeouts = timeouts or DbTimeouts()
+        self.engine = create_engine(url, pool_size=pool_size, timeouts=self.timeouts)
         self.dialect = self.engine.dialect.name
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, pool_size: int | None = None) -> Database:
+        """The database of ``settings``, with its timeouts (CLOPOS_DB_*_TIMEOUT)."""
+        timeouts = DbTimeouts(
+            statement=settings.db_statement_timeout,
+            lock=settings.db_lock_timeout,
+            pool=settings.db_pool_timeout,
+        )
+        return cls(settings.database_url, pool_size=pool_size or settings.db_pool_size, timeouts=timeouts)
 
     @property
     def is_sqlite(self) -> bool:
@@ -97,8 +168,18 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
-        async with self.engine.connect() as conn, conn.begin():
-            yield conn
+        async with self.engine.connect() as conn:
+            if self.is_sqlite:
+                async with conn.begin():
+                    yield conn
+                return
+            try:
+                transaction = await conn.begin()
+                async with _settled(transaction.rollback, transaction.commit):
+                    yield conn
+            except _ABANDONED:
+                await self._abandon(conn)
+                raise
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
@@ -116,11 +197,73 @@ class Database:
                 return
             conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
             try:
-                async with (await driver_of(conn)).transaction():
+                transaction = (await driver_of(conn)).transaction()
+                await transaction.start()
+                async with _settled(transaction.rollback, transaction.commit):
                     yield conn
+            except _ABANDONED:
+                await self._abandon(conn)
+                raise
             except _DRIVER_DISCONNECTS as lost:  # SQLAlchemy never saw it: drop the connection here
                 await conn.invalidate()
                 raise DisconnectionError("the database connection was lost") from lost
 
+    async def _abandon(self, conn: AsyncConnection) -> None:
+        """Close a connection whose statement timed out or was cancelled, without a word to the server:
+        it may be frozen, and a polite goodbye would wait for its answer."""
+        if conn.invalidated:
+            return
+        if not self.is_sqlite:
+            fairy = getattr(conn.sync_connection, "_dbapi_connection", None)  # no revalidation
+            raw = getattr(fairy, "driver_connection", None)
+            if raw is not None:
+                raw.terminate()
+        await conn.invalidate()
+
+    async def ping(self, within: float) -> None:
+        """``SELECT 1`` answered within ``within`` seconds, else ``TimeoutError``: the readiness probe.
+
+        Run in a task of its own that is not awaited past the bound, so that the probe answers in time
+        even while the connection's own clean-up waits for a frozen server.
+        """
+        await bounded(self._select_one(), within)
+
+    async def _select_one(self) -> None:
+        async with self.read() as conn:
+            await conn.execute(text("SELECT 1"))
+
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+@asynccontextmanager
+async def _settled(
+    rollback: Callable[[], Awaitable[Any]], commit: Callable[[], Awaitable[Any]]
+) -> AsyncIterator[None]:
+    """Commit when the block ends, roll back when it raises; but not a word to the server when it was
+    cancelled or timed out (the caller closes the connection instead: the server may not answer)."""
+    try:
+        yield
+    except _ABANDONED:
+        raise
+    except BaseException:
+        await rollback()
+        raise
+    await commit()
+
+
+async def bounded(job: Awaitable[T], seconds: float) -> T:
+    """``job``'s result if it finishes within ``seconds``; else it is cancelled (and finishes its clean-up
+    on its own) and ``TimeoutError`` is raised at once."""
+    task = asyncio.ensure_future(job)
+    done, _ = await asyncio.wait({task}, timeout=seconds)
+    if not done:
+        task.cancel()
+        task.add_done_callback(_consume)
+        raise TimeoutError(f"no answer within {seconds:g} s")
+    return task.result()
+
+
+def _consume(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled():
+        task.exception()  # retrieved: no "exception was never retrieved" in the log

@@ -189,6 +189,8 @@
       applyCard(JSON.parse(e.data), true);
     });
     source.addEventListener("reset", function () { location.reload(); });
+    // the server is stopping: the stream ends and the browser reconnects (to another instance) by itself
+    source.addEventListener("reconnect", function () { setLive("reconnecting", T("Reconnecting")); });
     source.addEventListener("signout", function () {
       source.close();
       location.href = "/board/login";

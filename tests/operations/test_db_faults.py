@@ -1,0 +1,166 @@
+"""PostgreSQL faults on a private server: stopped, starting up, frozen, a table locked, out of connections.
+
+While the fault lasts, every answer is the JSON 503 ``unavailable`` with ``Retry-After`` (never a 500,
+never a hang), within the request deadline; /readyz answers within 1 s throughout; once the fault ends,
+the same app (no restart) answers 2xx again within 2 s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg  # type: ignore[import-untyped]
+import httpx
+
+from tests.operations.conftest import FAULT_TIMEOUTS
+from tests.operations.pg import PrivatePostgres
+from tests.support.api import V1Client, example
+
+DEADLINE = FAULT_TIMEOUTS["request_timeout"] + 0.5  # the deadline, and the time to send the answer
+READY_WITHIN = 1.0
+RECOVERED_WITHIN = 2.0
+
+
+async def timed(call: Awaitable[httpx.Response]) -> tuple[httpx.Response, float]:
+    started = time.monotonic()
+    answer = await call
+    return answer, time.monotonic() - started
+
+
+def assert_unavailable(answer: httpx.Response, took: float, limit: float = DEADLINE) -> None:
+    assert answer.status_code == 503, answer.text
+    assert answer.headers["content-type"].startswith("application/json")
+    assert int(answer.headers["retry-after"]) >= 1
+    body = answer.json()
+    assert body["success"] is False and body["code"] == "unavailable", body
+    assert "Traceback" not in answer.text
+    assert took < limit, f"answered after {took:.2f} s"
+
+
+async def assert_only_503s(v1: V1Client, rounds: int = 2) -> None:
+    """Reads, creates (the create path's statements run on asyncpg itself) and the probe, some at once."""
+    for _ in range(rounds):
+        calls = [
+            timed(v1.get("/orders")),
+            timed(v1.post("/orders", json=example("create-order.v1.request.json"))),
+            timed(v1.get("/customers")),
+        ]
+        for answer, took in await asyncio.gather(*calls):
+            assert_unavailable(answer, took)
+        ready, took = await timed(v1.http.get("/readyz"))
+        assert_unavailable(ready, took, READY_WITHIN)
+
+
+async def assert_recovers(v1: V1Client) -> None:
+    """2xx for a read and a create within 2 s, on the same app."""
+    started = time.monotonic()
+    while True:
+        listed = await v1.get("/orders")
+        if listed.status_code == 200:
+            created = await v1.post("/orders", json=example("create-order.v1.request.json"))
+            if created.status_code in (200, 201):
+                break
+        else:
+            assert listed.status_code == 503, listed.text
+        assert time.monotonic() - started < RECOVERED_WITHIN, f"still {listed.status_code}: {listed.text}"
+        await asyncio.sleep(0.05)
+    ready, took = await timed(v1.http.get("/readyz"))
+    assert ready.status_code == 200 and took < READY_WITHIN
+
+
+async def test_stopped(private_pg: PrivatePostgres, fault_v1: V1Client) -> None:
+    assert (await fault_v1.get("/orders")).status_code == 200  # the pool holds live connections
+    private_pg.stop()
+    try:
+        await assert_only_503s(fault_v1)
+    finally:
+        private_pg.start()
+    await assert_recovers(fault_v1)
+
+
+async def test_starting_up(private_pg: PrivatePostgres, fault_v1: V1Client) -> None:
+    assert (await fault_v1.get("/orders")).status_code == 200
+    private_pg.hold_in_recovery()
+    try:
+        await assert_only_503s(fault_v1)
+        answer = await fault_v1.get("/orders")
+        assert "starting up" in answer.json()["message"], answer.text
+    finally:
+        private_pg.leave_recovery()
+    await assert_recovers(fault_v1)
+
+
+async def test_frozen(private_pg: PrivatePostgres, fault_v1: V1Client) -> None:
+    assert (await fault_v1.get("/orders")).status_code == 200
+    private_pg.freeze()
+    try:
+        await assert_only_503s(fault_v1)
+    finally:
+        private_pg.thaw()
+    await assert_recovers(fault_v1)
+
+
+@asynccontextmanager
+async def admin(private_pg: PrivatePostgres, database: str) -> AsyncIterator[Any]:
+    conn = await asyncpg.connect(private_pg.plain_url(database), timeout=5)
+    try:
+        yield conn
+    finally:
+        await conn.close(timeout=5)
+
+
+async def test_table_locked(private_pg: PrivatePostgres, fault_db_url: str, fault_v1: V1Client) -> None:
+    database = fault_db_url.rsplit("/", 1)[1]
+    async with admin(private_pg, database) as conn:
+        transaction = conn.transaction()
+        await transaction.start()
+        await conn.execute("LOCK TABLE orders IN ACCESS EXCLUSIVE MODE")
+        try:
+            for call in (
+                fault_v1.get("/orders"),
+                fault_v1.post("/orders", json=example("create-order.v1.request.json")),
+            ):
+                answer, took = await timed(call)
+                assert_unavailable(answer, took)
+            assert "locked" in answer.json()["message"]
+            ready, took = await timed(fault_v1.http.get("/readyz"))  # the database itself answers
+            assert ready.status_code == 200 and took < READY_WITHIN
+        finally:
+            await transaction.rollback()
+    await assert_recovers(fault_v1)
+
+
+async def _fill_connections(private_pg: PrivatePostgres) -> list[Any]:
+    """Every connection slot taken (the app's pooled connections ended), until the list is closed."""
+    held: list[Any] = []
+    while True:
+        try:
+            held.append(await asyncpg.connect(private_pg.plain_url(), timeout=5))
+        except asyncpg.TooManyConnectionsError:
+            break
+    mine = [conn.get_server_pid() for conn in held]
+    await held[0].execute(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE NOT pid = ANY($1)", mine
+    )
+    await asyncio.sleep(0.2)
+    while True:  # the slots the app's connections left
+        try:
+            held.append(await asyncpg.connect(private_pg.plain_url(), timeout=5))
+        except asyncpg.TooManyConnectionsError:
+            return held
+
+
+async def test_too_many_connections(private_pg: PrivatePostgres, fault_v1: V1Client) -> None:
+    assert (await fault_v1.get("/orders")).status_code == 200
+    held = await _fill_connections(private_pg)
+    try:
+        await assert_only_503s(fault_v1, rounds=3)
+        answer = await fault_v1.get("/orders")
+        assert "too many connections" in answer.json()["message"], answer.text
+    finally:
+        await asyncio.gather(*(conn.close(timeout=5) for conn in held))
+    await assert_recovers(fault_v1)
