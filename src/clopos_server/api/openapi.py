@@ -340,12 +340,21 @@ V2_VENUE: dict[str, Any] = {
 }
 
 
+# Path parameters that are not ids of an INTEGER column, by name (routes add theirs: ``path_schema``).
+_PATH_SCHEMAS: dict[str, Schema] = {"cid": UUID}
+
+
+def path_schema(name: str, schema: Schema) -> None:
+    """Describe path parameter ``name`` with ``schema`` instead of as an integer id."""
+    _PATH_SCHEMAS[name] = schema
+
+
 def _path_parameter(parameter: dict[str, Any]) -> None:
-    """Path ids are integers of an INTEGER column; a receipt's ``cid`` is a UUID."""
+    """Path ids are integers of an INTEGER column; a receipt's ``cid`` is a UUID, an event's id text."""
     if parameter.get("in") != "path":
         return
-    if parameter["name"] == "cid":
-        parameter["schema"] = dict(UUID)
+    if parameter["name"] in _PATH_SCHEMAS:
+        parameter["schema"] = dict(_PATH_SCHEMAS[parameter["name"]])
     else:
         parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": ID_MAX}
 

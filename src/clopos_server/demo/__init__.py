@@ -15,6 +15,7 @@ from clopos_server import jsonio
 from clopos_server.catalog.importer import import_brand
 from clopos_server.db.engine import Database
 from clopos_server.db.models import Brand
+from clopos_server.finance.demo import seed as seed_finance
 
 DEMO_BRAND = "openapitest"
 DEMO_OTHER_BRAND = "demo-other"
@@ -27,6 +28,7 @@ DEMO_OTHER_CLIENT_ID = "demo-other-client"
 DEMO_OTHER_CLIENT_SECRET = "demo-other-secret-0123456789"  # noqa: S105 (public)
 
 DEMO_FILES = ("openapitest.json", "demo-other.json")
+FINANCE_FILES = {"openapitest": "openapitest-finance.json"}  # seeded after the brand, by finance.demo
 
 
 def demo_document(name: str) -> dict[str, Any]:
@@ -50,6 +52,8 @@ async def load_demo(db: Database, *, reset: bool = False) -> list[str]:
             lines.append(f"{slug}: exists, skipped")
             continue
         report = await import_brand(db, document, reset=exists)
+        if slug in FINANCE_FILES:  # money accounts, categories, a closed cash shift (operational data)
+            await seed_finance(db, slug, demo_document(FINANCE_FILES[slug]))
         done = "reset and reloaded" if exists else "imported"
         lines.append(f"{slug}: {done} ({report.total_created} rows)")
     return lines

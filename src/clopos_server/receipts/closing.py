@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from clopos_server.auth.context import AuthContext
 from clopos_server.db.models import Receipt
 from clopos_server.errors import conflict
+from clopos_server.finance import hooks as finance_hooks
 from clopos_server.kit.body import MISSING, BodyReader
 from clopos_server.orders.lifecycle import deliver_if_received
 from clopos_server.orders.service import Outbox
@@ -120,6 +121,7 @@ async def finish_close(
         raise conflict(f"Receipt {row.id} changed meanwhile; try again")
     lines = (await repo.lines_of(conn, brand_id, [row.id])).get(row.id, [])
     await stock.spend(conn, brand_id, row, lines, closed_at)
+    await finance_hooks.receipt_closed(conn, brand_id, row, payments, closed_at)
     if row.customer_id:
         await repo.add_to_customer(
             conn, brand_id, row.customer_id, spent=row.total, discount=row.total_discount, receipts=1, now=now

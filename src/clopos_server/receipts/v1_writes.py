@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from clopos_server.auth.context import AuthContext
 from clopos_server.db.models import Customer, Product, SaleType, StaffUser
 from clopos_server.errors import conflict
+from clopos_server.finance import hooks as finance_hooks
 from clopos_server.kit.body import MISSING, BodyReader
 from clopos_server.kit.values import MAX_ID
 from clopos_server.orders.service import Outbox
@@ -231,6 +232,7 @@ async def record_closed(
     row = await receipt_row(conn, brand.id, receipt_id)
     written = (await repo.lines_of(conn, brand.id, [receipt_id])).get(receipt_id, [])
     await stock.spend(conn, brand.id, row, written, closed_at)
+    await finance_hooks.receipt_closed(conn, brand.id, row, stored, closed_at)
     if customer_id:
         await repo.add_to_customer(
             conn, brand.id, customer_id, spent=row.total, discount=row.total_discount, receipts=1, now=now
@@ -372,6 +374,8 @@ async def delete(conn: AsyncConnection, context: AuthContext, receipt_id: int) -
     if not await repo.delete_receipt(conn, brand_id, row.id):  # a concurrent delete won
         raise receipt_not_found()
     await stock.give_back(conn, brand_id, operations)
+    if row.status == CLOSED:
+        await finance_hooks.receipt_deleted(conn, brand_id, row)
     if row.status == CLOSED and row.customer_id:
         await repo.add_to_customer(
             conn,
