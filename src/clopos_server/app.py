@@ -37,6 +37,7 @@ from clopos_server.api.routes import (
     users,
     venues,
 )
+from clopos_server.api.routes import webhooks as webhook_routes
 from clopos_server.auth.directory import Directory
 from clopos_server.auth.keys import load_signing_key
 from clopos_server.auth.tokens import TokenSigner
@@ -51,6 +52,7 @@ from clopos_server.ratelimit.limiter import RateLimiter
 from clopos_server.ratelimit.middleware import RateLimitMiddleware
 from clopos_server.services import Services
 from clopos_server.settings import Settings, get_settings
+from clopos_server.webhooks.dispatcher import Webhooks
 
 log = logging.getLogger(__name__)
 
@@ -71,11 +73,16 @@ API_ROUTERS: list[tuple[APIRouter, str]] = [
     (price_lists.router, "price lists"),
     (receipts.router, "receipts"),
     (testhelpers.router, "test helpers"),
+    (webhook_routes.testhelper_router, "test helpers"),
 ]
 # Operations that one API generation has and the other does not: included under that prefix alone.
 GENERATION_ROUTERS: dict[str, list[tuple[APIRouter, str]]] = {
     V1_PREFIX: [(receipts.v1_router, "receipts")],
-    V2_PREFIX: [(receipts.v2_router, "receipts"), (finance.router, "finance")],
+    V2_PREFIX: [
+        (receipts.v2_router, "receipts"),
+        (finance.router, "finance"),
+        (webhook_routes.router, "webhooks"),
+    ],
 }
 
 
@@ -109,6 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             events=EventBus(),
             limiter=RateLimiter(settings) if settings.rate_limits == "on" else None,
         )
+        app.state.services.webhooks = await Webhooks.start(settings, db)  # the dispatcher, in every instance
         background = [
             asyncio.create_task(directory.keep_fresh(db, settings.revocation_refresh_seconds)),
             asyncio.create_task(_purge_keys_forever(db)),
@@ -132,6 +140,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            await app.state.services.webhooks.aclose()
             if app.state.services.limiter is not None:
                 await app.state.services.limiter.aclose()
             await db.dispose()

@@ -263,6 +263,10 @@ def serve(
 
     from clopos_server.api.transport import uvicorn_options
 
+    if demo:  # local development: webhooks may reach a receiver on this machine unless set otherwise
+        os.environ.setdefault("CLOPOS_WEBHOOK_ALLOW_HTTP", "true")
+        os.environ.setdefault("CLOPOS_WEBHOOK_ALLOW_PRIVATE", "true")
+        get_settings.cache_clear()
     overrides: dict[str, Any] = {
         k: v for k, v in {"host": host, "port": port, "workers": workers}.items() if v
     }

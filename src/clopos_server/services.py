@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from clopos_server.events.bus import EventBus
     from clopos_server.ratelimit.limiter import RateLimiter
     from clopos_server.settings import Settings
+    from clopos_server.webhooks.dispatcher import Webhooks
 
 
 @dataclass
@@ -27,6 +28,7 @@ class Services:
     events: EventBus
     extras: dict[str, Any] = field(default_factory=dict)
     limiter: RateLimiter | None = None  # None when CLOPOS_RATE_LIMITS=off
+    webhooks: Webhooks | None = None  # set by the lifespan: endpoint rules, sealer, the dispatcher
     stopping: bool = False  # the server was told to stop: /readyz answers 503 (app.py, lifecycle.py)
 
 

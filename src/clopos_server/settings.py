@@ -47,6 +47,17 @@ class Settings(BaseSettings):
     trusted_proxies: str = ""  # addresses or networks, comma-separated, whose X-Forwarded-* are believed
     metrics: Literal["on", "off"] = "on"
     metrics_token: str | None = None  # when set, GET /metrics wants "Authorization: Bearer <token>"
+    # Webhooks (docs/webhooks.md): http:// targets and private/loopback addresses are refused unless
+    # allowed (`serve --demo` allows both unless they are set); the retry schedule after the first try, in
+    # seconds, comma-separated (tests shorten it); how often the dispatcher looks for due work.
+    webhook_allow_http: bool = False
+    webhook_allow_private: bool = False
+    webhook_retry_schedule: str = Field(
+        default="5,300,1800,7200,18000,36000,36000", pattern=r"^\s*[0-9.]+(\s*,\s*[0-9.]+)*\s*$"
+    )
+    webhook_poll_seconds: float = Field(default=0.25, gt=0, le=60)
+    webhook_disable_after_seconds: float = Field(default=5 * 24 * 3600, gt=0)  # all failed this long
+    webhook_dispatcher: Literal["on", "off"] = "on"
 
     @field_validator("database_url")
     @classmethod

@@ -21,6 +21,7 @@ from fastapi.openapi.utils import get_openapi
 from clopos_server.api.query import MAX_PAGE
 from clopos_server.kit.query import Kind, ResourceQuerySpec
 from clopos_server.kit.schema import BLANK, ID_MAX, UUID, Schema
+from clopos_server.webhooks.shapes import openapi_webhooks
 
 V1_PREFIX = "/open-api"
 V2_PREFIX = "/open-api/v2"
@@ -74,7 +75,8 @@ ERROR_DESCRIPTIONS = {
     409: "Conflict: a duplicate, an illegal state change, or the idempotency key in use",
     413: "Body over the size limit",
     415: "`unsupported_media_type`: the body is not `application/json`",
-    422: "`idempotency_key_reused`: the key was used with another request",
+    422: "`idempotency_key_reused`: the key was used with another request; or, for webhook endpoints, "
+    "`validation_failed`: a URL, event type or venue refused, or a 21st endpoint (naming the field)",
     429: "Rate limited (see `Retry-After`)",
     500: "Server error (quote the request id)",
     503: "The database is unavailable; nothing was written (see `Retry-After`)",
@@ -393,6 +395,8 @@ def build_document(app: FastAPI) -> dict[str, Any]:
     schemas["ErrorEnvelope"] = ERROR_ENVELOPE
     schemas.update(_COMPONENTS)
     components["securitySchemes"] = SECURITY_SCHEMES
+    document["webhooks"], delivery_schemas = openapi_webhooks()  # what the server sends (docs/webhooks.md)
+    schemas.update(delivery_schemas)
     return document
 
 

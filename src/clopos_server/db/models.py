@@ -632,3 +632,4 @@ class IdempotencyKey(Base):
 from clopos_server.db import backoffice_models as _backoffice_models  # noqa: E402, F401  (issue 17: access, inventory)
 from clopos_server.db import events_models as _events_models  # noqa: E402, F401  (issue 13: the event log)
 from clopos_server.db import finance_models as _finance_models  # noqa: E402, F401  (issue 17: finance)
+from clopos_server.db import webhooks_models as webhooks_models  # noqa: E402  (webhook tables, issue 13)

@@ -1,0 +1,332 @@
+"""The dispatcher's work, kept in the database so that any instance can do it and a crash loses nothing.
+
+Deliveries are made due from the event log, not by the writers: each endpoint keeps a cursor in the log,
+and the dispatcher reads the brand's events after it (keyset on ``ix_events_brand_seq``), inserts one
+``pending`` delivery per matching event and moves the cursor, in one transaction that holds the endpoint's
+row locked (``FOR UPDATE SKIP LOCKED`` on PostgreSQL: another instance skips that endpoint meanwhile). The
+create path thus sends not one statement more than the event it already writes, and an event committed
+is an event delivered, whatever happens to the process in between.
+
+A delivery is claimed by setting a lease (``lease_until``, epoch ms, longer than an attempt can last) and
+the instance's ``lease_owner``; at most ``MAX_IN_FLIGHT`` leases of one endpoint are live at once, counted
+under that same row lock, so the limit holds across instances. An expired lease (a SIGKILL mid-attempt) is
+claimable again: at least once, never lost. Finishing records the attempt and, in the same transaction,
+claims the endpoint's next due delivery, so a backlog drains at one transaction per attempt.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import orjson
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Text,
+    and_,
+    cast,
+    delete,
+    exists,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from clopos_server.db.events_models import SEQ_LOW_BITS, Event
+from clopos_server.db.models import Base
+from clopos_server.events.log import event_id
+from clopos_server.timeutil import ts_iso, utcnow
+from clopos_server.webhooks.client import ATTEMPT_TIMEOUT, Outcome
+from clopos_server.webhooks.repository import ATTEMPTS, DELIVERIES, ENDPOINTS
+from clopos_server.webhooks.schedule import retry_delay
+from clopos_server.webhooks.schemas import ALL_EVENTS
+
+MAX_IN_FLIGHT = 4  # requests to one endpoint at once, across every instance
+LEASE_MS = int((ATTEMPT_TIMEOUT + 15) * 1000)  # an attempt ends within 15 s; the rest is the record's time
+BATCH = 500  # events made due per endpoint and transaction
+PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
+
+_EVENTS = Base.metadata.tables[Event.__tablename__]
+# PostgreSQL: the oldest transaction still running, shifted like ``seq`` (events.log's horizon): every
+# event below it has committed, and no event committed later can sort below it.
+_PG_HORIZON: ColumnElement[int] = literal_column(
+    f"(pg_snapshot_xmin(pg_current_snapshot())::text::bigint << {SEQ_LOW_BITS})"
+)
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A delivery this instance holds the lease of, with what the attempt needs."""
+
+    id: int
+    endpoint_id: int
+    event_id: str
+    message_id: str
+    body: str
+    number: int  # the attempt about to be made, from 1
+
+
+def delivery_body(type_: str, created_at: datetime, identifier: str, data_text: str) -> str:
+    """``{"type", "timestamp", "data"}`` with the event's id first inside ``data``: the stored data is
+    spliced in as text, so its exact decimals are sent as stored."""
+    head = orjson.dumps({"type": type_, "timestamp": ts_iso(created_at)}).decode()
+    inner = data_text.strip()
+    rest = inner[1:].lstrip()
+    id_field = orjson.dumps({"event_id": identifier}).decode()[:-1]
+    data = id_field + ("}" if rest == "}" else "," + rest)
+    return f'{head[:-1]},"data":{data}}}'
+
+
+def _visible(conn: AsyncConnection) -> list[ColumnElement[bool]]:
+    return [_EVENTS.c.seq < _PG_HORIZON] if conn.dialect.name == "postgresql" else []
+
+
+def _live_lease(now: int) -> ColumnElement[bool]:
+    return and_(DELIVERIES.c.lease_until.is_not(None), DELIVERIES.c.lease_until > now)
+
+
+def _claimable(now: int) -> list[ColumnElement[bool]]:
+    return [
+        DELIVERIES.c.status == PENDING,
+        DELIVERIES.c.next_at <= now,
+        or_(DELIVERIES.c.lease_until.is_(None), DELIVERIES.c.lease_until <= now),
+    ]
+
+
+async def endpoints_with_work(conn: AsyncConnection, now: int) -> list[int]:
+    """Enabled endpoints with events after their cursor or a claimable delivery: one statement, what an
+    idle instance sends per poll."""
+    newer = exists().where(
+        _EVENTS.c.brand_id == ENDPOINTS.c.brand_id, _EVENTS.c.seq > ENDPOINTS.c.cursor, *_visible(conn)
+    )
+    due = exists().where(DELIVERIES.c.endpoint_id == ENDPOINTS.c.id, *_claimable(now))
+    query = select(ENDPOINTS.c.id).where(ENDPOINTS.c.enabled.is_(True), or_(newer, due))
+    return [int(row.id) for row in (await conn.execute(query.order_by(ENDPOINTS.c.id))).all()]
+
+
+async def lock_endpoint(conn: AsyncConnection, endpoint_id: int) -> Row[Any] | None:
+    """The enabled endpoint's row, locked for this transaction; None when another instance holds it."""
+    query = select(ENDPOINTS).where(ENDPOINTS.c.id == endpoint_id, ENDPOINTS.c.enabled.is_(True))
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return (await conn.execute(query)).first()
+
+
+async def latest_cursor(conn: AsyncConnection, brand_id: int) -> int:
+    """The brand's newest visible event's cursor (0 for none): where a new endpoint starts."""
+    query = select(func.max(_EVENTS.c.seq)).where(_EVENTS.c.brand_id == brand_id, *_visible(conn))
+    return int((await conn.execute(query)).scalar_one_or_none() or 0)
+
+
+def _matching(endpoint: Row[Any]) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [_EVENTS.c.brand_id == endpoint.brand_id]
+    if ALL_EVENTS not in endpoint.events:
+        conditions.append(_EVENTS.c.type.in_(list(endpoint.events)))
+    if endpoint.venue_ids:
+        conditions.append(or_(_EVENTS.c.venue_id.is_(None), _EVENTS.c.venue_id.in_(list(endpoint.venue_ids))))
+    return conditions
+
+
+def _event_columns() -> list[Any]:
+    return [_EVENTS.c.seq, _EVENTS.c.type, _EVENTS.c.created_at, cast(_EVENTS.c.data, Text).label("data")]
+
+
+def _delivery_row(endpoint: Row[Any], event: Row[Any], now: int) -> dict[str, Any]:
+    identifier = event_id(event.seq)
+    return {
+        "brand_id": endpoint.brand_id,
+        "endpoint_id": endpoint.id,
+        "event_id": identifier,
+        "event_type": event.type,
+        "message_id": identifier,
+        "body": delivery_body(event.type, event.created_at, identifier, event.data),
+        "status": PENDING,
+        "attempts": 0,
+        "next_at": now,
+        "created_at": utcnow(),
+    }
+
+
+async def insert_delivery(conn: AsyncConnection, row: dict[str, Any]) -> int:
+    result = await conn.execute(insert(DELIVERIES).values(**row).returning(DELIVERIES.c.id))
+    return int(result.scalar_one())
+
+
+async def insert_deliveries(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        await conn.execute(insert(DELIVERIES), list(rows))
+
+
+async def make_due(conn: AsyncConnection, endpoint: Row[Any], now: int) -> int:
+    """Deliveries for the endpoint's matching events after its cursor (at most ``BATCH``); the cursor
+    moves past them, or to the brand's newest event when fewer matched. How many were made."""
+    head = await latest_cursor(conn, endpoint.brand_id)
+    if head <= endpoint.cursor:
+        return 0
+    query = (
+        select(*_event_columns())
+        .where(*_matching(endpoint), _EVENTS.c.seq > endpoint.cursor, _EVENTS.c.seq <= head)
+        .order_by(_EVENTS.c.seq)
+        .limit(BATCH)
+    )
+    events = list((await conn.execute(query)).all())
+    await insert_deliveries(conn, [_delivery_row(endpoint, event, now) for event in events])
+    cursor = events[-1].seq if len(events) == BATCH else head
+    await conn.execute(update(ENDPOINTS).where(ENDPOINTS.c.id == endpoint.id).values(cursor=cursor))
+    return len(events)
+
+
+async def events_for_redelivery(
+    conn: AsyncConnection,
+    endpoint: Row[Any],
+    *,
+    seq: int | None,
+    since: datetime | None,
+    until: datetime | None,
+    limit: int,
+) -> list[Row[Any]]:
+    """One event of the brand by cursor (whatever its type), or the endpoint's matching events in a time
+    window, oldest first, at most ``limit``."""
+    if seq is not None:
+        where = [_EVENTS.c.brand_id == endpoint.brand_id, _EVENTS.c.seq == seq]
+    else:
+        where = [*_matching(endpoint), _EVENTS.c.created_at >= since, _EVENTS.c.created_at < until]
+    query = select(*_event_columns()).where(*where, *_visible(conn)).order_by(_EVENTS.c.seq).limit(limit)
+    return list((await conn.execute(query)).all())
+
+
+async def redeliver(conn: AsyncConnection, endpoint: Row[Any], events: Sequence[Row[Any]]) -> None:
+    """A new delivery of each event, due now (the same ``webhook-id`` as the first delivery)."""
+    now = now_ms()
+    await insert_deliveries(conn, [_delivery_row(endpoint, event, now) for event in events])
+
+
+async def claim(conn: AsyncConnection, endpoint_id: int, owner: str, now: int, room: int) -> list[Claimed]:
+    """Lease up to ``room`` of the endpoint's due deliveries, within ``MAX_IN_FLIGHT`` live leases (the
+    caller holds the endpoint's row lock)."""
+    live = await conn.execute(
+        select(func.count())
+        .select_from(DELIVERIES)
+        .where(DELIVERIES.c.endpoint_id == endpoint_id, DELIVERIES.c.status == PENDING, _live_lease(now))
+    )
+    room = min(room, MAX_IN_FLIGHT - int(live.scalar_one()))
+    if room <= 0:
+        return []
+    query = (
+        select(
+            DELIVERIES.c.id,
+            DELIVERIES.c.event_id,
+            DELIVERIES.c.message_id,
+            DELIVERIES.c.body,
+            DELIVERIES.c.attempts,
+        )
+        .where(DELIVERIES.c.endpoint_id == endpoint_id, *_claimable(now))
+        .order_by(DELIVERIES.c.next_at, DELIVERIES.c.id)
+        .limit(room)
+    )
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    rows = list((await conn.execute(query)).all())
+    if rows:
+        await conn.execute(
+            update(DELIVERIES)
+            .where(DELIVERIES.c.id.in_([row.id for row in rows]))
+            .values(lease_until=now + LEASE_MS, lease_owner=owner)
+        )
+    return [
+        Claimed(row.id, endpoint_id, row.event_id, row.message_id, row.body, row.attempts + 1) for row in rows
+    ]
+
+
+@dataclass(frozen=True)
+class Policy:
+    """How failures are handled: the retry schedule, and how long all-failed lasts before disabling."""
+
+    schedule: tuple[float, ...]
+    disable_after: float
+
+
+async def record_attempt(conn: AsyncConnection, brand_id: int, claimed: Claimed, outcome: Outcome) -> int:
+    result = await conn.execute(
+        insert(ATTEMPTS)
+        .values(
+            brand_id=brand_id,
+            endpoint_id=claimed.endpoint_id,
+            delivery_id=claimed.id,
+            event_id=claimed.event_id,
+            message_id=claimed.message_id,
+            number=claimed.number,
+            at=utcnow(),
+            duration_ms=outcome.duration_ms,
+            response_status=outcome.status,
+            response_body=outcome.body,
+            error=outcome.error,
+        )
+        .returning(ATTEMPTS.c.id)
+    )
+    return int(result.scalar_one())
+
+
+def _next_state(claimed: Claimed, outcome: Outcome, policy: Policy, now: int) -> dict[str, Any]:
+    """The delivery's columns after this attempt."""
+    values: dict[str, Any] = {"attempts": claimed.number, "lease_until": None, "lease_owner": None}
+    delay = None if outcome.ok or outcome.status == 410 else retry_delay(policy.schedule, claimed.number)
+    if delay is None:
+        return {**values, "status": DELIVERED if outcome.ok else FAILED, "finished_at": utcnow()}
+    return {**values, "next_at": now + int(delay * 1000)}
+
+
+def disabled_reason(endpoint: Row[Any], outcome: Outcome, policy: Policy) -> str | None:
+    """Why this attempt disables the endpoint: a 410, or every delivery failing for too long."""
+    if outcome.status == 410:
+        return f"410 Gone answered at {ts_iso(utcnow())}"
+    since = endpoint.failing_since
+    if not outcome.ok and since is not None and utcnow() - since >= timedelta(seconds=policy.disable_after):
+        return f"every delivery failed since {ts_iso(since)}"
+    return None
+
+
+async def finish(
+    conn: AsyncConnection, endpoint: Row[Any], claimed: Claimed, outcome: Outcome, policy: Policy, owner: str
+) -> str | None:
+    """Record the attempt and the delivery's new state; mark the endpoint failing, recovered or
+    disabled. The reason when it was disabled now."""
+    now = now_ms()
+    await record_attempt(conn, endpoint.brand_id, claimed, outcome)
+    await conn.execute(
+        update(DELIVERIES)
+        .where(DELIVERIES.c.id == claimed.id, DELIVERIES.c.lease_owner == owner)
+        .values(**_next_state(claimed, outcome, policy, now))
+    )
+    reason = disabled_reason(endpoint, outcome, policy)
+    changes: dict[str, Any] = {}
+    if outcome.ok and endpoint.failing_since is not None:
+        changes["failing_since"] = None
+    elif not outcome.ok and endpoint.failing_since is None:
+        changes["failing_since"] = utcnow()
+    if reason is not None:
+        changes.update(enabled=False, disabled_reason=reason, updated_at=utcnow())
+    if changes:
+        await conn.execute(update(ENDPOINTS).where(ENDPOINTS.c.id == endpoint.id).values(**changes))
+    return reason
+
+
+async def prune(conn: AsyncConnection, retention_days: int) -> int:
+    """Finished deliveries (and their attempts) older than the event log keeps events."""
+    cutoff = utcnow() - timedelta(days=retention_days)
+    result = await conn.execute(
+        delete(DELIVERIES).where(DELIVERIES.c.status != PENDING, DELIVERIES.c.created_at < cutoff)
+    )
+    return int(result.rowcount or 0)
