@@ -63,8 +63,9 @@ RESULTS = BENCH_DIR / "results" / "latest.json"
 sys.path.insert(0, str(BENCH_DIR))
 
 import brand  # noqa: E402  (bench/brand.py, next to this file)
+import webhook_bench  # noqa: E402  (bench/webhook_bench.py: the webhook scenario's receiver and lag)
 
-ALL_SCENARIOS = ("baseline", "create", "replay", "orders", "products", "auth")
+ALL_SCENARIOS = ("baseline", "create", "replay", "orders", "products", "auth", "webhook")
 PRODUCTS_PATH = "/open-api/products?limit=100&with[]=modificator_groups"
 
 
@@ -738,6 +739,74 @@ def table(scenarios: list[Scenario], *, in_process_db: bool = False) -> str:
     return "\n".join([line(head), rule, *(line(row) for row in rows)])
 
 
+def webhook_scenario(
+    wrk: str,
+    config: Config,
+    server: Server,
+    context: tuple[BenchDatabase, RssSampler, Path, dict[str, str]],
+    request: tuple[dict[str, str], bytes],
+    scenarios: list[Scenario],
+    extra: dict[str, Any],
+) -> None:
+    """create-order with one active webhook endpoint (order.created) at a local receiver: wrk's
+    throughput, the time the deliveries trailed the load, then the lag at 90% of that rate
+    (bench/webhook_bench.py). Last of the run: the endpoint stays active once added."""
+    db, sampler, tmp, env = context
+    headers, body = request
+    with webhook_bench.receiver() as (url, arrivals):
+        run_cli(env, "webhooks", "add", "--brand", brand.SLUG, "--url", url, "--events", "order.created")
+        scenario = Scenario(
+            "webhook", "create-order + 1 webhook endpoint", "POST", "/open-api/orders", "create-order.lua",
+            headers, body,
+        )  # fmt: skip
+        scenarios.append(scenario)
+        orders_before = db.execute("SELECT count(*) FROM orders")
+        measure(wrk, config, server, scenario, sampler, db, tmp)
+        written = db.execute("SELECT count(*) FROM orders") - orders_before
+        drained = webhook_bench.drain(arrivals, written)
+        log(f"webhook: {written} orders in the run, all delivered {drained} s after the load stopped")
+        rate = 0.9 * scenario.rps if scenario.rps else 50.0
+        log(f"webhook: the lag at {rate:.0f} creates/s for {config.duration} s")
+        lagged = webhook_bench.lag(server.base_url, headers, body, arrivals, rate, config.duration)
+        extra["webhook"] = {
+            "orders_in_run": written,
+            "drained_after_s": None if drained is None else round(drained, 2),
+            "deliveries": arrivals.count,
+            "duplicates": arrivals.count - arrivals.size(),
+            "lag": lagged,
+        }
+
+
+def webhook_targets(by_key: dict[str, Scenario], extra: dict[str, Any]) -> list[str]:
+    """The webhook scenario's lines: throughput kept, drain, and the lag."""
+    hook, create, found = by_key.get("webhook"), by_key.get("create"), extra.get("webhook")
+    if hook is None or found is None:
+        return []
+    lines = []
+    if create is not None and create.rps:
+        kept = hook.rps / create.rps
+        lines.append(
+            f"create with 1 webhook endpoint >= 90% of create: {100 * kept:.0f}% "
+            f"({hook.rps:,.0f} / {create.rps:,.0f} requests/s), {'met' if kept >= 0.9 else 'MISSED'}"
+        )
+    drained = found["drained_after_s"]
+    lines.append(
+        f"webhook deliveries of the wrk run ({found['orders_in_run']} orders): "
+        + ("never all arrived" if drained is None else f"all arrived {drained:.1f} s after the load stopped")
+        + f"; {found['duplicates']} duplicates"
+    )
+    lag = found["lag"]
+    if lag["p50_s"] is not None:
+        ok = lag["over_5s"] == 0 and lag["never"] == 0
+        p50, p99, worst = (1000 * lag[k] for k in ("p50_s", "p99_s", "max_s"))
+        lines.append(
+            f"webhook lag at {lag['rate_per_s']:.0f} creates/s ({lag['orders']} orders): p50 {p50:.0f} ms, "
+            f"p99 {p99:.0f} ms, max {worst:.0f} ms; every event within 5 s: {'met' if ok else 'MISSED'} "
+            f"({lag['over_5s']} over, {lag['never']} never)"
+        )
+    return lines
+
+
 def cpu_per_request(scenario: Scenario) -> float:
     return scenario.cpu_ms_per_request("server_s") + scenario.cpu_ms_per_request("db_s")
 
@@ -815,6 +884,8 @@ def server_env(config: Config, db: BenchDatabase, port: int | None = None) -> di
         "CLOPOS_LOG_LEVEL": "warning",
         "CLOPOS_WORKERS": str(config.workers),
         "CLOPOS_HOST": "127.0.0.1",
+        "CLOPOS_WEBHOOK_ALLOW_HTTP": "true",  # the webhook scenario's receiver is on 127.0.0.1
+        "CLOPOS_WEBHOOK_ALLOW_PRIVATE": "true",
     }
     if port is not None:
         env["CLOPOS_PORT"] = str(port)
@@ -950,6 +1021,8 @@ def run(config: Config) -> int:
                     failures.append(
                         f"create-order: {scenario.result['ok_2xx']} answers 201 but {written} orders written"
                     )
+        if "webhook" in config.scenarios:
+            webhook_scenario(wrk, config, ours, (db, sampler, tmp, env), (headers, body), scenarios, extra)
         extra["server_errors_logged"] = ours.errors_logged()[:20]
     except BenchError as exc:
         failures.append(str(exc))
@@ -1008,7 +1081,7 @@ def run(config: Config) -> int:
             )
     elif "baseline" in config.scenarios:
         print("ratio = ours / baseline: not measured (a scenario did not run)")
-    for line in targets(by_key, ratio, ours_hwm):
+    for line in targets(by_key, ratio, ours_hwm) + webhook_targets(by_key, extra):
         print(f"target    {line}")
     elapsed = time.monotonic() - started
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from clopos_server.commands import access as access_commands
 from clopos_server.commands import finance as finance_commands
+from clopos_server.commands import webhooks as webhook_commands
 from clopos_server.db.engine import Database
 from clopos_server.db.migrate import upgrade
 from clopos_server.logs import configure_logging
@@ -34,6 +35,7 @@ integrators_app.command("scopes")(access_commands.integrators_scopes)  # issue 1
 users_app.command("set-role")(access_commands.users_set_role)  # issue 17
 app.add_typer(finance_commands.finance_app, name="finance")  # issue 17
 app.add_typer(finance_commands.cash_shift_app, name="cash-shift")  # issue 17
+app.add_typer(webhook_commands.webhooks_app, name="webhooks")  # issue 13
 
 T = TypeVar("T")
 

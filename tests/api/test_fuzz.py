@@ -53,6 +53,11 @@ BUSINESS_RULES: list[tuple[str, str]] = [
         "payments must add up to the total",
     ),
     (r"^POST /open-api(/v2)?/customers$", "group_id must be a customer group of the brand"),
+    (
+        r"^(POST|PATCH) /open-api/v2/webhook-endpoints(/\{endpoint_id\})?$",
+        "at most 20 endpoints per brand; no private address; `*` stands alone (422)",
+    ),
+    (r"^POST /open-api/v2/webhook-endpoints/\{endpoint_id\}/redeliver$", "since must be before until (422)"),
 ]
 
 

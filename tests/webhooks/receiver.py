@@ -54,6 +54,8 @@ class Receiver:
     in_flight: int = 0
     max_in_flight: int = 0
     seen: Counter[str] = field(default_factory=Counter)
+    active: Counter[str] = field(default_factory=Counter)  # webhook-ids being received right now
+    overlaps: int = 0  # requests that arrived while one with the same webhook-id was still in flight
 
     def url(self, path: str = "/ok") -> str:
         return f"http://127.0.0.1:{self.port}{path}"
@@ -91,13 +93,17 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
                 receiver.requests.append(record)
                 receiver.in_flight += 1
                 receiver.max_in_flight = max(receiver.max_in_flight, receiver.in_flight)
-                receiver.seen[f"{self.path} {record.headers.get('webhook-id')}"] += 1
-                count = receiver.seen[f"{self.path} {record.headers.get('webhook-id')}"]
+                key = f"{self.path} {record.headers.get('webhook-id')}"
+                receiver.seen[key] += 1
+                count = receiver.seen[key]
+                receiver.overlaps += 1 if receiver.active[key] else 0
+                receiver.active[key] += 1
             try:
                 self._answer(count)
             finally:
                 with receiver.lock:
                     receiver.in_flight -= 1
+                    receiver.active[key] -= 1
 
         def _send(self, status: int, body: bytes = b"ok", headers: dict[str, str] | None = None) -> None:
             self.send_response(status)
