@@ -25,6 +25,7 @@ from clopos_server.api.routes import (
     customers,
     finance,
     health,
+    inventory,
     landing,
     orders,
     payment_methods,
@@ -81,6 +82,7 @@ GENERATION_ROUTERS: dict[str, list[tuple[APIRouter, str]]] = {
     V2_PREFIX: [
         (receipts.v2_router, "receipts"),
         (finance.router, "finance"),
+        (inventory.router, "inventory"),  # issue 17
         (webhook_routes.router, "webhooks"),
     ],
 }

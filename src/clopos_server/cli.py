@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from clopos_server.commands import access as access_commands
 from clopos_server.commands import finance as finance_commands
+from clopos_server.commands import stock as stock_commands
 from clopos_server.commands import webhooks as webhook_commands
 from clopos_server.db.engine import Database
 from clopos_server.db.migrate import upgrade
@@ -33,6 +34,7 @@ users_app = typer.Typer(help="Staff users: board passwords.", no_args_is_help=Tr
 app.add_typer(users_app, name="users")
 integrators_app.command("scopes")(access_commands.integrators_scopes)  # issue 17
 users_app.command("set-role")(access_commands.users_set_role)  # issue 17
+app.add_typer(stock_commands.stock_app, name="stock")  # issue 17
 app.add_typer(finance_commands.finance_app, name="finance")  # issue 17
 app.add_typer(finance_commands.cash_shift_app, name="cash-shift")  # issue 17
 app.add_typer(webhook_commands.webhooks_app, name="webhooks")  # issue 13

@@ -16,6 +16,7 @@ from clopos_server.catalog.importer import import_brand
 from clopos_server.db.engine import Database
 from clopos_server.db.models import Brand
 from clopos_server.finance.demo import seed as seed_finance
+from clopos_server.inventory.demo import seed as seed_inventory
 
 DEMO_BRAND = "openapitest"
 DEMO_OTHER_BRAND = "demo-other"
@@ -29,6 +30,7 @@ DEMO_OTHER_CLIENT_SECRET = "demo-other-secret-0123456789"  # noqa: S105 (public)
 
 DEMO_FILES = ("openapitest.json", "demo-other.json")
 FINANCE_FILES = {"openapitest": "openapitest-finance.json"}  # seeded after the brand, by finance.demo
+INVENTORY_FILES = {"openapitest": "openapitest-inventory.json"}  # stock documents, by inventory.demo
 
 
 def demo_document(name: str) -> dict[str, Any]:
@@ -54,6 +56,8 @@ async def load_demo(db: Database, *, reset: bool = False) -> list[str]:
         report = await import_brand(db, document, reset=exists)
         if slug in FINANCE_FILES:  # money accounts, categories, a closed cash shift (operational data)
             await seed_finance(db, slug, demo_document(FINANCE_FILES[slug]))
+        if slug in INVENTORY_FILES:  # supplies, a waste, a draft: the stock ledger's first rows
+            await seed_inventory(db, slug, demo_document(INVENTORY_FILES[slug]))
         done = "reset and reloaded" if exists else "imported"
         lines.append(f"{slug}: {done} ({report.total_created} rows)")
     return lines

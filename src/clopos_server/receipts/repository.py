@@ -12,8 +12,6 @@ from decimal import Decimal
 from typing import Any, TypeAlias
 
 from sqlalchemy import ColumnElement, Row, delete, func, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clopos_server.db.models import (
@@ -27,7 +25,6 @@ from clopos_server.db.models import (
     Receipt,
     ReceiptProduct,
     RecipeItem,
-    StockLevel,
     StockOperation,
     StopListEntry,
     Storage,
@@ -346,50 +343,6 @@ async def insert_storage(conn: AsyncConnection, brand_id: int, venue_id: int, na
         )
     ).scalar_one()
     return storage_id
-
-
-async def ensure_stock_level(
-    conn: AsyncConnection, brand_id: int, storage_id: int, product_id: int, cost: Decimal
-) -> None:
-    """A level of 0 at the product's cost, unless one exists (insert-if-absent: safe under concurrency)."""
-    dialect_insert = sqlite_insert if conn.dialect.name == "sqlite" else pg_insert
-    await conn.execute(
-        dialect_insert(StockLevel)
-        .values(brand_id=brand_id, storage_id=storage_id, product_id=product_id, quantity=0, cost=cost)
-        .on_conflict_do_nothing(index_elements=["storage_id", "product_id"])
-    )
-
-
-async def move_stock(
-    conn: AsyncConnection, brand_id: int, storage_id: int, product_id: int, change: Decimal
-) -> AnyRow:
-    """``quantity += change`` in one statement (negative allowed); the level's id, quantity after, cost."""
-    row = (
-        await conn.execute(
-            update(StockLevel)
-            .where(
-                StockLevel.brand_id == brand_id,
-                StockLevel.storage_id == storage_id,
-                StockLevel.product_id == product_id,
-            )
-            .values(quantity=StockLevel.quantity + change)
-            .returning(StockLevel.id, StockLevel.quantity, StockLevel.cost)
-        )
-    ).one()
-    return row
-
-
-async def restore_stock(conn: AsyncConnection, brand_id: int, stock_id: int, quantity: Decimal) -> None:
-    await conn.execute(
-        update(StockLevel)
-        .where(StockLevel.brand_id == brand_id, StockLevel.id == stock_id)
-        .values(quantity=StockLevel.quantity + quantity)
-    )
-
-
-async def insert_stock_operations(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
-        await conn.execute(insert(StockOperation), list(rows))
 
 
 async def stock_operations_of(conn: AsyncConnection, brand_id: int, receipt_id: int) -> list[AnyRow]:

@@ -2,8 +2,9 @@
 
 Each line spends, from its venue's storage, by the product's ``inventory_behavior``: 1 the product itself
 (count x portion), 0 its recipe's ingredients (gross x count x portion), 3 (or anything else) nothing.
-Levels move in one statement each (``quantity = quantity - q``), may go negative, and every movement is
-recorded as a stock operation with the quantities and costs before and after.
+Levels may go negative; every movement goes through the inventory ledger (``clopos_server.inventory.ledger``):
+one ``stock_operations`` row with the quantities and costs before and after, of type SALE on close and
+SALE_CANCEL when a deleted receipt gives its stock back (one ledger with the stock documents').
 """
 
 from __future__ import annotations
@@ -16,7 +17,10 @@ from typing import Any
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from clopos_server.inventory import types
+from clopos_server.inventory.ledger import Cause, move
 from clopos_server.receipts import repository as repo
+from clopos_server.timeutil import utcnow
 
 SPENDS_ITSELF = 1
 SPENDS_RECIPE = 0
@@ -63,35 +67,37 @@ async def spend(
         else:
             items = []
         line_cost = Decimal(0)
+        cause = Cause(types.SALE, receipt_id=receipt.id, receipt_product_id=line.id)
         for item_id, quantity, default_cost in items:
-            await repo.ensure_stock_level(conn, brand_id, storage.id, item_id, default_cost)
-            level = await repo.move_stock(conn, brand_id, storage.id, item_id, -quantity)
-            total_cost = _q(quantity * level.cost)
-            line_cost += total_cost
-            operations.append(
-                {
-                    "brand_id": brand_id,
-                    "receipt_id": receipt.id,
-                    "receipt_product_id": line.id,
-                    "product_id": item_id,
-                    "stock_id": level.id,
-                    "storage_id": storage.id,
-                    "quantity": quantity,
-                    "before_quantity": level.quantity + quantity,
-                    "after_quantity": level.quantity,
-                    "cost": level.cost,
-                    "before_cost": level.cost,
-                    "total_cost": total_cost,
-                    "operated_at": at,
-                }
+            row = await move(
+                conn, brand_id, storage.id, item_id, -quantity, cause=cause, at=at, default_cost=default_cost
             )
+            line_cost += row["total_cost"]
+            operations.append(row)
         if items:
             await repo.set_line_cost(conn, brand_id, line.id, line_cost)
-    await repo.insert_stock_operations(conn, operations)
     return operations
 
 
 async def give_back(conn: AsyncConnection, brand_id: int, operations: Sequence[Row[Any]]) -> None:
-    """Reverse a deleted receipt's operations: each level gets back what the receipt took."""
+    """Reverse a deleted receipt's operations: each level gets back what the receipt took, at the cost it
+    was taken at (ledger rows of type SALE_CANCEL)."""
+    at = utcnow()
     for operation in operations:
-        await repo.restore_stock(conn, brand_id, operation.stock_id, operation.quantity)
+        if operation.type != types.SALE:
+            continue
+        cause = Cause(
+            types.SALE_CANCEL,
+            receipt_id=operation.receipt_id,
+            receipt_product_id=operation.receipt_product_id,
+        )
+        await move(
+            conn,
+            brand_id,
+            operation.storage_id,
+            operation.product_id,
+            operation.quantity,
+            cause=cause,
+            at=at,
+            unit_cost=operation.cost,
+        )

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from clopos_server.auth.access import ABILITIES, BUILTIN_ROLES, MODULES, SCOPES
 from clopos_server.catalog.importer.spec import F, Prune, Spec
 
 
@@ -27,6 +28,20 @@ def _uuid_problem(value: Any) -> str | None:
 
 def _slug_problem(value: Any) -> str | None:
     return None if _SLUG_RE.fullmatch(value) else "may hold only letters, digits, '-' and '_'"
+
+
+def _vocabulary_problem(known: tuple[str, ...]) -> Any:
+    """A check that a list holds only ``known`` names (scopes, abilities, modules)."""
+
+    def problem(value: Any) -> str | None:
+        unknown = [item for item in value if item not in known]
+        return f"holds unknown names {unknown}; known: {', '.join(known)}" if unknown else None
+
+    return problem
+
+
+def _custom_role_problem(value: Any) -> str | None:
+    return f"{value!r} is a built-in role" if value in BUILTIN_ROLES else None
 
 
 def _timezone_problem(value: Any) -> str | None:
@@ -78,6 +93,7 @@ SPECS: tuple[Spec, ...] = (
             F("minor_unit", choices=(0, 1, 2, 3, 4)),
             F("price_check", choices=("warn", "reject")),
             F("require_idempotency_key"),
+            F("modules", kind="list", default=lambda: list(MODULES), check=_vocabulary_problem(MODULES)),
             *STAMPS,
         ),
         keys=("slug",),
@@ -95,6 +111,7 @@ SPECS: tuple[Spec, ...] = (
             F("name"),
             F("is_test"),
             F("enabled"),
+            F("scopes", kind="list", default=lambda: list(SCOPES), check=_vocabulary_problem(SCOPES)),
             *STAMPS,
         ),
         branded=False,
@@ -130,6 +147,52 @@ SPECS: tuple[Spec, ...] = (
         ),
     ),
     Spec(
+        "suppliers",
+        "suppliers",
+        "suppliers",
+        "supplier",
+        (
+            ID,
+            F("name", required=True),
+            F("phone"),
+            F("email"),
+            F("address"),
+            F("tin"),
+            F("description"),
+            F("status", choices=BIT),
+            *STAMPS,
+        ),
+        prune=Prune("suppliers", "id", "status", 0),
+    ),
+    Spec(
+        "halls",
+        "halls",
+        "halls",
+        "hall",
+        (ID, F("venue_id", required=True, ref="venues"), F("name", required=True), F("position")),
+    ),
+    Spec(
+        "halls.tables",
+        "tables",
+        "dining_tables",
+        "table",
+        (ID, F("name", required=True), F("seats", minimum=0), F("status")),
+        parent="halls",
+        link="hall_id",
+    ),
+    Spec(
+        "roles",
+        "roles",
+        "roles",
+        "role",
+        (
+            ID,
+            F("name", required=True, check=_custom_role_problem),
+            F("abilities", kind="list", default=list, check=_vocabulary_problem(ABILITIES)),
+        ),
+        unique=(("name", False),),
+    ),
+    Spec(
         "users",
         "users",
         "staff_users",
@@ -145,6 +208,7 @@ SPECS: tuple[Spec, ...] = (
             F("password_hash"),
             F("venue_id", ref="venues"),
             F("owner", choices=BIT),
+            F("role"),
             F("hide", choices=BIT),
             F("status"),
             F("position"),
@@ -622,6 +686,9 @@ DOCUMENT_SECTIONS = (
     "integrators",
     "venues",
     "storages",
+    "suppliers",
+    "halls",
+    "roles",
     "users",
     "clients",
     "categories",
