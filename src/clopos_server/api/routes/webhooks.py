@@ -16,9 +16,11 @@ from clopos_server.api.envelope import success
 from clopos_server.api.openapi import operation
 from clopos_server.api.params import parse_id
 from clopos_server.api.query import parse_list_query
+from clopos_server.api.routes.testhelpers import _optional_body as optional_body
 from clopos_server.auth.context import AuthContext, require_auth
 from clopos_server.errors import ApiError, not_found
 from clopos_server.kit.body import read_json_object
+from clopos_server.orders.shapes import NO_BODY
 from clopos_server.services import Services, services_of
 from clopos_server.webhooks import dispatcher, service, shapes
 from clopos_server.webhooks.dispatcher import Webhooks
@@ -120,12 +122,13 @@ async def delete_endpoint(
 @router.post(
     ONE + "/rotate-secret",
     summary="A new secret (answered once); the old one keeps signing beside it for 24 hours",
-    **operation(answer=shapes.ENDPOINT_WITH_SECRET, message=True),
+    **operation(answer=shapes.ENDPOINT_WITH_SECRET, message=True, body=[NO_BODY], body_required=False),
 )
 async def rotate_secret(
     endpoint_id: str, request: Request, context: AuthContext = Depends(require_auth)
 ) -> Response:
     identifier = parse_id(endpoint_id, "endpoint_id")
+    await optional_body(request)
     services = services_of(request)
     config = _webhooks(services).runtime.config
     async with services.db.write() as conn:
@@ -173,7 +176,7 @@ async def redeliver(
 @testhelper_router.post(
     "/test-helpers" + ONE + "/ping",
     summary="Test brands: send a webhook.test delivery to the endpoint now; answers the attempt",
-    **operation(answer=shapes.ATTEMPT, message=True, errors=[403]),
+    **operation(answer=shapes.ATTEMPT, message=True, body=[NO_BODY], body_required=False, errors=[403]),
 )
 async def ping_endpoint(
     endpoint_id: str, request: Request, context: AuthContext = Depends(require_auth)
@@ -181,6 +184,7 @@ async def ping_endpoint(
     if not context.brand.is_test:
         raise ApiError("forbidden", "Test helpers are available on test brands only (is_test)")
     identifier = parse_id(endpoint_id, "endpoint_id")
+    await optional_body(request)
     services = services_of(request)
     attempt = await dispatcher.ping(services.db, _webhooks(services).runtime, _owner(context), identifier)
     if attempt is None:
