@@ -118,7 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             events=EventBus(),
             limiter=RateLimiter(settings) if settings.rate_limits == "on" else None,
         )
-        app.state.services.webhooks = await Webhooks.start(settings, db)  # the dispatcher, in every instance
+        app.state.services.webhooks = await Webhooks.start(settings, db, signer)  # the dispatcher, in every instance
         background = [
             asyncio.create_task(directory.keep_fresh(db, settings.revocation_refresh_seconds)),
             asyncio.create_task(_purge_keys_forever(db)),

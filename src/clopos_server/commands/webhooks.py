@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clopos_server import jsonio
 from clopos_server.auth.keys import load_signing_key
+from clopos_server.auth.tokens import TokenSigner
 from clopos_server.db.engine import Database
 from clopos_server.db.models import ApiClient, Brand, Venue
 from clopos_server.errors import ApiError, not_found
@@ -25,7 +26,7 @@ from clopos_server.webhooks import service
 from clopos_server.webhooks.render import render_endpoint
 from clopos_server.webhooks.repository import Owner
 from clopos_server.webhooks.schemas import UrlRules
-from clopos_server.webhooks.secrets import Sealer
+from clopos_server.webhooks.secrets import SEALING_PURPOSE, Sealer
 
 T = TypeVar("T")
 
@@ -53,7 +54,8 @@ def _show(value: Any) -> None:
 async def _config(db: Database) -> service.Config:
     settings = get_settings()
     rules = UrlRules(settings.webhook_allow_http, settings.webhook_allow_private)
-    return service.Config(rules, Sealer(await load_signing_key(db, settings.secret_key)))
+    signer = TokenSigner(await load_signing_key(db, settings.secret_key))
+    return service.Config(rules, Sealer(signer.derive_key(SEALING_PURPOSE)))
 
 
 async def _owner_of(conn: AsyncConnection, endpoint_id: int) -> Owner:

@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import Row
 
-from clopos_server.auth.keys import load_signing_key
+from clopos_server.auth.tokens import TokenSigner
 from clopos_server.db.engine import Database
 from clopos_server.settings import Settings
 from clopos_server.timeutil import utcnow
@@ -32,7 +32,7 @@ from clopos_server.webhooks.render import render_attempt
 from clopos_server.webhooks.repository import Owner
 from clopos_server.webhooks.schedule import parse_schedule
 from clopos_server.webhooks.schemas import UrlRules
-from clopos_server.webhooks.secrets import Sealer, SecretUnreadable, signed_headers
+from clopos_server.webhooks.secrets import SEALING_PURPOSE, Sealer, SecretUnreadable, signed_headers
 from clopos_server.webhooks.service import Config, ping_body, ping_identifier, signing_secrets
 
 log = logging.getLogger(__name__)
@@ -52,10 +52,10 @@ class Runtime:
     sender: Sender
 
     @classmethod
-    def from_settings(cls, settings: Settings, server_key: bytes) -> Runtime:
+    def from_settings(cls, settings: Settings, sealing_key: bytes) -> Runtime:
         rules = UrlRules(settings.webhook_allow_http, settings.webhook_allow_private)
         return cls(
-            Config(rules, Sealer(server_key)),
+            Config(rules, Sealer(sealing_key)),
             queue.Policy(
                 parse_schedule(settings.webhook_retry_schedule), settings.webhook_disable_after_seconds
             ),
@@ -228,8 +228,8 @@ class Webhooks:
         self.dispatcher = dispatcher
 
     @classmethod
-    async def start(cls, settings: Settings, db: Database) -> Webhooks:
-        runtime = Runtime.from_settings(settings, await load_signing_key(db, settings.secret_key))
+    async def start(cls, settings: Settings, db: Database, signer: TokenSigner) -> Webhooks:
+        runtime = Runtime.from_settings(settings, signer.derive_key(SEALING_PURPOSE))
         dispatcher = None
         if settings.webhook_dispatcher == "on":
             dispatcher = Dispatcher(db, runtime, settings.webhook_poll_seconds)

@@ -2,11 +2,12 @@
 
 A secret is ``whsec_`` + base64 of 24 random bytes; the HMAC key is those 24 bytes. The server has to
 compute HMACs with it on every attempt, so it cannot be stored as a hash the way API client secrets are.
-It is stored sealed instead: AES-256-GCM under a key derived (HMAC-SHA256, with a fixed label) from the
-server's secret key (``CLOPOS_SECRET_KEY``, or the one generated once and kept in ``server_secrets``). A
-copy of the webhook tables alone then reveals no secret; with ``CLOPOS_SECRET_KEY`` set, neither does a
-copy of the whole database. Changing ``CLOPOS_SECRET_KEY`` makes the stored secrets unreadable: their
-attempts are recorded with that error until the secret is rotated (docs/webhooks.md).
+It is stored sealed instead: AES-256-GCM under a key derived (``TokenSigner.derive_key``: HMAC-SHA256
+with a fixed purpose) from the server's secret key (``CLOPOS_SECRET_KEY``, or the one generated once and
+kept in ``server_secrets``). A copy of the webhook tables alone then reveals no secret; with
+``CLOPOS_SECRET_KEY`` set, neither does a copy of the whole database. Changing ``CLOPOS_SECRET_KEY``
+makes the stored secrets unreadable: their attempts are recorded with that error until the secret is
+rotated (docs/webhooks.md).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 PREFIX = "whsec_"
 SECRET_BYTES = 24
 _NONCE_BYTES = 12
-_LABEL = b"clopos-server webhook endpoint secrets v1"
+SEALING_PURPOSE = "webhook-endpoint-secrets-v1"  # what TokenSigner.derive_key is given for the key
 
 
 class SecretUnreadable(Exception):
@@ -40,10 +41,10 @@ def key_of(secret: str) -> bytes:
 
 
 class Sealer:
-    """Seals and opens endpoint secrets with a key derived from the server's secret key."""
+    """Seals and opens endpoint secrets with a 32-byte key derived from the server's secret key."""
 
-    def __init__(self, server_key: bytes) -> None:
-        self._aead = AESGCM(hmac.new(server_key, _LABEL, hashlib.sha256).digest())
+    def __init__(self, key: bytes) -> None:
+        self._aead = AESGCM(key)
 
     def seal(self, secret: str) -> str:
         nonce = random.token_bytes(_NONCE_BYTES)
