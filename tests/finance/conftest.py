@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from clopos_server.auth.access import change_scopes, set_role
 from clopos_server.db.backoffice_models import Role
@@ -74,7 +74,7 @@ def powerless_owner(app: FastAPI) -> Change:
     async def change() -> None:
         services = _services(app)
         async with services.db.write() as conn:
-            await conn.execute(Role.__table__.insert().values(brand_id=1, name="nobody", abilities=[]))
+            await conn.execute(insert(Role).values(brand_id=1, name="nobody", abilities=[]))
         await set_role(services.db, DEMO, "owner", "nobody")
 
     return change

@@ -60,6 +60,12 @@ async def _check(database: Database) -> None:
                 assert chain[-1].after_amount == account.amount
 
 
+def _new_id(result: Any) -> int:
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
 class Run:
     """One drawn sequence applied: receipts through the v1 API, supplies and transfers as the CLI does."""
 
@@ -97,7 +103,7 @@ class Run:
                     type=1,
                     status=1,
                     storage_id=1,
-                    supplier_id=supplier.inserted_primary_key[0],
+                    supplier_id=_new_id(supplier),
                     number=f"S-{uuid.uuid4().hex[:8]}",
                     operated_at=now,
                     total_cost=cost,
@@ -105,7 +111,7 @@ class Run:
                     updated_at=now,
                 )
             )
-        paid = await operations.pay_supply(self.database, DEMO, document.inserted_primary_key[0], account_id)
+        paid = await operations.pay_supply(self.database, DEMO, _new_id(document), account_id)
         assert [t["type"] for t in paid] == ["expense"] and Decimal(str(paid[0]["amount"])) == -cost
 
     async def transfer(self, amount: Decimal, to_card: bool) -> None:

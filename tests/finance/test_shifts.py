@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from clopos_server.cli import app as cli_app
 from clopos_server.errors import ApiError
 from clopos_server.finance import operations
+from clopos_server.finance.accounts import NewAccount, NewCategory
 from tests.finance.conftest import DEMO, Change
 from tests.support.api import ApiClient
 from tests.support.lifecycle import create_order, money, order_body
@@ -186,16 +187,14 @@ async def test_another_brands_objects_are_not_found(v2: ApiClient, app: FastAPI)
     other = "demo-other"
     shift = await operations.open_shift(db, other, 1, 1, Decimal("0"), None)
     account = await operations.add_account(
-        db, other, operations.accounts.NewAccount("Other till", "cash", Decimal("5"), (10001,))
+        db, other, NewAccount("Other till", "cash", Decimal("5"), (10001,))
     )
-    category = await operations.add_category(db, other, operations.accounts.NewCategory("Other", "income"))
+    category = await operations.add_category(db, other, NewCategory("Other", "income"))
     moved = await operations.transfer(
         db,
         other,
         account["id"],
-        (await operations.add_account(db, other, operations.accounts.NewAccount("Bank", "bank", Decimal(0))))[
-            "id"
-        ],
+        (await operations.add_account(db, other, NewAccount("Bank", "bank", Decimal(0))))["id"],
         Decimal("1"),
     )
     for path in (

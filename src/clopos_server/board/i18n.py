@@ -150,6 +150,28 @@ AZ: dict[str, str] = {
     "Receipt of order #{id}": "Sifariş #{id} üçün çek",
     "{m} min {s} s": "{m} dəq {s} san",
     "{s} s": "{s} san",
+    # the cash-shift page (board/cash_shift.py)
+    "Cash shift": "Kassa növbəsi",
+    "Open a shift": "Növbə aç",
+    "Open the shift": "Növbəni aç",
+    "Close the shift": "Növbəni bağla",
+    "Terminal": "Terminal",
+    "Terminal {n}": "Terminal {n}",
+    "open": "açıq",
+    "Opened": "Açılıb",
+    "Cash at the start": "Başlanğıcda nağd",
+    "Receipts": "Çeklər",
+    "Refunds": "Qaytarmalar",
+    "Expected cash": "Gözlənilən nağd",
+    "Cash counted": "Sayılan nağd",
+    "Difference": "Fərq",
+    "Closed": "Bağlanıb",
+    "Closed shifts": "Bağlanmış növbələr",
+    "No sales yet": "Hələ satış yoxdur",
+    "Not available": "Mövcud deyil",
+    "Cash shifts are not enabled for this brand.": "Bu brend üçün kassa növbələri aktiv deyil.",
+    "Not allowed": "İcazə yoxdur",
+    "Your role cannot work cash shifts.": "Sizin rolunuz kassa növbələri ilə işləyə bilməz.",
 }
 
 CATALOGUES: dict[str, dict[str, str]] = {"en": {}, "az": AZ}

@@ -23,7 +23,7 @@ from starlette.responses import (
 
 from clopos_server import jsonio
 from clopos_server.auth.directory import VenueInfo
-from clopos_server.board import action_routes, queries, render, today
+from clopos_server.board import action_routes, cash_shift, queries, render, today
 from clopos_server.board.i18n import LANGUAGES
 from clopos_server.board.live import BoardStream, cards_for, render_context
 from clopos_server.board.revocations import is_revoked, revoke
@@ -57,6 +57,7 @@ log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/board", include_in_schema=False)
 router.include_router(action_routes.router)
+router.include_router(cash_shift.router)  # the till: open and close cash shifts (finance)
 icon_router = APIRouter(include_in_schema=False)  # /favicon.ico, where browsers look for it
 
 # --------------------------------------------------------------------------------------------------------
