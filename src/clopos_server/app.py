@@ -23,6 +23,7 @@ from clopos_server.api.routes import (
     auth,
     categories,
     customers,
+    events,
     finance,
     health,
     inventory,
@@ -81,6 +82,7 @@ GENERATION_ROUTERS: dict[str, list[tuple[APIRouter, str]]] = {
     V1_PREFIX: [(receipts.v1_router, "receipts")],
     V2_PREFIX: [
         (receipts.v2_router, "receipts"),
+        (events.router, "events"),
         (finance.router, "finance"),
         (inventory.router, "inventory"),  # issue 17
         (webhook_routes.router, "webhooks"),

@@ -80,7 +80,9 @@ async def test_create_order_takes_both_shapes_and_answers_201_or_200(document: d
 async def test_path_ids_are_bounded_integers_and_queries_are_declared(document: dict[str, Any]) -> None:
     for _method, path, operation in _operations(document):
         for parameter in operation.get("parameters", []):
-            if parameter["in"] == "path" and parameter["name"] == "uuid":  # a cash shift's id
+            if parameter["in"] == "path" and parameter["name"] == "event_id":
+                assert parameter["schema"]["pattern"] == "^evt_[0-9a-f]{16}$", path
+            elif parameter["in"] == "path" and parameter["name"] == "uuid":  # a cash shift's id
                 assert parameter["schema"]["format"] == "uuid", path
             elif parameter["in"] == "path" and parameter["name"] != "cid":
                 assert parameter["schema"] == {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}, path

@@ -22,6 +22,7 @@ from clopos_server.customers import repository as repo
 from clopos_server.customers.schemas import NewCustomer, parse_new_customer
 from clopos_server.db.models import Balance, Customer, CustomerGroup
 from clopos_server.errors import ApiError, Problem, conflict, not_found
+from clopos_server.events import log as events
 from clopos_server.kit.query import ListQuery
 from clopos_server.timeutil import utcnow
 
@@ -167,4 +168,6 @@ async def create_customer(
         raise conflict("Customer with this phone number, code or cid already exists") from None
     row = await catalog_repo.fetch_one(conn, Customer, brand_id, customer_id)
     assert row is not None  # just inserted in this transaction
-    return render.render_customer(row, default_venue_id=_default_venue(context))
+    customer = render.render_customer(row, default_venue_id=_default_venue(context))
+    await events.record(conn, events.CUSTOMER_CREATED, brand_id, row.venue_id, customer, at=now)
+    return customer

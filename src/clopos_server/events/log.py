@@ -74,7 +74,8 @@ ORDER_EVENT_OF_STATUS = {"RECEIVED": ORDER_ACCEPTED, "IGNORE": ORDER_IGNORED, "D
 ID_PREFIX = "evt_"
 _ID_DIGITS = 16  # hex digits of a cursor below 2**64: ids sort as their cursors do
 MAX_CURSOR = 2**63 - 1
-RETENTION_DEFAULT_DAYS = 30
+DEFAULT_FEED_LIMIT = 50
+MAX_FEED_LIMIT = 100
 
 _EVENTS = Base.metadata.tables[Event.__tablename__]
 _INSERT = insert(_EVENTS)
@@ -106,6 +107,11 @@ def seq_of(identifier: str) -> int | None:
         return None
     value = int(digits, 16)
     return value if 0 < value <= MAX_CURSOR else None
+
+
+def unknown_types(types: Sequence[str]) -> list[str]:
+    """The names among ``types`` that are not types of the log (``webhook.test`` is never in it)."""
+    return [name for name in types if name not in LOGGED_TYPES]
 
 
 def event_data(obj: Any, previous: Mapping[str, Any] | None = None) -> dict[str, Any]:
