@@ -6,19 +6,20 @@ import asyncio
 import contextlib
 import gc
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 from starlette.routing import Route
 
-from clopos_server import __version__
+from clopos_server import __version__, lifecycle
 from clopos_server.api.docs import install_docs
 from clopos_server.api.faults import LostAnswerMiddleware
 from clopos_server.api.handlers import install_error_handlers
 from clopos_server.api.methods import MethodGuardMiddleware
 from clopos_server.api.middleware import RequestContextMiddleware
 from clopos_server.api.openapi import install_openapi
+from clopos_server.api.proxies import TrustedProxyMiddleware
 from clopos_server.api.routes import (
     auth,
     categories,
@@ -40,9 +41,11 @@ from clopos_server.api.routes import (
     venues,
 )
 from clopos_server.api.routes import webhooks as webhook_routes
+from clopos_server.api.routes import metrics as metrics_route
 from clopos_server.auth.directory import Directory
 from clopos_server.auth.keys import load_signing_key
 from clopos_server.auth.tokens import TokenSigner
+from clopos_server.board.live import SHUTDOWN_EVENT
 from clopos_server.board.routes import icon_router as board_icon_router
 from clopos_server.board.routes import router as board_router
 from clopos_server.catalog.snapshot import SnapshotCache
@@ -102,12 +105,27 @@ async def _purge_keys_forever(db: Database, interval: float = 600.0) -> None:
             log.warning("purging idempotency keys failed", exc_info=True)
 
 
+def _stopping_notice(services: Services) -> Callable[[], None]:
+    """What the server's stop signal does here (clopos_server.lifecycle): from the signal handler, it only
+    schedules ``_stop_streams`` on this app's loop."""
+    loop = asyncio.get_running_loop()
+    return lambda: loop.call_soon_threadsafe(_stop_streams, services)
+
+
+def _stop_streams(services: Services) -> None:
+    """/readyz answers 503 from now on, and every board stream ends with ``reconnect``."""
+    if not services.stopping:
+        services.stopping = True
+        log.info("stopping: ending board streams, finishing requests in flight")
+        services.events.broadcast({"type": SHUTDOWN_EVENT})
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        db = Database(settings.database_url, pool_size=settings.db_pool_size)
+        db = Database.from_settings(settings)
         directory = Directory()
         await directory.refresh(db)
         signer = TokenSigner(await load_signing_key(db, settings.secret_key))
@@ -133,10 +151,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # No gc.collect() first: it costs a full collection per app start (the tests start 1,400 apps),
         # and what little garbage this freezes is collectable again after the unfreeze at shutdown.
         gc.freeze()
+        forget_stop = lifecycle.on_stop(_stopping_notice(app.state.services))
         log.info("started", extra={"database": db.dialect, "version": __version__})
         try:
             yield
         finally:
+            forget_stop()
+            _stop_streams(app.state.services)
             gc.unfreeze()  # collectable again once the app is gone (tests run many apps in one process)
             if transport is not None:
                 await transport.aclose()
@@ -168,9 +189,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # just inside the request context: a rehearsed lost answer (test brands) still carries the request id
     app.add_middleware(LostAnswerMiddleware, error_format=settings.error_format)
     app.add_middleware(
-        RequestContextMiddleware, max_body_bytes=settings.max_body_bytes, error_format=settings.error_format
+        RequestContextMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        error_format=settings.error_format,
+        request_timeout=settings.request_timeout,
     )
+    if settings.proxy_networks:  # outermost: every layer inside sees the client's own address and scheme
+        app.add_middleware(TrustedProxyMiddleware, networks=settings.proxy_networks)
     app.include_router(health.router)
+    if settings.metrics == "on":
+        app.include_router(metrics_route.router)
     app.include_router(landing.router)
     app.include_router(board_router)
     app.include_router(board_icon_router)

@@ -1,4 +1,10 @@
-"""``clopos-server``: serve, migrate, import/export a brand, create API clients, load the demo."""
+"""``clopos-server``: serve, migrate, import/export a brand, create API clients, load the demo.
+
+Every command that touches the database runs through ``_run``: an operator's mistake (no database there,
+not migrated, a misspelt setting, a brand that does not exist, PostgreSQL down) is answered in one or two
+lines naming the database and the fix, with exit status 1; the traceback only with ``--debug``. Only
+``migrate``, ``serve`` and ``demo`` may create a database (``creates=True``).
+"""
 
 from __future__ import annotations
 
@@ -12,11 +18,21 @@ from typing import Annotated, Any, TypeVar
 import typer
 from sqlalchemy import select
 
+from clopos_server import __version__
 from clopos_server.commands import access as access_commands
+from clopos_server.commands import accounts as account_commands
 from clopos_server.commands import finance as finance_commands
 from clopos_server.commands import stock as stock_commands
 from clopos_server.commands import webhooks as webhook_commands
-from clopos_server.db.engine import Database
+from clopos_server.commands.errors import (
+    check_file,
+    check_schema,
+    describe,
+    explain,
+    explain_database,
+    sqlite_path,
+)
+from clopos_server.db.engine import Database, DbTimeouts
 from clopos_server.db.migrate import upgrade
 from clopos_server.logs import configure_logging
 from clopos_server.settings import Settings, get_settings
@@ -30,8 +46,11 @@ stoplist_app = typer.Typer(help="Stop-list limits: portions left of a product.",
 app.add_typer(stoplist_app, name="stoplist")
 orders_app = typer.Typer(help="Accept, ignore or deliver an order as the venue does.", no_args_is_help=True)
 app.add_typer(orders_app, name="orders")
-users_app = typer.Typer(help="Staff users: board passwords.", no_args_is_help=True)
+users_app = typer.Typer(help="Staff users: create, list, disable, board passwords.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
+brands_app = typer.Typer(help="Brands in this database.", no_args_is_help=True)
+app.add_typer(brands_app, name="brands")
+account_commands.register(users_app, clients_app, brands_app)
 integrators_app.command("scopes")(access_commands.integrators_scopes)  # issue 17
 users_app.command("set-role")(access_commands.users_set_role)  # issue 17
 app.add_typer(stock_commands.stock_app, name="stock")  # issue 17
@@ -42,18 +61,76 @@ app.add_typer(webhook_commands.webhooks_app, name="webhooks")  # issue 13
 T = TypeVar("T")
 
 
-def _run(job: Callable[[Database], Awaitable[T]], settings: Settings | None = None) -> T:
-    """Run one async job against the configured database, and close it afterwards."""
-    settings = settings or get_settings()
+_options = {"debug": False}
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"clopos-server {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    debug: Annotated[bool, typer.Option("--debug", help="Show the traceback of an error")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_show_version, is_eager=True, help="Print the version")
+    ] = False,
+) -> None:
+    """clopos-server: a self-hostable server for the Clopos Open API."""
+    _options["debug"] = debug
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except Exception as exc:
+        _explain_and_exit(exc, None)
+        raise  # not reached
+
+
+def _explain_and_exit(exc: BaseException, url: str | None) -> None:
+    """One or two lines and exit 1; with --debug the traceback instead."""
+    if _options["debug"]:
+        raise exc
+    message = explain(exc, url)
+    if message is None:
+        message = f"unexpected error: {type(exc).__name__}: {exc}\nRun again with --debug for the traceback."
+    _fail(message)
+
+
+def cli_database(settings: Settings, pool_size: int = 2) -> Database:
+    """A command's database: its lock and connect waits as configured, statements as long as an import
+    or a migration takes."""
+    timeouts = DbTimeouts(statement=600, lock=settings.db_lock_timeout, pool=settings.db_pool_timeout)
+    return Database(settings.database_url, pool_size=pool_size, timeouts=timeouts)
+
+
+def _run(
+    job: Callable[[Database], Awaitable[T]], settings: Settings | None = None, *, creates: bool = False
+) -> T:
+    """Run one async job against the configured database, and close it afterwards. Without ``creates``
+    the database must exist and be migrated."""
+    settings = settings or _settings()
 
     async def main() -> T:
-        db = Database(settings.database_url, pool_size=2)
+        db = cli_database(settings)
         try:
+            if not creates:
+                await check_schema(db)
             return await job(db)
         finally:
             await db.dispose()
 
-    return asyncio.run(main())
+    try:
+        if not creates:
+            check_file(settings.database_url)
+        return asyncio.run(main())
+    except Exception as exc:  # the database's problems here; a command's own errors go to the command
+        if _options["debug"] or explain_database(exc, settings.database_url) is None:
+            raise
+        _explain_and_exit(exc, settings.database_url)
+        raise  # not reached
 
 
 def _fail(message: str) -> None:
@@ -63,9 +140,10 @@ def _fail(message: str) -> None:
 
 @app.command()
 def migrate() -> None:
-    """Bring the database to the newest schema."""
-    _run(lambda db: upgrade(db.engine))
-    typer.echo("database is up to date")
+    """Bring the database to the newest schema (creates a SQLite file; safe to run several at once)."""
+    settings = _settings()
+    _run(lambda db: upgrade(db.engine), settings, creates=True)
+    typer.echo(f"{describe(settings.database_url)} is up to date")
 
 
 @app.command()
@@ -77,7 +155,7 @@ def demo(reset: Annotated[bool, typer.Option(help="Delete and reload the demo br
         await upgrade(db.engine)
         return await load_demo(db, reset=reset)
 
-    for line in _run(job):
+    for line in _run(job, creates=True):
         typer.echo(line)
 
 
@@ -101,7 +179,22 @@ def import_(
     except BrandDocumentError as exc:
         lines = "\n".join(f"  {path}: {message}" for path, message in exc.problems)
         _fail(f"{file}: nothing was imported; {len(exc.problems)} problem(s):\n{lines}")
-    typer.echo(str(report))
+    typer.echo(import_summary(report))
+
+
+def import_summary(report: Any) -> str:
+    """What ``import`` did, one line per section that changed (an ``ImportReport``)."""
+    verb = "created" if report.brand_created else "updated"
+    lines = [f"brand {report.brand} {verb}: {report.summary().split(': ', 1)[1]}"]
+    kinds = ("created", "updated", "removed", "deactivated")
+    sections = sorted({name for kind in kinds for name in getattr(report, kind)})
+    for name in sections:
+        counts = [
+            f"{getattr(report, kind)[name]} {kind}" for kind in kinds if getattr(report, kind).get(name)
+        ]
+        if counts:
+            lines.append(f"  {name}: {', '.join(counts)}")
+    return "\n".join(lines)
 
 
 @app.command()
@@ -114,7 +207,10 @@ def export(
     """Export a whole brand as one JSON document (secrets as hashes only)."""
     from clopos_server.catalog.importer import export_brand
 
-    document = _run(lambda db: export_brand(db, brand))
+    try:
+        document = _run(lambda db: export_brand(db, brand))
+    except LookupError as exc:
+        _fail(f"{exc} in {describe(_settings().database_url)}: see `clopos-server brands list`")
     text = json.dumps(document, ensure_ascii=False, indent=2, default=str)
     if output is None:
         typer.echo(text)
@@ -126,13 +222,17 @@ def export(
 @clients_app.command("create")
 def clients_create(
     brand: Annotated[str, typer.Option(help="The brand's slug")],
-    user: Annotated[int, typer.Option(help="The staff user the client acts as")],
+    user: Annotated[str, typer.Option(help="The staff user the client acts as: username or id")],
 ) -> None:
     """Create an API client; its secret is printed once and stored only as a hash."""
+    from clopos_server.auth.accounts import resolve_user
     from clopos_server.auth.admin import AdminError, create_client
 
+    async def job(db: Database) -> tuple[str, str]:
+        return await create_client(db, brand, await resolve_user(db, brand, user))
+
     try:
-        client_id, secret = _run(lambda db: create_client(db, brand, user))
+        client_id, secret = _run(job)
     except AdminError as exc:
         _fail(str(exc))
     typer.echo(
@@ -260,12 +360,10 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Overrides CLOPOS_PORT")] = None,
     workers: Annotated[int | None, typer.Option(help="Overrides CLOPOS_WORKERS")] = None,
 ) -> None:
-    """Migrate, optionally load the demo, and serve the API."""
+    """Migrate, optionally load the demo, and serve the API (docs/deploy.md)."""
     import os
 
-    import uvicorn
-
-    from clopos_server.api.transport import uvicorn_options
+    from clopos_server import serving
 
     if demo:  # local development: webhooks may reach a receiver on this machine unless set otherwise
         os.environ.setdefault("CLOPOS_WEBHOOK_ALLOW_HTTP", "true")
@@ -274,16 +372,14 @@ def serve(
     overrides: dict[str, Any] = {
         k: v for k, v in {"host": host, "port": port, "workers": workers}.items() if v
     }
-    settings = get_settings().model_copy(update=overrides)
+    settings = _settings().model_copy(update=overrides)
     try:
         settings.check_workers()
     except ValueError as exc:
         _fail(str(exc))
     configure_logging(settings.log_level, settings.log_format)
-    for name, value in overrides.items():  # the workers re-read settings from the environment
-        os.environ[f"CLOPOS_{name.upper()}"] = str(value)
 
-    async def prepare(db: Database) -> None:
+    async def prepare(db: Database) -> int:
         await upgrade(db.engine)
         if demo:
             from clopos_server.demo import load_demo
@@ -291,21 +387,44 @@ def serve(
             for line in await load_demo(db):
                 typer.echo(line)
             await _print_demo_help(db, settings)
+        return await serving.fit_pool(db, settings)
 
-    _run(prepare, settings)
-    uvicorn.run(
-        "clopos_server.app:create_app",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers,
-        loop="uvloop",
-        log_config=None,
-        access_log=False,
-        proxy_headers=False,
-        timeout_graceful_shutdown=5,  # open board event streams never end by themselves
-        **uvicorn_options(),  # httptools, answering unparsable requests in the JSON envelope
-    )
+    try:
+        pool_size = _run(prepare, settings, creates=True)
+    except serving.PoolDoesNotFit as exc:
+        _fail(f"{describe(settings.database_url)}: {exc}")
+    overrides["db_pool_size"] = pool_size
+    serving.export_for_workers(overrides)  # the workers re-read settings from the environment
+    serving.run(settings.model_copy(update={"db_pool_size": pool_size}))
+
+
+@app.command()
+def backup(
+    file: Annotated[Path, typer.Argument(help="The copy to write (a new file)")],
+) -> None:
+    """Copy the SQLite database to FILE while the server runs (SQLite's online backup: a consistent
+    copy, writers wait only for each step). On PostgreSQL use pg_dump (docs/deploy.md, Backups)."""
+    import sqlite3
+    from contextlib import closing
+
+    settings = _settings()
+    source = sqlite_path(settings.database_url)
+    if source is None:
+        _fail(f"{describe(settings.database_url)}: back it up with pg_dump (docs/deploy.md, Backups).")
+        return
+    if file.exists():
+        _fail(f"{file} exists already: name a new file (a backup never overwrites).")
+    try:
+        check_file(settings.database_url)
+        with (
+            closing(sqlite3.connect(source, timeout=settings.db_statement_timeout)) as live,
+            closing(sqlite3.connect(file)) as copy,
+        ):
+            live.backup(copy, pages=256)
+    except Exception as exc:
+        file.unlink(missing_ok=True)
+        _explain_and_exit(exc, settings.database_url)
+    typer.echo(f"backed up {describe(settings.database_url)} to {file} ({file.stat().st_size} bytes)")
 
 
 EXAMPLE_NAMES = {
@@ -380,7 +499,7 @@ def demo_help(base: str) -> str:
     import shlex
 
     from clopos_server.api.openapi import example
-    from clopos_server.sandbox import demo_credentials
+    from clopos_server.demo.credentials import demo_credentials
 
     demo = demo_credentials(base)
     login = demo["v1"]["auth"]
@@ -408,5 +527,25 @@ Then create the documented example order:
 """
 
 
+def _database_url() -> str | None:
+    """The configured database, if the settings can be read at all (else explain names the setting)."""
+    try:
+        return get_settings().database_url
+    except ValueError:
+        return None
+
+
+def main() -> None:
+    """The ``clopos-server`` command: ``app`` with every error it did not answer itself said in plain
+    words (a traceback only with --debug)."""
+    try:
+        app()
+    except Exception as exc:
+        try:
+            _explain_and_exit(exc, _database_url())
+        except typer.Exit as done:  # outside the app now: say it as the process's exit status
+            sys.exit(done.exit_code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    app()
+    main()

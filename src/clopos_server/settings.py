@@ -69,6 +69,12 @@ class Settings(BaseSettings):
             return "sqlite+aiosqlite://" + url.split("://", 1)[1]
         return url
 
+    @field_validator("log_level", "log_format", "metrics", "rate_limits", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        """``CLOPOS_LOG_LEVEL=INFO`` is as good as ``info``."""
+        return value.strip().lower() if isinstance(value, str) else value
+
     @field_validator("trusted_proxies")
     @classmethod
     def _networks(cls, value: str) -> str:

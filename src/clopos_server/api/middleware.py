@@ -117,14 +117,15 @@ class RequestContextMiddleware:
 
 
 def route_template(scope: Scope) -> str:
-    """The path as declared (``/open-api/orders/{order_id}``): a label of bounded cardinality."""
-    route = scope.get("route")
-    template = getattr(route, "path", None)
-    if isinstance(template, str):
-        return template
-    if "endpoint" in scope and not scope.get("path_params"):  # a plain Starlette route without parameters
-        return str(scope["path"])
-    return "unmatched"
+    """The path as declared (``/open-api/orders/{order_id}``): a label of bounded cardinality. Built from
+    the path and the matched route's parameters, since an included router's route knows only its own
+    part of the path; a path no route matched is ``unmatched``."""
+    if "endpoint" not in scope and "route" not in scope:
+        return "unmatched"
+    segments = str(scope["path"]).split("/")
+    for name, value in (scope.get("path_params") or {}).items():
+        segments = [f"{{{name}}}" if segment == str(value) else segment for segment in segments]
+    return "/".join(segments)
 
 
 def _observe(scope: Scope, status: int, started: float) -> None:

@@ -29,6 +29,7 @@ from clopos_server.errors import ApiError
 from clopos_server.settings import get_settings
 
 HEAD_LIMIT = 64 * 1024  # request line and headers together must stay under this many bytes
+SHUTDOWN_LINGER = 0.5  # seconds an idle connection stays open once the server stops, for a request on its way
 log = logging.getLogger(__name__)
 
 
@@ -50,6 +51,14 @@ def _uri_too_long() -> ApiError:
 def _headers_too_large() -> ApiError:
     return ApiError(
         "headers_too_large", f"The request's headers are too large (the limit is {HEAD_LIMIT} bytes)"
+    )
+
+
+def _stopping() -> ApiError:
+    return ApiError(
+        "unavailable",
+        "The server is shutting down; retry (another instance answers)",
+        headers={"Retry-After": "1"},
     )
 
 
@@ -85,8 +94,13 @@ class HttpToolsProtocol(httptools_impl.HttpToolsProtocol):
         self._head_received = 0  # raw bytes received while in the head (bounds llhttp's buffering)
         self._head_parsed = 0  # bytes of the head handed to the callbacks so far
         self._refusal: ApiError | None = None
+        self._stopping = False  # set by shutdown() on a connection with no request in progress
 
     def data_received(self, data: bytes) -> None:
+        if self._stopping:  # a request that arrived after the server began to stop: said so, in JSON
+            if not self.transport.is_closing():
+                refuse(self.transport, self.server_state.default_headers, _stopping())
+            return
         if self._in_head:
             self._head_received += len(data)
         super().data_received(data)
@@ -94,6 +108,21 @@ class HttpToolsProtocol(httptools_impl.HttpToolsProtocol):
             # Still no end of the headers after a whole limit of bytes, which llhttp would keep buffering.
             # Not the request line: llhttp hands it over chunk by chunk, and on_url counts it.
             refuse(self.transport, self.server_state.default_headers, _headers_too_large())
+
+    def shutdown(self) -> None:
+        """The server is stopping. uvicorn closes a connection between requests at once, and a request
+        the client had just sent on it (or on a connection accepted a moment before) got no answer at all.
+        Here such a request is answered 503 ``unavailable`` with ``Connection: close`` instead, and a
+        connection that stays quiet is closed after ``SHUTDOWN_LINGER`` seconds."""
+        if self.cycle is None or self.cycle.response_complete:
+            self._stopping = True
+            self.loop.call_later(SHUTDOWN_LINGER, self._close_quiet)
+        else:
+            self.cycle.keep_alive = False
+
+    def _close_quiet(self) -> None:
+        if not self.transport.is_closing():
+            self.transport.close()
 
     def on_message_begin(self) -> None:
         super().on_message_begin()

@@ -23,8 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 from starlette.responses import Response
 
-from clopos_server import jsonio
 from clopos_server.api.handlers import render
+from clopos_server import jsonio, metrics
 from clopos_server.auth.context import AuthContext
 from clopos_server.db.engine import Database, driver_of
 from clopos_server.db.models import Base, IdempotencyKey
@@ -268,6 +268,7 @@ class _Guard:
         return claimed
 
     def _in_use(self) -> ApiError:
+        metrics.IDEMPOTENT_ANSWERS.labels(outcome="in_use").inc()
         return ApiError(
             "idempotency_key_in_use",
             "A request with this Idempotency-Key is still running; retry shortly",
@@ -276,6 +277,7 @@ class _Guard:
 
     def _answer_existing(self, row: Any) -> Response:
         if row.fingerprint != self.print_:
+            metrics.IDEMPOTENT_ANSWERS.labels(outcome="reused").inc()
             raise ApiError(
                 "idempotency_key_reused",
                 "This Idempotency-Key was used with a different request; use a new key for a new request",
@@ -284,6 +286,7 @@ class _Guard:
             raise self._in_use()
         headers = dict(row.response_headers or {})
         headers[REPLAYED_HEADER] = "true"
+        metrics.IDEMPOTENT_ANSWERS.labels(outcome="replayed").inc()
         return Response(row.response_body or b"", status_code=row.response_status, headers=headers)
 
     async def _save(self, conn: AsyncConnection, row_id: int, response: Response) -> None:

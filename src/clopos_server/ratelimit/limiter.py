@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from clopos_server import metrics
 from clopos_server.errors import ApiError
 from clopos_server.ratelimit.store import CounterStore
 from clopos_server.settings import Settings
@@ -163,6 +164,8 @@ def states_of(state: dict[str, Any]) -> list[TierState]:
 
 
 def rate_limited(state: TierState) -> ApiError:
+    """The 429 of a spent budget (counted in ``clopos_rate_limited_total`` by tier)."""
+    metrics.RATE_LIMITED.labels(tier=state.tier).inc()
     seconds = state.retry_after()
     return ApiError(
         "rate_limited",

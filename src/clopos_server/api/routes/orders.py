@@ -9,12 +9,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 from starlette.responses import Response
 
+from clopos_server import metrics
 from clopos_server.api.envelope import success
 from clopos_server.api.openapi import operation
 from clopos_server.api.params import parse_id
 from clopos_server.api.query import parse_list_query
 from clopos_server.auth.context import AuthContext, require_auth
-from clopos_server.idempotency.service import run_idempotent
+from clopos_server.idempotency.service import REPLAYED_HEADER, run_idempotent
 from clopos_server.kit.body import read_json_object
 from clopos_server.orders import service, shapes
 from clopos_server.orders.schemas import ORDER_LIST_QUERY, ORDER_READ_QUERY
@@ -54,7 +55,10 @@ async def create_order(request: Request, context: AuthContext = Depends(require_
         order = await service.create(services, conn, context, body, outbox)
         return success(request, order, status=status, message="Order created")
 
-    return await run_idempotent(request, context, body, work, outbox)
+    response = await run_idempotent(request, context, body, work, outbox)
+    if response.status_code < 300 and REPLAYED_HEADER not in response.headers:
+        metrics.ORDERS_CREATED.labels(api=context.generation).inc()
+    return response
 
 
 async def create_order_direct(request: Request) -> Response:

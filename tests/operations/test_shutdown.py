@@ -1,0 +1,92 @@
+"""SIGTERM to ``serve`` under load with a board stream open: the stream ends at once with ``reconnect``,
+every request is answered (in JSON) or refused (the listener is closed), and the process exits 0 well
+within the grace period."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import time
+
+import httpx
+import pytest
+
+from tests.support.api import DEMO_LOGIN, example
+from tests.support.board import SseEvent, SseReader, sign_in
+from tests.support.servers import start_server
+
+pytestmark = pytest.mark.slow
+
+GRACE = 5.0
+
+
+async def _load(base: str, token: str, stop: asyncio.Event, answers: list[httpx.Response]) -> int:
+    """Reads and creates, a new connection each (a closed listener refuses it); the refusals counted."""
+    headers = {"x-token": token, "x-brand": "openapitest", "x-venue": "1"}
+    refused = 0
+    limits = httpx.Limits(max_keepalive_connections=0)
+    async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits, timeout=GRACE + 5) as http:
+        while not stop.is_set():
+            try:
+                if len(answers) % 3:
+                    answers.append(await http.get("/open-api/orders"))
+                else:
+                    answers.append(
+                        await http.post("/open-api/orders", json=example("create-order.v1.request.json"))
+                    )
+            except httpx.ConnectError:
+                refused += 1
+                await asyncio.sleep(0.05)
+    return refused
+
+
+async def _past_orders(reader: SseReader) -> SseEvent:
+    """The next event that is not an order's card (the load's creates show on the board)."""
+    while True:
+        event = await reader.next()
+        if event.event != "order":
+            return event
+
+
+async def test_sigterm_under_load_with_a_board_stream_open(db_url: str) -> None:
+    server = start_server(db_url, extra_env={"CLOPOS_SHUTDOWN_GRACE": str(GRACE), "CLOPOS_LOG_LEVEL": "info"})
+    try:
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=httpx.Timeout(10, read=30)) as http:
+            token = (await http.post("/open-api/auth", json=DEMO_LOGIN)).json()["token"]
+            assert (await sign_in(http)).status_code == 303
+            async with http.stream("GET", "/board/events?venue=1") as stream:
+                reader = SseReader(stream.aiter_lines())
+                await reader.comment("connected")
+                stop = asyncio.Event()
+                answers: list[httpx.Response] = []
+                loads = [asyncio.create_task(_load(server.base_url, token, stop, answers)) for _ in range(6)]
+                await asyncio.sleep(1.0)
+                in_load = len(answers)
+                server.process.send_signal(signal.SIGTERM)
+                signalled = time.monotonic()
+                event = await asyncio.wait_for(_past_orders(reader), 3)
+                assert event.event == "reconnect", event
+                with pytest.raises(EOFError):
+                    await asyncio.wait_for(reader.next(), 3)
+            exit_code = await asyncio.to_thread(server.process.wait, GRACE + 5)
+            took = time.monotonic() - signalled
+            stop.set()
+            refused = sum(await asyncio.gather(*loads))
+    finally:
+        server.kill()
+    assert exit_code == 0
+    assert took < GRACE, f"stopped after {took:.1f} s"
+    assert in_load > 0 and refused > 0
+    for answer in answers:
+        assert answer.headers["content-type"].startswith("application/json"), answer.text
+        assert answer.status_code in (200, 201, 503), answer.text
+    stderr = server.process.stderr.read().decode() if server.process.stderr else ""
+    assert_json_lines(stderr)
+
+
+def assert_json_lines(stderr: str) -> list[dict[str, object]]:
+    """Every line the server wrote is one JSON object (no plain-text traceback anywhere)."""
+    lines = [json.loads(line) for line in stderr.splitlines() if line.strip()]
+    assert all(isinstance(line, dict) and "level" in line for line in lines)
+    return lines
