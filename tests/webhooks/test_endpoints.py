@@ -102,6 +102,7 @@ async def test_bad_urls_are_422_naming_url_and_store_nothing(
         ({"url": "https://example.com/h", "events": ["order.eaten"]}, ["events[0]"]),
         ({"url": "https://example.com/h", "events": []}, ["events"]),
         ({"url": "https://example.com/h", "events": ["*", "order.created"]}, ["events"]),
+        ({"url": "https://example.com/h", "events": ["order.created", "order.created"]}, ["events[1]"]),
         ({"url": "https://example.com/h"}, ["events"]),
         ({"events": ["*"]}, ["url"]),
         ({"url": "https://example.com/h", "events": ["*"], "venue_ids": [99]}, ["venue_ids[0]"]),
@@ -137,6 +138,12 @@ async def test_bad_path_ids_and_patch_input(v2: ApiClient, receiver: Receiver) -
     window = {"since": "2026-01-02T00:00:00Z", "until": "2026-01-01T00:00:00Z"}
     redeliver = await v2.post(f"/webhook-endpoints/{endpoint['id']}/redeliver", json=window)
     assert redeliver.status_code == 422 and error_fields(redeliver) == ["until"], redeliver.text
+    for path in (
+        f"/webhook-endpoints/{endpoint['id']}/rotate-secret",
+        f"/test-helpers/webhook-endpoints/{endpoint['id']}/ping",
+    ):
+        extra = await v2.post(path, json={"enabled": False})
+        assert extra.status_code == 400 and error_fields(extra) == ["body"], extra.text
     unchanged = (await v2.get(f"/webhook-endpoints/{endpoint['id']}")).json()["data"]
     assert unchanged["url"] == endpoint["url"] and unchanged["enabled"] is True
 

@@ -90,7 +90,9 @@ def _events(reader: BodyReader, value: Any, *, required: bool) -> list[str] | No
     for index, item in enumerate(items):
         if item not in (ALL_EVENTS, *EVENT_TYPES):
             reader.bad(f"events[{index}]", f"is not an event type (one of {', '.join(EVENT_TYPES)}, or *)")
-        elif item not in chosen:
+        elif item in chosen:
+            reader.bad(f"events[{index}]", "is listed twice")
+        else:
             chosen.append(item)
     if ALL_EVENTS in chosen and len(chosen) > 1:
         reader.bad("events", f'"{ALL_EVENTS}" stands alone: it means every event type')

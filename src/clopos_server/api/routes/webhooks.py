@@ -16,10 +16,9 @@ from clopos_server.api.envelope import success
 from clopos_server.api.openapi import operation
 from clopos_server.api.params import parse_id
 from clopos_server.api.query import parse_list_query
-from clopos_server.api.routes.testhelpers import _optional_body as optional_body
 from clopos_server.auth.context import AuthContext, require_auth
 from clopos_server.errors import ApiError, not_found
-from clopos_server.kit.body import read_json_object
+from clopos_server.kit.body import body_problem, parse_json, read_json_object
 from clopos_server.orders.shapes import NO_BODY
 from clopos_server.services import Services, services_of
 from clopos_server.webhooks import dispatcher, service, shapes
@@ -35,6 +34,14 @@ ONE = PATH + "/{endpoint_id}"
 
 def _owner(context: AuthContext) -> Owner:
     return Owner(context.brand.id, context.api_client_id)
+
+
+async def _no_body(request: Request) -> None:
+    """Nothing, or an empty JSON object: anything else is a 400 (a client sending fields here expects
+    them to do something, and they would not)."""
+    raw = await request.body()
+    if raw.strip() and parse_json(raw) != {}:
+        raise body_problem("This operation takes no body (or an empty JSON object)")
 
 
 def _webhooks(services: Services) -> Webhooks:
@@ -128,7 +135,7 @@ async def rotate_secret(
     endpoint_id: str, request: Request, context: AuthContext = Depends(require_auth)
 ) -> Response:
     identifier = parse_id(endpoint_id, "endpoint_id")
-    await optional_body(request)
+    await _no_body(request)
     services = services_of(request)
     config = _webhooks(services).runtime.config
     async with services.db.write() as conn:
@@ -176,7 +183,7 @@ async def redeliver(
 @testhelper_router.post(
     "/test-helpers" + ONE + "/ping",
     summary="Test brands: send a webhook.test delivery to the endpoint now; answers the attempt",
-    **operation(answer=shapes.ATTEMPT, message=True, body=[NO_BODY], body_required=False, errors=[403]),
+    **operation(answer=shapes.ATTEMPT, message=True, body=[NO_BODY], body_required=False, errors=[403, 404]),
 )
 async def ping_endpoint(
     endpoint_id: str, request: Request, context: AuthContext = Depends(require_auth)
@@ -184,7 +191,7 @@ async def ping_endpoint(
     if not context.brand.is_test:
         raise ApiError("forbidden", "Test helpers are available on test brands only (is_test)")
     identifier = parse_id(endpoint_id, "endpoint_id")
-    await optional_body(request)
+    await _no_body(request)
     services = services_of(request)
     attempt = await dispatcher.ping(services.db, _webhooks(services).runtime, _owner(context), identifier)
     if attempt is None:
