@@ -14,8 +14,10 @@ from sqlalchemy.sql.schema import ScalarElementColumnDefault
 from clopos_server import jsonio
 from clopos_server.db.engine import driver_of
 from clopos_server.db.models import Base, Customer, Order, OrderHistory, Product, Receipt, StopListEntry
+from clopos_server.events import log as events
 from clopos_server.kit.values import MAX_ID
 from clopos_server.orders.intake.records import CustomerInfo
+from clopos_server.orders.render import render_order
 
 SORT_COLUMNS = {"id": Order.id, "created_at": Order.created_at, "updated_at": Order.updated_at}
 # In a list the JSON columns are read as their stored text, which the answer embeds as it is (decoding
@@ -45,7 +47,8 @@ _PG_STOP_LIST = (
     "SELECT s.product_id, s.remaining, p.name FROM stop_list s JOIN products p ON p.id = s.product_id"
     " WHERE s.brand_id = $1 AND s.product_id = ANY($2::integer[])"
 )
-# The order and its first history row in one round trip; $17 is the history's "by".
+# The order, its first history row and its order.created event in one round trip; $17 is the history's
+# "by", $18 the event's data as rendered before the id was known (the id is set in at its two places).
 _PG_INSERT_ORDER = """
 WITH new_order AS (
     INSERT INTO orders (
@@ -53,11 +56,17 @@ WITH new_order AS (
         integration_status, payload, total, pricing, warnings, receipt_id, created_at, updated_at
     )
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
-    RETURNING id, brand_id, status, created_at
+    RETURNING id, brand_id, venue_id, status, created_at
+), history AS (
+    INSERT INTO order_history (brand_id, order_id, status, at, "by")
+    SELECT brand_id, id, status, created_at, $17 FROM new_order
+), event AS (
+    INSERT INTO events (type, brand_id, venue_id, created_at, data)
+    SELECT 'order.created', brand_id, venue_id, created_at,
+        jsonb_set(jsonb_set($18::jsonb, '{object,id}', to_jsonb(id)), '{object,payload,id}', to_jsonb(id))
+    FROM new_order
 )
-INSERT INTO order_history (brand_id, order_id, status, at, "by")
-SELECT brand_id, id, status, created_at, $17 FROM new_order
-RETURNING order_id
+SELECT id FROM new_order
 """
 _CUSTOMER_BY_ID = select(Customer.id, Customer.name, Customer.phone, Customer.address).where(
     Customer.brand_id == bindparam("brand"), Customer.id == bindparam("customer")
@@ -137,8 +146,9 @@ def product_ids_in(body: Mapping[str, Any]) -> set[int]:
 
 
 async def insert_order(conn: AsyncConnection, values: dict[str, Any], *, by: str) -> SimpleNamespace:
-    """Insert an order and its first history row (its status, at its creation, ``by``); returns the
-    order's row as stored (the id from the database, the rest from ``values``).
+    """Insert an order, its first history row (its status, at its creation, ``by``) and its
+    ``order.created`` event; returns the order's row as stored (the id from the database, the rest from
+    ``values``). On PostgreSQL the three are one statement (the create path's round trips are counted).
 
     ``values`` must be what the column types store unchanged: whole-second UTC times, Decimals at most
     4 places, JSON of str, int, Decimal, bool, None, lists and dicts.
@@ -148,18 +158,18 @@ async def insert_order(conn: AsyncConnection, values: dict[str, Any], *, by: str
         arguments = [
             jsonio.dumps_str(row[name]) if name in _JSON_COLUMNS else row[name] for name in _INSERTED_COLUMNS
         ]
-        row["id"] = await (await driver_of(conn)).fetchval(_PG_INSERT_ORDER, *arguments, by)
-    else:
-        row["id"] = (await conn.execute(_INSERT_ORDER, row)).scalar_one()
-        await add_history(
-            conn,
-            brand_id=row["brand_id"],
-            order_id=row["id"],
-            status=row["status"],
-            at=row["created_at"],
-            by=by,
-        )
-    return SimpleNamespace(**row)
+        data = jsonio.dumps_str(events.event_data(render_order(SimpleNamespace(**row, id=0))))
+        row["id"] = await (await driver_of(conn)).fetchval(_PG_INSERT_ORDER, *arguments, by, data)
+        return SimpleNamespace(**row)
+    row["id"] = (await conn.execute(_INSERT_ORDER, row)).scalar_one()
+    await add_history(
+        conn, brand_id=row["brand_id"], order_id=row["id"], status=row["status"], at=row["created_at"], by=by
+    )
+    order = SimpleNamespace(**row)
+    await events.record(
+        conn, events.ORDER_CREATED, order.brand_id, order.venue_id, render_order(order), at=order.created_at
+    )
+    return order
 
 
 async def add_history(
