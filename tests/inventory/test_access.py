@@ -1,0 +1,105 @@
+"""Scopes, roles and modules as operators change them with the CLI: ``integrators scopes`` and ``users
+set-role`` (the same database the server reads), the 403 naming what is missing, and the endpoints that
+existed before the back office answering as before whatever the scopes; on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+
+import pytest
+from fastapi import FastAPI
+from typer.testing import CliRunner
+
+from clopos_server import cli
+from clopos_server.auth.access import SCOPES
+from clopos_server.settings import get_settings
+from tests.api.test_foundation import assert_error
+from tests.inventory.conftest import services_of
+from tests.support.api import TEST_INTEGRATOR, ApiClient
+
+
+@pytest.fixture
+def runner(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
+    monkeypatch.setenv("CLOPOS_DATABASE_URL", db_url)
+    get_settings.cache_clear()
+    yield CliRunner()
+    get_settings.cache_clear()
+
+
+async def invoke(runner: CliRunner, *args: str, code: int = 0) -> str:
+    result = await asyncio.to_thread(runner.invoke, cli.app, list(args))
+    assert result.exit_code == code, result.output
+    return result.output
+
+
+async def test_removing_stock_read_with_the_cli_turns_stock_into_a_403(
+    runner: CliRunner, app: FastAPI, v2: ApiClient
+) -> None:
+    assert (await v2.get("/stock")).status_code == 200
+    shown = await invoke(runner, "integrators", "scopes", TEST_INTEGRATOR, "--remove", "stock:read")
+    assert "stock:read" not in shown and "stock-operations:read" in shown
+    await services_of(app).directory.refresh(services_of(app).db)  # a running server: within 2 s
+    body = assert_error(await v2.get("/stock"), 403, "forbidden")
+    assert body["message"] == "Integrator lacks scope stock:read"
+    assert (await v2.get("/stock-operations")).status_code == 200
+    await invoke(runner, "integrators", "scopes", TEST_INTEGRATOR, "--add", "stock:read")
+    await services_of(app).directory.refresh(services_of(app).db)
+    assert (await v2.get("/stock")).status_code == 200
+
+
+async def test_the_endpoints_that_existed_before_ignore_scopes(
+    runner: CliRunner, app: FastAPI, v2: ApiClient
+) -> None:
+    removing = [arg for scope in SCOPES for arg in ("--remove", scope)]
+    assert "(no scopes)" in await invoke(runner, "integrators", "scopes", TEST_INTEGRATOR, *removing)
+    await services_of(app).directory.refresh(services_of(app).db)
+    for path in ("/products", "/orders", "/receipts", "/customers", "/venues"):
+        assert (await v2.get(path)).status_code == 200, path
+
+
+async def test_scope_and_role_mistakes_are_refused(runner: CliRunner) -> None:
+    unknown = await invoke(runner, "integrators", "scopes", TEST_INTEGRATOR, "--add", "stock:write", code=1)
+    assert "unknown scope(s) stock:write" in unknown
+    assert "no integrator 'nobody'" in await invoke(runner, "integrators", "scopes", "nobody", code=1)
+    role = ["users", "set-role", "--brand", "openapitest", "--username", "owner", "--role", "chef"]
+    assert "has no role 'chef'" in await invoke(runner, *role, code=1)
+    nobody = ["users", "set-role", "--brand", "openapitest", "--username", "nobody", "--role", "manager"]
+    assert "no staff user 'nobody'" in await invoke(runner, *nobody, code=1)
+
+
+async def test_set_role_takes_abilities_away_at_once(runner: CliRunner, v2: ApiClient) -> None:
+    role = ["users", "set-role", "--brand", "openapitest", "--username", "owner", "--role", "cashier"]
+    assert "owner is cashier: CASH_SHIFT_VIEW RECEIPT_VIEW" in await invoke(runner, *role)
+    body = assert_error(await v2.get("/suppliers"), 403, "forbidden")
+    assert body["message"] == "User lacks ability STOCK_SUPPLIER_VIEW"
+    role[-1] = "stock_keeper"
+    await invoke(runner, *role)
+    assert (await v2.get("/suppliers")).status_code == 200
+
+
+async def test_stock_commands_print_the_document_or_the_refusal(runner: CliRunner, v2: ApiClient) -> None:
+    shown = await invoke(
+        runner, "stock", "receive", "--brand", "openapitest", "--venue", "1", "--supplier", "1",
+        "--item", "301:10:0.75", "--item", "302:5:0.35",
+    )  # fmt: skip
+    document = json.loads(shown)
+    assert document["type_name"] == "IN" and document["status"] == 1 and len(document["items"]) == 2
+    assert (await v2.get(f"/operations/{document['id']}")).json()["data"]["total_cost"] == 9.25
+    args = ["--brand", "openapitest", "--venue", "1"]
+    draft = json.loads(await invoke(runner, "stock", "waste", *args, "--item", "54:1", "--draft"))
+    assert draft["status"] == 2
+    published = json.loads(
+        await invoke(runner, "stock", "publish", "--brand", "openapitest", str(draft["id"]))
+    )
+    assert published["status"] == 1 and published["items"][0]["after_quantity"] == 99
+    again = await invoke(runner, "stock", "publish", "--brand", "openapitest", str(draft["id"]), code=1)
+    assert "already published" in again
+    same = await invoke(runner, "stock", "transfer", *args, "--to", "1", "--item", "54:1", code=1)
+    assert "target_storage_id" in same
+    negative = await invoke(runner, "stock", "count", *args, "--item", "54:-3", code=1)
+    assert "items[0].quantity" in negative
+    assert "produce" in await invoke(runner, "stock", "--help")
+    made = json.loads(await invoke(runner, "stock", "produce", *args, "--item", "1:1"))
+    assert made["type_name"] == "MAKE"
