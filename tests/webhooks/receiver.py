@@ -8,6 +8,7 @@ answer; ``/redirect`` 301 to /ok; ``/stream`` a 200 whose body would be 100 MiB;
 
 from __future__ import annotations
 
+import io
 import socket
 import struct
 import threading
@@ -23,6 +24,10 @@ import orjson
 from standardwebhooks.webhooks import Webhook
 
 HANG_SECONDS = 20
+# How long a test waits for a delivery. On PostgreSQL an event becomes visible to readers once every older
+# transaction of the whole cluster has ended (docs/events.md): on a cluster shared with other test runs, a
+# CREATE or DROP DATABASE holds that back for seconds.
+WAIT = 30.0
 STREAM_BYTES = 100 * 1024 * 1024
 
 
@@ -64,7 +69,7 @@ class Receiver:
         with self.lock:
             return [r for r in self.requests if r.json["type"] == type_]
 
-    def wait_for(self, predicate: Any, timeout: float = 10.0) -> list[Received]:
+    def wait_for(self, predicate: Any, timeout: float = WAIT) -> list[Received]:
         """Poll (this is called from a thread or with ``asyncio.to_thread``) until ``predicate(requests)``."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -124,8 +129,7 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
             elif path == "/hang":
                 time.sleep(HANG_SECONDS)
             elif path == "/reset":
-                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                self.connection.close()
+                self._reset()
             elif path == "/redirect":
                 self._send(301, b"", {"location": "/ok"})
             elif path == "/stream":
@@ -135,6 +139,15 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
                 self._send(200)
             else:
                 self._send(200)
+
+        def _reset(self) -> None:
+            """Close with a TCP reset: linger 0, and every reference to the socket closed."""
+            self.close_connection = True
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.wfile.close()
+            self.rfile.close()
+            self.connection.close()
+            self.wfile, self.rfile = io.BytesIO(), io.BytesIO()  # what the server flushes next
 
         def _stream(self) -> None:
             self.send_response(200)

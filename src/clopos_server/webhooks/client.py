@@ -53,8 +53,14 @@ def _describe(exc: BaseException) -> str:
         kind = "connect" if isinstance(exc, httpx.ConnectTimeout) else "attempt"
         limit = CONNECT_TIMEOUT if kind == "connect" else ATTEMPT_TIMEOUT
         return f"timed out ({kind} limit {limit:g} s)"
-    text = f"{type(exc).__name__}: {exc}".strip().rstrip(":")
-    return text[:ERROR_LIMIT]
+    if isinstance(exc, httpx.ReadError | httpx.RemoteProtocolError | httpx.WriteError):
+        what = "the connection was closed or reset before an answer"
+    elif isinstance(exc, httpx.ConnectError):
+        what = "cannot connect"
+    else:
+        what = "request failed"
+    detail = str(exc).strip()
+    return f"{what} ({type(exc).__name__}{': ' + detail if detail else ''})"[:ERROR_LIMIT]
 
 
 async def _read_start(response: httpx.Response) -> str:
