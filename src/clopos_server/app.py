@@ -39,6 +39,7 @@ from clopos_server.api.routes import (
     testhelpers,
     users,
     venues,
+    waiter_call,
 )
 from clopos_server.api.routes import webhooks as webhook_routes
 from clopos_server.api.routes import metrics as metrics_route
@@ -88,6 +89,7 @@ GENERATION_ROUTERS: dict[str, list[tuple[APIRouter, str]]] = {
         (events.router, "events"),
         (finance.router, "finance"),
         (inventory.router, "inventory"),  # issue 17
+        (waiter_call.router, "waiter calls"),  # issue 17
         (webhook_routes.router, "webhooks"),
     ],
 }

@@ -22,7 +22,7 @@ from starlette.responses import (
     Response,
 )
 
-from clopos_server.board import actions, queries, render
+from clopos_server.board import actions, queries, render, waiter_calls
 from clopos_server.board.i18n import Texts
 from clopos_server.board.live import cards_by_id, render_context
 from clopos_server.board.web import (
@@ -223,3 +223,16 @@ async def set_stop(request: Request) -> Response:
 @router.post("/stop-list/clear")
 async def clear_stop(request: Request) -> Response:
     return await _stop_action(request, clear=True)
+
+
+@router.post("/waiter-calls/{call_id}/ack")
+async def acknowledge_call(call_id: str, request: Request) -> Response:
+    """A waiter call seen: it leaves every board of the venue (issue 17, ``board/waiter_calls.py``)."""
+    services = services_of(request)
+
+    async def run(viewer: Viewer, form: dict[str, str]) -> Done:
+        venue_id, call = await waiter_calls.acknowledge(services, viewer, target_id(call_id, "Waiter call"))
+        message = viewer.t("Call from table {table} acknowledged", table=call["table_name"])
+        return Done(venue_id, message, {"waiter_call": waiter_calls.event_data(call, viewer.t, viewer.csrf)})
+
+    return await _act(request, run)

@@ -23,7 +23,7 @@ from starlette.responses import (
 
 from clopos_server import jsonio
 from clopos_server.auth.directory import VenueInfo
-from clopos_server.board import action_routes, cash_shift, queries, render, today
+from clopos_server.board import action_routes, cash_shift, queries, render, stock, today, waiter_calls
 from clopos_server.board.i18n import LANGUAGES
 from clopos_server.board.live import BoardStream, cards_for, render_context
 from clopos_server.board.revocations import is_revoked, revoke
@@ -58,6 +58,7 @@ log = logging.getLogger(__name__)
 router = APIRouter(prefix="/board", include_in_schema=False)
 router.include_router(action_routes.router)
 router.include_router(cash_shift.router)  # the till: open and close cash shifts (finance)
+router.include_router(stock.router)  # managers record stock documents (inventory)
 icon_router = APIRouter(include_in_schema=False)  # /favicon.ico, where browsers look for it
 
 # --------------------------------------------------------------------------------------------------------
@@ -223,6 +224,7 @@ async def board(request: Request) -> Response:
         ctx = await render_context(services, conn, brand, venue.id, viewer.csrf, t)
         cards = await cards_for(conn, ctx, [*pending, *received, *done])
         stop_items = await queries.stop_items(conn, brand.id)
+    calls = await waiter_calls.waiting(services, brand.id, venue.id)
     by_column: dict[str, list[dict[str, Any]]] = {key: [] for key in render.COLUMNS}
     for item in cards:
         by_column[item["column"]].append(item)
@@ -244,6 +246,7 @@ async def board(request: Request) -> Response:
         script_texts=render.esc(jsonio.dumps_str(t.script())),
         alert_options=render.alert_options(t),
         language_options=render.language_options(t),
+        waiter_calls=waiter_calls.panel(calls, t, viewer.csrf),
     )
     return html(body)
 

@@ -50,6 +50,8 @@ RECEIPT_DELETED = "receipt.deleted"
 CUSTOMER_CREATED = "customer.created"
 STOP_LIST_UPDATED = "stop_list.updated"
 CATALOG_UPDATED = "catalog.updated"
+WAITER_CALL_CREATED = "waiter_call.created"  # issue 17: a guest's call from an e-menu
+WAITER_CALL_ACKNOWLEDGED = "waiter_call.acknowledged"  # staff saw it on the board
 WEBHOOK_TEST = "webhook.test"  # a ping to one webhook endpoint: never in the log, never in the feed
 
 # What the log holds and the feed serves, in the order docs/events.md lists them.
@@ -65,6 +67,8 @@ LOGGED_TYPES: tuple[str, ...] = (
     CUSTOMER_CREATED,
     STOP_LIST_UPDATED,
     CATALOG_UPDATED,
+    WAITER_CALL_CREATED,
+    WAITER_CALL_ACKNOWLEDGED,
 )
 EVENT_TYPES: tuple[str, ...] = (*LOGGED_TYPES, WEBHOOK_TEST)  # what a webhook endpoint may subscribe to
 ORDER_TYPES = frozenset(t for t in LOGGED_TYPES if t.startswith("order."))

@@ -175,6 +175,15 @@ async def record(
     return await repo.rendered_document(conn, brand_id, document_id)
 
 
+async def document_of_venue(conn: AsyncConnection, brand_id: int, venue_id: int, document_id: int) -> Any:
+    """The document of one of the venue's storages; another venue's or brand's is not found."""
+    row = await repo.document(conn, brand_id, document_id)
+    storages = await repo.venue_storage_ids(conn, brand_id, [venue_id]) if row is not None else []
+    if row is None or row.storage_id not in storages:
+        raise not_found(f"Document {document_id} not found")
+    return row
+
+
 async def publish_document(conn: AsyncConnection, brand_id: int, document_id: int) -> dict[str, Any]:
     """Publish a draft: claim it (a second publish, even a concurrent one, is a 409), then move stock."""
     if await repo.document(conn, brand_id, document_id) is None:

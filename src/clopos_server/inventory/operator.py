@@ -55,11 +55,24 @@ async def record_at_venue(
     """Record (and by default publish) a document of the venue; answers it with its ``items``."""
     async with db.write() as conn:
         brand_id = await brand_id_of(conn, brand_slug)
-        storage_id = await _venue_storage(conn, brand_id, venue_id, body.get("storage_id"))
-        document = await documents.record(
-            conn, brand_id, {**body, "storage_id": storage_id}, created_by=created_by, publish=publish
-        )
-        return await with_items(conn, brand_id, document)
+        return await record_at(conn, brand_id, venue_id, body, publish=publish, created_by=created_by)
+
+
+async def record_at(
+    conn: AsyncConnection,
+    brand_id: int,
+    venue_id: int,
+    body: Mapping[str, Any],
+    *,
+    publish: bool,
+    created_by: int | None,
+) -> dict[str, Any]:
+    """``record_at_venue`` in the caller's transaction (the board's)."""
+    storage_id = await _venue_storage(conn, brand_id, venue_id, body.get("storage_id"))
+    document = await documents.record(
+        conn, brand_id, {**body, "storage_id": storage_id}, created_by=created_by, publish=publish
+    )
+    return await with_items(conn, brand_id, document)
 
 
 async def publish_at_brand(db: Database, brand_slug: str, document_id: int) -> dict[str, Any]:

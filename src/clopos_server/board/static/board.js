@@ -188,6 +188,11 @@
       }
       applyCard(JSON.parse(e.data), true);
     });
+    source.addEventListener("waiter_call", function (e) {
+      stats.events += 1;
+      if (e.lastEventId) lastEventId = Math.max(lastEventId, Number(e.lastEventId));
+      applyCall(JSON.parse(e.data), true);
+    });
     source.addEventListener("reset", function () { location.reload(); });
     // the server is stopping: the stream ends and the browser reconnects (to another instance) by itself
     source.addEventListener("reconnect", function () { setLive("reconnecting", T("Reconnecting")); });
@@ -209,6 +214,36 @@
         setLive("reconnecting", T("Reconnecting"));
       }
     };
+  }
+
+  /* ------------------------------------------------------------------ waiter calls (board/waiter_calls.py) */
+  // A call waits in the panel above the columns until someone acknowledges it; while any waits, the
+  // board rings every RING_MS (a guest is waiting at a table).
+  var RING_MS = 8000;
+  var ringTimer = null;
+  function callsWaiting() { return document.querySelectorAll("#call-list .call").length; }
+  function ringWhileWaiting() {
+    if (!callsWaiting() || ringTimer) return;
+    ringTimer = setInterval(function () {
+      if (callsWaiting()) { beep(); return; }
+      clearInterval(ringTimer);
+      ringTimer = null;
+    }, RING_MS);
+  }
+  function applyCall(data, live) {
+    var list = document.getElementById("call-list");
+    if (!list) return;
+    var old = list.querySelector('[data-call="' + data.call.id + '"]');
+    if (!data.html) {
+      if (old) old.remove();
+    } else if (!old) {
+      var holder = document.createElement("ul");
+      holder.innerHTML = data.html;
+      list.appendChild(holder.firstElementChild);
+      if (live) { beep(); announce(data.announce); }
+    }
+    document.getElementById("calls").hidden = !callsWaiting();
+    ringWhileWaiting();
   }
 
   /* ------------------------------------------------------------------ sound (WebAudio, no file) */
@@ -307,6 +342,7 @@
         }
         flash(answer.message || T("Done"));
         if (answer.card) applyCard(answer.card, false);
+        if (answer.waiter_call) applyCall(answer.waiter_call, false);
         if (answer.stop_list !== undefined) {
           document.getElementById("stoplist").innerHTML = answer.stop_list;
           document.getElementById("stop-count").textContent = answer.stop_count;
@@ -405,6 +441,7 @@
   });
   tickAges();
   updateCounts();
+  ringWhileWaiting();
   setInterval(tickAges, 15000);
   connect();
 })();
