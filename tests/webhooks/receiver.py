@@ -111,12 +111,15 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
                     receiver.active[key] -= 1
 
         def _send(self, status: int, body: bytes = b"ok", headers: dict[str, str] | None = None) -> None:
-            self.send_response(status)
-            for name, value in (headers or {}).items():
-                self.send_header(name, value)
-            self.send_header("content-length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            try:
+                self.send_response(status)
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            except OSError:  # the sender went away (a killed server, a timed-out attempt)
+                self.close_connection = True
 
         def _answer(self, count: int) -> None:
             path = self.path
