@@ -16,6 +16,7 @@ across workers, and a pool that fits the database.
 from __future__ import annotations
 
 import logging
+import math
 import multiprocessing
 import os
 import signal
@@ -26,6 +27,7 @@ from typing import Any
 import uvicorn
 from sqlalchemy import text
 from uvicorn.supervisors import Multiprocess
+from uvicorn.supervisors import multiprocess as multiprocess_module
 
 from clopos_server import lifecycle, metrics
 from clopos_server.api.transport import uvicorn_options
@@ -55,6 +57,16 @@ class GracefulServer(uvicorn.Server):
         super().run(sockets)
         if multiprocessing.parent_process() is not None and self.started:  # a worker of several
             _exit_at_once()
+
+
+class GracefulProcess(multiprocess_module.Process):
+    """A worker process of uvicorn's supervisor whose server is a ``GracefulServer``."""
+
+    @property
+    def server(self) -> uvicorn.Server:
+        if self._server is None:
+            self._server = GracefulServer(config=self.config)
+        return self._server
 
 
 def log_config(settings: Settings) -> dict[str, Any]:
@@ -132,13 +144,16 @@ def run(settings: Settings) -> None:
         log_config=log_config(settings),
         access_log=False,
         proxy_headers=False,  # CLOPOS_TRUSTED_PROXIES instead (api/proxies.py), in tests too
-        timeout_graceful_shutdown=settings.shutdown_grace,
+        timeout_graceful_shutdown=math.ceil(settings.shutdown_grace),
         **uvicorn_options(),  # httptools, answering unparsable requests in the JSON envelope
     )
     server = GracefulServer(config)
     if settings.workers > 1:
         metrics.prepare_multiprocess()
-        Multiprocess(config, target=server.run, sockets=[config.bind_socket()]).run()
+        # uvicorn's supervisor makes each worker's server as ``Process.server``: ours, so that every worker
+        # hears the stop notice too (the worker processes import this module to unpickle their Process).
+        multiprocess_module.Process = GracefulProcess  # type: ignore[misc]
+        Multiprocess(config, sockets=[config.bind_socket()]).run()
         _exit_at_once()
     server.run()
     if not server.started:
