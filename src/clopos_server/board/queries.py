@@ -28,24 +28,12 @@ from clopos_server.timeutil import utcnow
 ACTIVE_LIMIT = 200  # PENDING and RECEIVED cards shown per column
 DONE_LIMIT = 30  # recent DELIVERED / IGNORE cards
 DONE_WINDOW = timedelta(hours=24)
-CATCH_UP_LIMIT = 300  # more changes than this since a cursor: the browser reloads the whole board
-# Catch-up re-sends changes this long before the cursor's own change too: a transaction that took its
-# history id before the cursor's but committed after it is not missed (ids are not commit-ordered).
-CATCH_UP_OVERLAP = timedelta(seconds=10)
 
 
 @dataclass(frozen=True, slots=True)
 class PaymentChoice:
     id: int
     name: str
-
-
-async def cursor_now(conn: AsyncConnection, brand_id: int) -> int:
-    """The newest change (order history id) of the brand: events after it are news to a fresh page."""
-    value = (
-        await conn.execute(select(func.max(OrderHistory.id)).where(OrderHistory.brand_id == brand_id))
-    ).scalar_one_or_none()
-    return int(value or 0)
 
 
 async def column_orders(
@@ -139,6 +127,20 @@ async def orders_by_id(
     return list(rows)
 
 
+async def orders_of_receipts(
+    conn: AsyncConnection, brand_id: int, venue_id: int, receipt_ids: Sequence[int]
+) -> dict[int, int]:
+    """The venue's orders opened as these receipts: receipt id -> order id (a receipt event moves a card)."""
+    if not receipt_ids:
+        return {}
+    rows = await conn.execute(
+        select(Order.receipt_id, Order.id).where(
+            Order.brand_id == brand_id, Order.venue_id == venue_id, Order.receipt_id.in_(list(receipt_ids))
+        )
+    )
+    return {int(receipt_id or 0): int(order_id) for receipt_id, order_id in rows}
+
+
 async def versions(conn: AsyncConnection, brand_id: int, order_ids: Sequence[int]) -> dict[int, int]:
     """Each order's newest history id: its version, and the event id of its newest change."""
     if not order_ids:
@@ -149,31 +151,6 @@ async def versions(conn: AsyncConnection, brand_id: int, order_ids: Sequence[int
         .group_by(OrderHistory.order_id)
     )
     return {int(order_id): int(version) for order_id, version in rows}
-
-
-async def changed_since(conn: AsyncConnection, brand_id: int, venue_id: int, cursor: int) -> list[int] | None:
-    """Ids of the venue's orders changed after ``cursor`` (with an overlap, see ``CATCH_UP_OVERLAP``);
-    ``None`` when the browser should rather reload: too many changes, or a cursor this database never
-    issued."""
-    if cursor > await cursor_now(conn, brand_id):
-        return None
-    at = (
-        await conn.execute(
-            select(OrderHistory.at).where(OrderHistory.brand_id == brand_id, OrderHistory.id == cursor)
-        )
-    ).scalar_one_or_none()
-    newer = OrderHistory.id > cursor
-    condition = newer if at is None else or_(newer, OrderHistory.at >= at - CATCH_UP_OVERLAP)
-    rows = await conn.execute(
-        select(OrderHistory.order_id)
-        .join(Order, and_(Order.id == OrderHistory.order_id, Order.brand_id == OrderHistory.brand_id))
-        .where(OrderHistory.brand_id == brand_id, Order.venue_id == venue_id, condition)
-        .group_by(OrderHistory.order_id)
-        .order_by(func.max(OrderHistory.id))
-        .limit(CATCH_UP_LIMIT + 1)
-    )
-    ids = [int(row[0]) for row in rows]
-    return None if len(ids) > CATCH_UP_LIMIT else ids
 
 
 async def payment_choices(conn: AsyncConnection, brand_id: int, venue_id: int) -> list[PaymentChoice]:

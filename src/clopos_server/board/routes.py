@@ -25,7 +25,7 @@ from clopos_server import jsonio
 from clopos_server.auth.directory import VenueInfo
 from clopos_server.board import action_routes, cash_shift, queries, render, stock, today, waiter_calls
 from clopos_server.board.i18n import LANGUAGES
-from clopos_server.board.live import BoardStream, cards_for, render_context
+from clopos_server.board.live import BoardStream, cards_for, cursor_field, render_context
 from clopos_server.board.revocations import is_revoked, revoke
 from clopos_server.board.sessions import COOKIE_NAME, BoardSession
 from clopos_server.board.staff import (
@@ -49,6 +49,7 @@ from clopos_server.board.web import (
     viewer_of,
 )
 from clopos_server.errors import ApiError
+from clopos_server.events.log import latest_cursor
 from clopos_server.orders.repository import receipts_by_id
 from clopos_server.services import services_of
 from clopos_server.timeutil import business_day, business_days_range, epoch_ms, utcnow
@@ -219,7 +220,7 @@ async def board(request: Request) -> Response:
     services = services_of(request)
     brand = viewer.brand
     async with services.db.read() as conn:
-        cursor = await queries.cursor_now(conn, brand.id)  # first: what commits later comes as an event
+        cursor = await latest_cursor(conn, brand.id, venue.id)  # first: what commits later comes as news
         pending, received, done = await queries.column_orders(conn, brand.id, venue.id)
         ctx = await render_context(services, conn, brand, venue.id, viewer.csrf, t)
         cards = await cards_for(conn, ctx, [*pending, *received, *done])
@@ -291,9 +292,9 @@ async def events(request: Request) -> Response:
     if venue is None:
         return PlainTextResponse("Venue not found", status_code=404)
     # the browser's own reconnect sends Last-Event-ID; a new EventSource after a failure sends since=
-    since = int_field(request.headers.get("last-event-id"))
+    since = cursor_field(request.headers.get("last-event-id"))
     if since is None:
-        since = int_field(request.query_params.get("since"))
+        since = cursor_field(request.query_params.get("since"))
     services = services_of(request)
     session, staff_id, brand_id = viewer.session, viewer.staff.id, viewer.brand.id
     codec = state_of(services).codec

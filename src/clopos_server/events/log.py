@@ -83,10 +83,21 @@ MAX_FEED_LIMIT = 100
 
 _EVENTS = Base.metadata.tables[Event.__tablename__]
 _INSERT = insert(_EVENTS)
-# The oldest transaction still running, shifted like ``seq``: every event below it has committed or is gone.
-_PG_HORIZON: ColumnElement[int] = literal_column(
-    f"(pg_snapshot_xmin(pg_current_snapshot())::text::bigint << {SEQ_LOW_BITS})"
-)
+# The horizon, shifted like ``seq``: the oldest transaction still running in the reader's snapshot (every
+# event below it has committed or is gone), or the snapshot's xmax when none is. Transactions that are
+# known to run in another database of the server are left out (they cannot write this log, and a CREATE
+# or DROP DATABASE elsewhere holds its transaction for seconds); an xid pg_stat_activity does not place
+# elsewhere counts, so a race with its ending only makes the horizon lower, never wrong. (PostgreSQL
+# compares xids of running transactions in 32 bits; two running ones never share the low 32 bits.)
+_PG_HORIZON_SQL = f"""(
+SELECT coalesce(
+    (SELECT min(x::text::bigint) FROM pg_snapshot_xip(snap.s) AS x
+     WHERE (x::text::bigint & 4294967295) NOT IN (
+        SELECT backend_xid::text::bigint FROM pg_stat_activity
+        WHERE backend_xid IS NOT NULL AND datname IS DISTINCT FROM current_database())),
+    pg_snapshot_xmax(snap.s)::text::bigint) << {SEQ_LOW_BITS}
+FROM (SELECT pg_current_snapshot() AS s) AS snap)"""
+_PG_HORIZON: ColumnElement[int] = literal_column(_PG_HORIZON_SQL)
 
 
 @dataclass(frozen=True)
@@ -136,6 +147,10 @@ def previous_attributes(before: Mapping[str, Any], after: Mapping[str, Any]) -> 
 
 
 def _as_json(value: Any) -> Any:
+    """The value as JSON reads it back; a nested object's own ``updated_at`` (an order's payload repeats
+    it) does not count as a change either."""
+    if isinstance(value, dict):
+        value = {key: item for key, item in value.items() if key != "updated_at"}
     return orjson.loads(jsonio.dumps(value))
 
 
@@ -200,6 +215,38 @@ async def read_after(
     rows = list((await conn.execute(query)).all())
     page = rows[:limit]
     return Page([render_event(r) for r in page], page[-1].seq if page else after, len(rows) > limit)
+
+
+@dataclass(frozen=True)
+class Ref:
+    """What an event is about, without its data: the board needs only which order (or receipt) changed."""
+
+    seq: int
+    type: str
+    object_id: int | None
+
+
+async def refs_after(
+    conn: AsyncConnection, brand_id: int, venue_id: int, *, after: int, limit: int, types: Sequence[str]
+) -> list[Ref]:
+    """The venue's events of ``types`` after ``after``, oldest first: their cursor, type and object id."""
+    object_id = _EVENTS.c.data[("object", "id")].as_integer()
+    query = (
+        select(_EVENTS.c.seq, _EVENTS.c.type, object_id)
+        .where(
+            _EVENTS.c.brand_id == brand_id,
+            _EVENTS.c.venue_id == venue_id,
+            _EVENTS.c.seq > after,
+            _EVENTS.c.type.in_(list(types)),
+            *_visible(conn),
+        )
+        .order_by(_EVENTS.c.seq.asc())
+        .limit(limit)
+    )
+    return [
+        Ref(int(seq), str(kind), None if oid is None else int(oid))
+        for seq, kind, oid in await conn.execute(query)
+    ]
 
 
 async def read_one(conn: AsyncConnection, brand_id: int, seq: int) -> dict[str, Any] | None:

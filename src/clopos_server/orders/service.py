@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from clopos_server.auth.context import AuthContext
 from clopos_server.db.types import stored_money
 from clopos_server.errors import ApiError, Problem, conflict, not_found
+from clopos_server.events import log as events
 from clopos_server.events.bus import channel_name
 from clopos_server.kit.query import ListQuery
 from clopos_server.orders import repository as repo
@@ -234,5 +235,8 @@ async def move(
     changed = await repo.get_order(conn, brand_id, order_id)
     assert changed is not None
     rendered = render_order(changed)
-    outbox.add(brand_id, changed.venue_id, "order.updated", rendered)
+    kind = events.ORDER_EVENT_OF_STATUS[to_status]
+    previous = events.previous_attributes(render_order(row), rendered)
+    await events.record(conn, kind, brand_id, changed.venue_id, rendered, previous, at=now)
+    outbox.add(brand_id, changed.venue_id, kind, rendered)
     return rendered
