@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, update
 
 from clopos_server.auth.access import change_scopes, set_role
 from clopos_server.db.backoffice_models import Role
@@ -23,29 +23,10 @@ CASH_ACCOUNT, CARD_ACCOUNT = 1, 2
 DEMO_SHIFT = "0b5e7c1a-4f2d-4e8b-9a3c-5d6e7f801234"
 
 
-FINANCE_SCOPES = [
-    "finance-balances:read",
-    "finance-cash-shifts:read",
-    "finance-categories:read",
-    "finance-taxes:read",
-    "finance-transactions:read",
-]
-
-
 @pytest.fixture
-async def v2(client: httpx.AsyncClient, app: FastAPI) -> ApiClient:
-    """The demo brand's test integrator as staff user 1 (owner: every ability), holding the finance
-    scopes and the brand the cash_shift module (granted here as an operator would, in case the demo
-    document does not carry them)."""
-    services = _services(app)
-    await change_scopes(services.db, TEST_INTEGRATOR, add=FINANCE_SCOPES)
-    async with services.db.write() as conn:
-        modules = (await conn.execute(select(Brand.modules).where(Brand.slug == DEMO))).scalar_one()
-        if "cash_shift" not in (modules or []):
-            await conn.execute(
-                update(Brand).where(Brand.slug == DEMO).values(modules=[*(modules or []), "cash_shift"])
-            )
-    await services.directory.refresh(services.db)
+async def v2(client: httpx.AsyncClient) -> ApiClient:
+    """The demo brand's test integrator (every scope) as staff user 1 (owner: every ability); the demo
+    brand has every module."""
     return await ApiClient.login(client, "v2")
 
 

@@ -23,7 +23,8 @@ PATHS: list[tuple[str, tuple[str, str], Any]] = [
     ("/finance/balances", BALANCES, lambda d: [a["name"] for a in d] == ["Cash desk", "Card terminal"]),
     ("/finance/balances/1", BALANCES, lambda d: d["type"] == "cash" and d["payment_method_ids"] == [1]),
     ("/finance/balances/list", BALANCES, lambda d: len(d) == 2),
-    ("/finance/balances/date-states?date=2025-01-13", BALANCES, lambda d: d[0]["amount"] == 208.5),
+    ("/finance/balances/date-states?date=2025-01-13", BALANCES, lambda d: d[0]["amount"] == 129.3),
+    ("/finance/balances/date-states?date=2024-12-30", BALANCES, lambda d: d[0]["amount"] is None),
     ("/finance/balances/transactions?balance_id=1", BALANCES, lambda d: d[0]["receipt_id"] == 2),
     ("/finance/balances/customer?customer_id=9", BALANCES, lambda d: d["customer_id"] == 9),
     ("/finance/cash-shifts", SHIFTS, lambda d: d[0]["uuid"] == DEMO_SHIFT),
@@ -37,7 +38,8 @@ PATHS: list[tuple[str, tuple[str, str], Any]] = [
     ("/finance/taxes/report?date[0]=2025-01-01&date[1]=2025-01-31", TAX_REPORT, lambda d: d == []),
     ("/finance/taxes/total", TAX_REPORT, lambda d: d["amount"] == 0),
     ("/finance/transactions", TRANSACTIONS, lambda d: d[0]["amount"] == 8.5),
-    ("/finance/transactions/1", TRANSACTIONS, lambda d: d["after_amount"] == 208.5),
+    ("/finance/transactions/1", TRANSACTIONS, lambda d: (d["type"], d["after_amount"]) == ("expense", 120.8)),
+    ("/finance/transactions?filters[supplier_id]=2", TRANSACTIONS, lambda d: d[0]["operation_id"] == 2),
 ]
 IDS = [path.split("?")[0] for path, _, _ in PATHS]
 

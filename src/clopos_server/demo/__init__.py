@@ -54,10 +54,10 @@ async def load_demo(db: Database, *, reset: bool = False) -> list[str]:
             lines.append(f"{slug}: exists, skipped")
             continue
         report = await import_brand(db, document, reset=exists)
-        if slug in FINANCE_FILES:  # money accounts, categories, a closed cash shift (operational data)
-            await seed_finance(db, slug, demo_document(FINANCE_FILES[slug]))
         if slug in INVENTORY_FILES:  # supplies, a waste, a draft: the stock ledger's first rows
             await seed_inventory(db, slug, demo_document(INVENTORY_FILES[slug]))
+        if slug in FINANCE_FILES:  # money accounts, categories, a paid supply, a closed cash shift
+            await seed_finance(db, slug, demo_document(FINANCE_FILES[slug]))
         done = "reset and reloaded" if exists else "imported"
         lines.append(f"{slug}: {done} ({report.total_created} rows)")
     return lines
