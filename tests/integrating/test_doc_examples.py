@@ -18,7 +18,14 @@ import pytest
 from clopos_server.sandbox import Sandbox, start_sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGES = ["docs/api/catalog.md", "docs/api/customers.md", "docs/api/v1-to-v2.md"]
+PAGES = [
+    "docs/api/catalog.md",
+    "docs/api/customers.md",
+    "docs/api/v1-to-v2.md",
+    "docs/api/inventory.md",
+    "docs/api/access.md",
+    "docs/api/waiter-call.md",
+]
 PAIR = re.compile(r'"(\w+)":("(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?|true|false|null)')
 MARK = "@@@command@@@"
 pytestmark = pytest.mark.slow
