@@ -1,9 +1,11 @@
-"""Venue channels across app instances: PostgreSQL LISTEN/NOTIFY, or Redis pub/sub when configured.
+"""Wake-ups across app instances: PostgreSQL LISTEN/NOTIFY, or Redis pub/sub when configured.
 
-Every instance publishes to its own subscribers at once (``EventBus.deliver``) and relays a small JSON
-note, ``{brand, venue, order_id, type, origin}``, to the others; a note from another instance is
-delivered to this instance's subscribers as ``{type, order_id, remote: true}``, and the board reads the
-order from the database (a NOTIFY payload is limited to 8000 bytes, and the database is the truth).
+The event log (``events.log``) is the truth; what travels here only says "something new for this venue":
+every instance wakes its own subscribers at once (``EventBus.deliver``) and relays a small JSON note,
+``{brand, venue, order_id, type, origin}``, to the others, which deliver it to their subscribers as
+``{type, order_id, remote: true}``. A board stream then reads the log after its cursor (the note's order
+id is informational), and reads it every second anyway, so a note that never arrives costs a second at
+most (a NOTIFY payload is limited to 8000 bytes besides).
 Notes an instance sent itself come back to it and are skipped by ``origin``.
 
 Each instance holds one dedicated connection that listens on one channel. When it is lost the
