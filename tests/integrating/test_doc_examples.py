@@ -25,6 +25,7 @@ PAGES = [
     "docs/api/inventory.md",
     "docs/api/access.md",
     "docs/api/waiter-call.md",
+    "docs/api/finance.md",
 ]
 PAIR = re.compile(r'"(\w+)":("(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?|true|false|null)')
 MARK = "@@@command@@@"
