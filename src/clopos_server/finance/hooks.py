@@ -49,20 +49,25 @@ async def receipt_closed(
         taken.append(_taken(payment, amount, account))
         if account is None or amount == 0:
             continue
-        movement = Movement(
-            INCOME,
-            closed_at,
-            category_id=category_id,
-            receipt_id=receipt.id,
-            customer_id=receipt.customer_id,
-            description=f"Receipt {receipt.id}: {payment.get('name') or 'payment'}",
-        )
-        await post(conn, brand_id, account.id, amount, movement)
+        label = f"Receipt {receipt.id}: {payment.get('name') or 'payment'}"
+        await post(conn, brand_id, account.id, amount, _income(receipt, closed_at, category_id, label))
     if shift_uuid is None and await modules.has_cash_shifts(conn, brand_id):
         shift = await repo.open_shift_at(conn, brand_id, receipt.venue_id)
         shift_uuid = shift.uuid if shift is not None else None
     if shift_uuid is not None:
         await _file_into_shift(conn, brand_id, shift_uuid, receipt, taken, closed_at)
+
+
+def _income(receipt: Row[Any], when: datetime, category_id: int | None, description: str) -> Movement:
+    """A receipt's income (or, with a negative amount, its reversal)."""
+    return Movement(
+        INCOME,
+        when,
+        category_id=category_id,
+        receipt_id=receipt.id,
+        customer_id=receipt.customer_id,
+        description=description,
+    )
 
 
 def _account_order(accounts: dict[int, Row[Any]], payment: dict[str, Any]) -> int:
@@ -114,13 +119,6 @@ async def receipt_deleted(conn: AsyncConnection, brand_id: int, receipt: Row[Any
         if amount == 0:
             continue
         category_id = next((r.category_id for r in written if r.balance_id == account_id), None)
-        movement = Movement(
-            INCOME,
-            now,
-            category_id=category_id,
-            receipt_id=receipt.id,
-            customer_id=receipt.customer_id,
-            description=f"Receipt {receipt.id} deleted: reversal",
-        )
-        await post(conn, brand_id, account_id, -amount, movement)
+        label = f"Receipt {receipt.id} deleted: reversal"
+        await post(conn, brand_id, account_id, -amount, _income(receipt, now, category_id, label))
     await repo.mark_refunded(conn, brand_id, receipt.id, now)

@@ -308,4 +308,3 @@ async def get_transaction(
     transaction_id: str, request: Request, context: AuthContext = Depends(TRANSACTIONS)
 ) -> Response:
     return await _read(request, context, parse_id(transaction_id, "transaction_id"), reads.read_transaction)
-
