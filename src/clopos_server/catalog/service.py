@@ -34,6 +34,7 @@ from clopos_server.db.models import (
     Venue,
 )
 from clopos_server.errors import not_found
+from clopos_server.events import log as events
 from clopos_server.kit.query import ListQuery
 from clopos_server.timeutil import epoch_ms
 
@@ -392,6 +393,7 @@ async def set_stop_limit(db: Database, brand_slug: str, product_id: int, limit: 
     async with db.write() as conn:
         brand_id = await _stop_target(conn, brand_slug, product_id)
         stamp = await repo.upsert_stop_limit(conn, brand_id, product_id, limit, epoch_ms(datetime.now(UTC)))
+        await record_stop_change(conn, brand_id, product_id, limit, stamp)
         await bump_catalog_version(conn, brand_slug)
     return stamp
 
@@ -401,8 +403,19 @@ async def clear_stop_limit(db: Database, brand_slug: str, product_id: int) -> bo
     async with db.write() as conn:
         brand_id = await _stop_target(conn, brand_slug, product_id)
         removed = await repo.delete_stop_limit(conn, brand_id, product_id)
+        if removed:
+            await record_stop_change(conn, brand_id, product_id, None, epoch_ms(datetime.now(UTC)))
         await bump_catalog_version(conn, brand_slug)
     return removed
+
+
+async def record_stop_change(
+    conn: AsyncConnection, brand_id: int, product_id: int, limit: int | None, stamp_ms: int
+) -> None:
+    """``stop_list.updated`` with the entry as ``GET /products/stop-list`` lists it (``limit`` null: the
+    limit was cleared, the product is unlimited again). The stop list is the brand's, so no venue."""
+    entry = {"id": product_id, "limit": limit, "timestamp": stamp_ms}
+    await events.record(conn, events.STOP_LIST_UPDATED, brand_id, None, entry)
 
 
 # --------------------------------------------------------------------------------------------------------

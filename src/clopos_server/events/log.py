@@ -147,11 +147,17 @@ def previous_attributes(before: Mapping[str, Any], after: Mapping[str, Any]) -> 
 
 
 def _as_json(value: Any) -> Any:
-    """The value as JSON reads it back; a nested object's own ``updated_at`` (an order's payload repeats
-    it) does not count as a change either."""
+    """The value as JSON reads it back, without the ``updated_at`` of nested objects (an order's payload
+    and a receipt's lines repeat it): a change of time alone is no change."""
+    return _without_times(orjson.loads(jsonio.dumps(value)))
+
+
+def _without_times(value: Any) -> Any:
     if isinstance(value, dict):
-        value = {key: item for key, item in value.items() if key != "updated_at"}
-    return orjson.loads(jsonio.dumps(value))
+        return {key: _without_times(item) for key, item in value.items() if key != "updated_at"}
+    if isinstance(value, list):
+        return [_without_times(item) for item in value]
+    return value
 
 
 async def record(

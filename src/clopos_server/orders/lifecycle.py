@@ -13,16 +13,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from clopos_server.auth.directory import BrandInfo, Directory
+from clopos_server.catalog.service import record_stop_change
 from clopos_server.db.engine import Database
 from clopos_server.errors import conflict
+from clopos_server.events import log as events
 from clopos_server.orders.service import Outbox, move
+from clopos_server.receipts import logged
 from clopos_server.receipts import repository as receipts_repo
 from clopos_server.receipts.opening import open_from_order
 from clopos_server.timeutil import epoch_ms
+from sqlalchemy import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 TRANSITIONS = ("accept", "ignore", "deliver")
 
@@ -45,6 +47,9 @@ async def spend_stop_list(
     stamp = epoch_ms(now)
     for product_id, wanted in sorted(stop_list_demand(order).items()):
         if await receipts_repo.spend_stop_limit(conn, brand_id, product_id, wanted, stamp):
+            spent = await receipts_repo.stop_entry(conn, brand_id, product_id)
+            left = None if spent is None else int(spent.remaining)
+            await record_stop_change(conn, brand_id, product_id, left, stamp)
             continue
         entry = await receipts_repo.stop_entry(conn, brand_id, product_id)
         if entry is None:  # not on the stop list: unlimited
@@ -78,6 +83,7 @@ async def accept(
     async def open_receipt(order: Row[Any], now: datetime) -> dict[str, Any]:
         await spend_stop_list(conn, brand.id, order, now, creating=creating)
         receipt_id = await open_from_order(conn, brand, order, now, user_id=user_id)
+        await logged.record_receipt(conn, events.RECEIPT_CREATED, brand.id, receipt_id)
         return {"receipt_id": receipt_id}
 
     changed = await move(

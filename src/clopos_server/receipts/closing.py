@@ -12,21 +12,22 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from clopos_server.auth.context import AuthContext
 from clopos_server.db.models import Receipt
 from clopos_server.errors import conflict
+from clopos_server.events import log as events
 from clopos_server.finance import hooks as finance_hooks
 from clopos_server.kit.body import MISSING, BodyReader
 from clopos_server.orders.lifecycle import deliver_if_received
 from clopos_server.orders.service import Outbox
+from clopos_server.receipts import logged, stock
 from clopos_server.receipts import repository as repo
-from clopos_server.receipts import stock
 from clopos_server.receipts.input import Payment, read_payments
 from clopos_server.receipts.reads import CLOSED, OPEN, receipt_row, whole
+from clopos_server.receipts.render import render_receipt
 from clopos_server.timeutil import utcnow
+from sqlalchemy import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 
 def refuse_state(row: Row[Any]) -> None:
@@ -120,12 +121,14 @@ async def finish_close(
         refuse_state(await receipt_row(conn, brand_id, row.id))
         raise conflict(f"Receipt {row.id} changed meanwhile; try again")
     lines = (await repo.lines_of(conn, brand_id, [row.id])).get(row.id, [])
+    before = render_receipt(row, lines)
     await stock.spend(conn, brand_id, row, lines, closed_at)
     await finance_hooks.receipt_closed(conn, brand_id, row, payments, closed_at)
     if row.customer_id:
         await repo.add_to_customer(
             conn, brand_id, row.customer_id, spent=row.total, discount=row.total_discount, receipts=1, now=now
         )
+    await logged.record_receipt(conn, events.RECEIPT_CLOSED, brand_id, row.id, before)
     order_id = await repo.order_of_receipt(conn, brand_id, row.id)
     if order_id is not None:
         await deliver_if_received(conn, brand_id, order_id, outbox=outbox, by=by)

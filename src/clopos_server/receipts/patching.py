@@ -15,7 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from clopos_server.auth.context import AuthContext
 from clopos_server.db.models import Receipt
 from clopos_server.errors import ApiError, conflict
+from clopos_server.events import log as events
 from clopos_server.kit.body import BodyReader
+from clopos_server.receipts import logged
 from clopos_server.receipts import repository as repo
 from clopos_server.receipts.input import (
     FISCAL_ID_LENGTH,
@@ -62,8 +64,9 @@ async def patch(
     reader = BodyReader(subject="receipt", message=INVALID_FIELDS)
     changes = _read_patch(reader, body, receipt_id)
     reader.done()
+    before = await whole(conn, brand_id, receipt_id)
     await apply_changes(conn, brand_id, await receipt_row(conn, brand_id, receipt_id), changes)
-    return await whole(conn, brand_id, receipt_id)
+    return await logged.record_receipt(conn, events.RECEIPT_UPDATED, brand_id, receipt_id, before)
 
 
 async def apply_changes(conn: AsyncConnection, brand_id: int, row: Row[Any], changes: dict[str, Any]) -> None:

@@ -9,19 +9,16 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from clopos_server.auth.context import AuthContext
 from clopos_server.db.models import Customer, Product, SaleType, StaffUser
 from clopos_server.errors import conflict
+from clopos_server.events import log as events
 from clopos_server.finance import hooks as finance_hooks
 from clopos_server.kit.body import MISSING, BodyReader
 from clopos_server.kit.values import MAX_ID
 from clopos_server.orders.service import Outbox
+from clopos_server.receipts import logged, stock
 from clopos_server.receipts import repository as repo
-from clopos_server.receipts import stock
 from clopos_server.receipts.closing import check_payments, closing_time, finish_close, tolerate_identity
 from clopos_server.receipts.input import (
     ADDRESS_LENGTH,
@@ -40,6 +37,9 @@ from clopos_server.receipts.input import (
 from clopos_server.receipts.patching import apply_changes, locked_refusal
 from clopos_server.receipts.reads import CLOSED, OPEN, receipt_not_found, receipt_row, whole
 from clopos_server.timeutil import business_day, utcnow
+from sqlalchemy import Row
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 
 async def _brand_ref(
@@ -237,7 +237,9 @@ async def record_closed(
         await repo.add_to_customer(
             conn, brand.id, customer_id, spent=row.total, discount=row.total_discount, receipts=1, now=now
         )
-    return await whole(conn, brand.id, receipt_id)
+    receipt = await logged.record_receipt(conn, events.RECEIPT_CREATED, brand.id, receipt_id)
+    await logged.record_rendered(conn, events.RECEIPT_CLOSED, brand.id, receipt)  # recorded closed
+    return receipt
 
 
 EDITABLE = ("order_status", "order_number", "fiscal_id", "lock", "description", "address", "guests")
@@ -351,7 +353,10 @@ async def update(
     changes = {k: v for k, v in changes.items() if v != getattr(row, k)}
     if row.lock and (closing or (changes and changes != {"lock": False})):
         raise locked_refusal(row.id)
+    before = await whole(conn, brand_id, receipt_id)
     await apply_changes(conn, brand_id, row, changes)
+    if not closing:
+        await logged.record_receipt(conn, events.RECEIPT_UPDATED, brand_id, receipt_id, before)
     if closing:
         assert closed_at is not None
         await finish_close(
@@ -371,8 +376,10 @@ async def delete(conn: AsyncConnection, context: AuthContext, receipt_id: int) -
     if row.lock:
         raise conflict(f"Receipt {row.id} is locked: unlock it before deleting it")
     operations = await repo.stock_operations_of(conn, brand_id, row.id)
+    gone = await whole(conn, brand_id, row.id)
     if not await repo.delete_receipt(conn, brand_id, row.id):  # a concurrent delete won
         raise receipt_not_found()
+    await logged.record_rendered(conn, events.RECEIPT_DELETED, brand_id, gone)
     await stock.give_back(conn, brand_id, operations)
     if row.status == CLOSED:
         await finance_hooks.receipt_deleted(conn, brand_id, row)

@@ -31,6 +31,7 @@ from clopos_server.catalog.importer.values import column_kind
 from clopos_server.catalog.snapshot import bump_catalog_version
 from clopos_server.db.engine import Database
 from clopos_server.db.models import Base
+from clopos_server.events import log as events
 
 logger = logging.getLogger("clopos_server.catalog.importer")  # the name the import log has always had
 
@@ -360,6 +361,17 @@ async def bump_sequences(conn: AsyncConnection) -> None:
         )
 
 
+async def _record_import(conn: AsyncConnection, brand_id: int | None, report: ImportReport) -> None:
+    """``catalog.updated`` when the import changed anything: its counts per section (the catalogue
+    itself is read through the catalogue endpoints)."""
+    counts = {"created": report.created, "updated": report.updated, "removed": report.removed}
+    counts["deactivated"] = report.deactivated
+    if brand_id is None or not any(any(section.values()) for section in counts.values()):
+        return
+    summary = {"brand": report.brand, "brand_created": report.brand_created, **counts}
+    await events.record(conn, events.CATALOG_UPDATED, brand_id, None, summary)
+
+
 async def import_brand(
     db: Database, document: dict[str, Any], *, prune: bool = False, reset: bool = False
 ) -> ImportReport:
@@ -390,6 +402,7 @@ async def import_brand(
                 raise BrandDocumentError(run.problems)
             await run.apply(report, prune=prune)
             await bump_catalog_version(conn, str(slug))
+            await _record_import(conn, run.brand_id, report)
             if conn.dialect.name == "postgresql":
                 await bump_sequences(conn)
     except IntegrityError as exc:
