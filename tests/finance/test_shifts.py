@@ -12,9 +12,11 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import insert, select
 from typer.testing import CliRunner
 
 from clopos_server.cli import app as cli_app
+from clopos_server.db.models import Brand, Tax
 from clopos_server.errors import ApiError
 from clopos_server.finance import operations
 from clopos_server.finance.accounts import NewAccount, NewCategory
@@ -190,6 +192,10 @@ async def test_another_brands_objects_are_not_found(v2: ApiClient, app: FastAPI)
         db, other, NewAccount("Other till", "cash", Decimal("5"), (10001,))
     )
     category = await operations.add_category(db, other, NewCategory("Other", "income"))
+    async with db.write() as conn:
+        brand_id = (await conn.execute(select(Brand.id).where(Brand.slug == other))).scalar_one()
+        tax = await conn.execute(insert(Tax).values(brand_id=brand_id, name="Other VAT", rate=Decimal(10)))
+    tax_id = tax.inserted_primary_key[0] if tax.inserted_primary_key else 0
     moved = await operations.transfer(
         db,
         other,
@@ -203,6 +209,7 @@ async def test_another_brands_objects_are_not_found(v2: ApiClient, app: FastAPI)
         f"/finance/balances/{account['id']}",
         f"/finance/balances/transactions?balance_id={account['id']}",
         f"/finance/categories/{category}",
+        f"/finance/taxes/{tax_id}",
         f"/finance/transactions/{moved[0]['id']}",
         "/finance/balances/customer?customer_id=10000",
     ):
@@ -210,3 +217,5 @@ async def test_another_brands_objects_are_not_found(v2: ApiClient, app: FastAPI)
         assert answer.status_code == 404, (path, answer.text)
     listed = (await v2.get("/finance/cash-shifts", params={"limit": "100"})).json()["data"]
     assert shift["uuid"] not in [s["uuid"] for s in listed]
+    taxes = (await v2.get("/finance/taxes")).json()["data"]
+    assert [t["id"] for t in taxes] == [1]
