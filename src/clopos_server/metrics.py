@@ -8,8 +8,8 @@ place. Other modules count through the objects below and never create metrics of
 - ``ORDERS_CREATED`` (api generation), ``IDEMPOTENT_ANSWERS`` (outcome: ``replayed``, ``in_use`` (409),
   ``reused`` (422)): counted by the create path;
 - ``RATE_LIMITED`` (tier): every 429 of the rate limiter;
-- ``DB_UNAVAILABLE`` (reason): every 503 answered because the database could not serve, ``DB_POOL_IN_USE``
-  and ``DB_POOL_TIMEOUTS``: the connection pool;
+- ``DB_UNAVAILABLE`` (reason): every 503 answered because the database could not serve now (or the
+  request deadline passed); ``DB_POOL_IN_USE`` and ``DB_POOL_TIMEOUTS``: the connection pool;
 - ``LIVE_STREAMS``: board event streams open now;
 - ``WEBHOOK_DELIVERIES`` (outcome: ``delivered``, ``failed``, ``gave_up``) and
   ``WEBHOOK_DELIVERY_SECONDS``: for the webhook dispatcher, which calls
@@ -17,7 +17,8 @@ place. Other modules count through the objects below and never create metrics of
 
 With several worker processes, prometheus-client's multiprocess mode adds up every worker's values: ``serve``
 points ``PROMETHEUS_MULTIPROC_DIR`` at an empty directory before the workers start (``prepare_multiprocess``),
-and ``render()`` collects from it. Without that variable (tests, one process) each process reports its own.
+and ``render()`` collects from it. Without that variable (tests, one process) each process reports its
+own. The metric names are documented in docs/deploy.md, "Metrics and alerts".
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ RATE_LIMITED = Counter("clopos_rate_limited_total", "429 answers of the rate lim
 DB_UNAVAILABLE = Counter(
     "clopos_db_unavailable_total",
     "503 answers because the database could not serve now, by reason (timeout, pool, connect, starting, "
-    "locked, too_many_connections, lost, disk_full, serialization, other).",
+    "locked, too_many_connections, lost, disk_full, serialization, deadline, other).",
     ["reason"],
 )
 DB_POOL_IN_USE = Gauge(
