@@ -52,6 +52,7 @@ from clopos_server.board.routes import router as board_router
 from clopos_server.catalog.snapshot import SnapshotCache
 from clopos_server.db.engine import Database
 from clopos_server.events.bus import EventBus
+from clopos_server.events.log import prune_forever
 from clopos_server.events.transports import start_transport
 from clopos_server.idempotency.service import purge_expired
 from clopos_server.ratelimit.limiter import RateLimiter
@@ -144,6 +145,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         background = [
             asyncio.create_task(directory.keep_fresh(db, settings.revocation_refresh_seconds)),
             asyncio.create_task(_purge_keys_forever(db)),
+            asyncio.create_task(prune_forever(db, settings.events_retention_days)),
         ]
         transport = await start_transport(settings, db, app.state.services.events)  # cross-instance events
         app.state.services.extras["events_transport"] = transport

@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     token_ttl: int = Field(default=3600, ge=60, le=30 * 24 * 3600)
     idempotency_ttl: int = Field(default=86400, ge=60, le=30 * 24 * 3600)
+    events_retention_days: int = Field(default=30, ge=1, le=3650)  # the event log (docs/events.md)
     error_format: Literal["list", "documented"] = "list"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["json", "text"] = "json"

@@ -14,6 +14,8 @@ integers JavaScript holds exactly.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -35,9 +37,12 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clopos_server import jsonio
+from clopos_server.db.engine import Database
 from clopos_server.db.events_models import SEQ_LOW_BITS, Event
 from clopos_server.db.models import Base
 from clopos_server.timeutil import ts_iso, utcnow
+
+log = logging.getLogger(__name__)
 
 ORDER_CREATED = "order.created"
 ORDER_ACCEPTED = "order.accepted"
@@ -78,6 +83,7 @@ ORDER_EVENT_OF_STATUS = {"RECEIVED": ORDER_ACCEPTED, "IGNORE": ORDER_IGNORED, "D
 ID_PREFIX = "evt_"
 _ID_DIGITS = 16  # hex digits of a cursor below 2**64: ids sort as their cursors do
 MAX_CURSOR = 2**63 - 1
+PRUNE_EVERY_SECONDS = 3600.0
 DEFAULT_FEED_LIMIT = 50
 MAX_FEED_LIMIT = 100
 
@@ -89,15 +95,16 @@ _INSERT = insert(_EVENTS)
 # or DROP DATABASE elsewhere holds its transaction for seconds); an xid pg_stat_activity does not place
 # elsewhere counts, so a race with its ending only makes the horizon lower, never wrong. (PostgreSQL
 # compares xids of running transactions in 32 bits; two running ones never share the low 32 bits.)
-_PG_HORIZON_SQL = f"""(
+_PG_HORIZON_SQL = """(
 SELECT coalesce(
     (SELECT min(x::text::bigint) FROM pg_snapshot_xip(snap.s) AS x
      WHERE (x::text::bigint & 4294967295) NOT IN (
         SELECT backend_xid::text::bigint FROM pg_stat_activity
         WHERE backend_xid IS NOT NULL AND datname IS DISTINCT FROM current_database())),
-    pg_snapshot_xmax(snap.s)::text::bigint) << {SEQ_LOW_BITS}
+    pg_snapshot_xmax(snap.s)::text::bigint) << 24
 FROM (SELECT pg_current_snapshot() AS s) AS snap)"""
 _PG_HORIZON: ColumnElement[int] = literal_column(_PG_HORIZON_SQL)
+assert SEQ_LOW_BITS == 24, "the horizon's shift is SEQ_LOW_BITS"
 
 
 @dataclass(frozen=True)
@@ -292,3 +299,18 @@ async def prune(conn: AsyncConnection, retention_days: int, *, now: datetime | N
         delete(_EVENTS).where(_EVENTS.c.created_at < bindparam("cutoff")), {"cutoff": cutoff}
     )
     return int(result.rowcount or 0)
+
+
+async def prune_forever(db: Database, retention_days: int, interval: float = PRUNE_EVERY_SECONDS) -> None:
+    """The server's own pruning (a task of the app's lifespan): at start, then every ``interval`` seconds.
+
+    Every instance prunes; a DELETE of rows another instance already deleted deletes nothing."""
+    while True:
+        try:
+            async with db.write() as conn:
+                pruned = await prune(conn, retention_days)
+            if pruned:
+                log.info("pruned old events", extra={"count": pruned, "retention_days": retention_days})
+        except Exception:
+            log.warning("pruning the event log failed", exc_info=True)
+        await asyncio.sleep(interval)
