@@ -207,6 +207,26 @@ def _feed_query(brand_id: int, types: Sequence[str], venue_id: int | None) -> Se
     return select(*columns, cast(_EVENTS.c.data, Text).label("data")).where(*conditions)
 
 
+def page_query(
+    dialect: str,
+    brand_id: int,
+    *,
+    after: int | None,
+    limit: int,
+    types: Sequence[str] = (),
+    venue_id: int | None = None,
+) -> Select[Any]:
+    """The feed's statement: a keyset read on ``(brand_id[, venue_id], seq)``, newest first without
+    ``after`` (then ``limit`` rows), oldest first after it (``limit + 1`` rows: the extra one says more
+    follow). Public so that a test can EXPLAIN exactly what the feed sends."""
+    query = _feed_query(brand_id, types, venue_id)
+    if dialect == "postgresql":
+        query = query.where(_EVENTS.c.seq < _PG_HORIZON)
+    if after is None:
+        return query.order_by(_EVENTS.c.seq.desc()).limit(limit)
+    return query.where(_EVENTS.c.seq > after).order_by(_EVENTS.c.seq.asc()).limit(limit + 1)
+
+
 async def read_after(
     conn: AsyncConnection,
     brand_id: int,
@@ -217,15 +237,12 @@ async def read_after(
     venue_id: int | None = None,
 ) -> Page:
     """The brand's events after ``after``, oldest first, at most ``limit``; without ``after``, the newest
-    ``limit`` (still oldest first). A keyset read on ``(brand_id[, venue_id], seq)``: its cost does not
-    grow with the log."""
-    query = _feed_query(brand_id, types, venue_id).where(*_visible(conn))
-    if after is None:
-        newest = (await conn.execute(query.order_by(_EVENTS.c.seq.desc()).limit(limit))).all()
-        rows = list(reversed(newest))
-        return Page([render_event(r) for r in rows], rows[-1].seq if rows else 0, False)
-    query = query.where(_EVENTS.c.seq > after).order_by(_EVENTS.c.seq.asc()).limit(limit + 1)
+    ``limit`` (still oldest first). Its cost does not grow with the log (see ``page_query``)."""
+    query = page_query(conn.dialect.name, brand_id, after=after, limit=limit, types=types, venue_id=venue_id)
     rows = list((await conn.execute(query)).all())
+    if after is None:
+        rows.reverse()
+        return Page([render_event(r) for r in rows], rows[-1].seq if rows else 0, False)
     page = rows[:limit]
     return Page([render_event(r) for r in page], page[-1].seq if page else after, len(rows) > limit)
 

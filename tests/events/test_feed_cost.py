@@ -1,0 +1,119 @@
+"""The feed's cost does not grow with the log: the same statement plan (an index range scan, never a scan of
+the table) and a bounded time at 10,000 and at 100,000 events, at the start, the middle and the end."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from clopos_server.db.engine import Database
+from clopos_server.events import log
+from tests.events.conftest import feed
+from tests.support.api import ApiClient
+
+pytestmark = pytest.mark.slow
+
+# Rows made in one statement: generate_series on PostgreSQL, a recursive CTE on SQLite. Every third event is
+# another brand's, so the brand's index range is not the whole table.
+_FILL = {
+    "postgresql": """
+INSERT INTO events (type, brand_id, venue_id, created_at, data)
+SELECT 'customer.created', CASE WHEN g % 3 = 0 THEN 2 ELSE 1 END, 1, now(),
+       jsonb_build_object('object', jsonb_build_object('id', g, 'name', 'Filler'))
+FROM generate_series(1, :count) AS g
+""",
+    "sqlite": """
+WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < :count)
+INSERT INTO events (type, brand_id, venue_id, created_at, data)
+SELECT 'customer.created', CASE WHEN n % 3 = 0 THEN 2 ELSE 1 END, 1, datetime('now'),
+       json_object('object', json_object('id', n, 'name', 'Filler'))
+FROM g
+""",
+}
+
+
+async def fill(db: Database, count: int) -> None:
+    async with db.write() as conn:
+        await conn.execute(text(_FILL[db.dialect]), {"count": count})
+    async with db.engine.connect() as conn:  # fresh statistics, as autovacuum would have them
+        await conn.execute(text("ANALYZE events" if db.dialect == "postgresql" else "ANALYZE"))
+        await conn.commit()
+
+
+async def plan(conn: AsyncConnection, after: int | None) -> list[str]:
+    """The plan's node types and index names (PostgreSQL) or its steps (SQLite), without the costs."""
+    query = log.page_query(conn.dialect.name, 1, after=after, limit=100)
+    sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    if conn.dialect.name == "sqlite":
+        rows = (await conn.execute(text(f"EXPLAIN QUERY PLAN {sql}"))).all()
+        return [str(row[-1]) for row in rows]
+    found: list[str] = []
+    document = (await conn.execute(text(f"EXPLAIN (FORMAT JSON) {sql}"))).scalar_one()
+
+    def walk(node: dict[str, Any]) -> None:
+        if node.get("Relation Name") == "events":
+            found.append(f"{node['Node Type']} {node.get('Index Name', '')}".strip())
+        for child in node.get("Plans", []):
+            walk(child)
+
+    walk(document[0]["Plan"])
+    return found
+
+
+async def timed(v2: ApiClient, **params: Any) -> float:
+    """The median wall time of 15 feed requests."""
+    times = []
+    for _ in range(15):
+        started = time.perf_counter()
+        body = await feed(v2, **params)
+        times.append(time.perf_counter() - started)
+        assert len(body["data"]) == params.get("limit", 50)
+    return statistics.median(times)
+
+
+async def positions(db: Database) -> dict[str, int | None]:
+    """Cursors near the start, the middle and the end of brand 1's log, and no cursor (the newest)."""
+    async with db.read() as conn:
+        seqs = (
+            (await conn.execute(text("SELECT seq FROM events WHERE brand_id = 1 ORDER BY seq")))
+            .scalars()
+            .all()
+        )
+    return {"start": seqs[10], "middle": seqs[len(seqs) // 2], "end": seqs[-150], "newest": None}
+
+
+async def measure(db: Database, v2: ApiClient) -> tuple[dict[str, list[str]], dict[str, float]]:
+    spots = await positions(db)
+    async with db.read() as conn:
+        plans = {name: await plan(conn, after) for name, after in spots.items()}
+    times = {}
+    for name, after in spots.items():
+        params: dict[str, Any] = {"limit": 100} if after is None else {"after": str(after), "limit": 100}
+        times[name] = await timed(v2, **params)
+    return plans, times
+
+
+async def test_the_feed_costs_the_same_at_100000_events(database: Database, v2: ApiClient) -> None:
+    await fill(database, 15_000)  # about 10,000 of the brand's
+    small_plans, small_times = await measure(database, v2)
+    await fill(database, 135_000)  # about 100,000 of the brand's
+    async with database.read() as conn:
+        count = (await conn.execute(text("SELECT count(*) FROM events WHERE brand_id = 1"))).scalar_one()
+    assert count >= 100_000
+    big_plans, big_times = await measure(database, v2)
+
+    print(f"\n{database.dialect}: plans {big_plans}\n  10k {small_times}\n  100k {big_times}")  # -s shows it
+    assert big_plans == small_plans, (small_plans, big_plans)
+    for steps in big_plans.values():
+        assert steps and all("Seq Scan" not in step and not step.startswith("SCAN events") for step in steps)
+        if database.dialect == "postgresql":
+            assert all(step.startswith("Index") for step in steps), steps
+        else:
+            assert all(step.startswith("SEARCH events USING") for step in steps), steps
+    for name, seconds in big_times.items():
+        assert seconds < 2 * small_times[name] + 0.02, (name, small_times, big_times)
