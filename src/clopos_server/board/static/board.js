@@ -8,7 +8,9 @@
   var venue = body.dataset.venue;
   var csrf = document.querySelector('meta[name="csrf-token"]').content;
   var clockOffset = Number(body.dataset.serverNow) - Date.now(); // server time minus browser time
-  var lastEventId = Number(body.dataset.cursor) || 0;
+  // the event log's cursor: decimal digits that can outgrow a Number's exact integers, compared as BigInt
+  var lastEventId = /^[0-9]+$/.test(body.dataset.cursor || "") ? body.dataset.cursor : "0";
+  function later(a, b) { return BigInt(a) > BigInt(b) ? a : b; }
   var DONE_LIMIT = 30;
   var BASE_TITLE = document.title;
   var TEXTS = JSON.parse(body.dataset.texts || "{}"); // the staff user's language, from the server
@@ -182,8 +184,8 @@
     };
     source.addEventListener("order", function (e) {
       stats.events += 1;
-      if (e.lastEventId) {
-        lastEventId = Math.max(lastEventId, Number(e.lastEventId));
+      if (/^[0-9]+$/.test(e.lastEventId || "")) {
+        lastEventId = later(e.lastEventId, lastEventId);
         stats.lastEventId = lastEventId;
       }
       applyCard(JSON.parse(e.data), true);
