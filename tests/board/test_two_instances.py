@@ -13,7 +13,7 @@ import pytest
 from tests.support.api import example
 from tests.support.board import SseEvent, SseReader, create_order, sign_in
 from tests.support.redis import shared_redis_url
-from tests.support.servers import ServerProcess, running_servers
+from tests.support.servers import ServerProcess, free_port, running_servers
 
 pytestmark = pytest.mark.slow
 
@@ -85,3 +85,23 @@ async def test_an_order_created_on_instance_a_shows_on_a_board_of_instance_b_thr
     env = {"CLOPOS_REDIS_URL": shared_redis_url()}
     with running_servers(db_url, count=2, extra_env=env) as (a, b):
         await crosses(a, b)
+
+
+async def test_with_the_wake_up_channel_cut_a_board_of_instance_b_still_shows_every_order(
+    db_url: str,
+) -> None:
+    """Both instances point at a Redis that does not answer (as when it hangs): no wake-up crosses, and a
+    board on B still shows each order created on A, read from the event log within about a second."""
+    env = {"CLOPOS_REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}
+    with running_servers(db_url, count=2, extra_env=env) as (a, b):
+        async with httpx.AsyncClient(timeout=httpx.Timeout(10, read=30)) as http:
+            assert (await sign_in(http, b.base_url)).status_code == 303
+            async with http.stream("GET", f"{b.base_url}/board/events?venue=1") as stream:
+                reader = SseReader(stream.aiter_lines())
+                await reader.comment("connected")
+                for body in ("create-order.v1.request.json", "create-order.v2.request.json") * 3:
+                    started = time.monotonic()
+                    order = await create_order(http, a.base_url, example(body))
+                    event = await next_order(reader, order["id"], 3)
+                    assert event.json()["status"] == "PENDING"
+                    assert time.monotonic() - started < 3
