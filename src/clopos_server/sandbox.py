@@ -22,55 +22,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from clopos_server import __version__
-from clopos_server.demo import (
-    DEMO_BRAND,
-    DEMO_CLIENT_ID,
-    DEMO_CLIENT_SECRET,
-    DEMO_PROD_INTEGRATOR,
-    DEMO_TEST_INTEGRATOR,
-)
+from clopos_server.demo.credentials import demo_credentials as demo_credentials  # also from here
 from clopos_server.settings import Settings, get_settings
 
 T = TypeVar("T")
 
 HOST = "127.0.0.1"
-V1_PREFIX = "/open-api"
-V2_PREFIX = "/open-api/v2"
-DEMO_VENUE = 1
-BOARD_LOGINS = {"owner": "owner-demo-1", "cashier": "cashier-demo-1"}  # staff of the demo brand
 GUIDE = "docs/integrating.md"  # in the project; also linked from the landing page
 _TEMPLATE_LOCK = threading.Lock()
-
-
-def demo_credentials(base_url: str) -> dict[str, Any]:
-    """What an integrator needs to talk to a server holding the demo brands: the base URL, the v1 and v2
-    login bodies, the board's staff logins. The JSON that ``clopos-server sandbox`` prints."""
-    return {
-        "base_url": base_url,
-        "brand": DEMO_BRAND,
-        "venue_id": DEMO_VENUE,
-        "v1": {
-            "prefix": V1_PREFIX,
-            "auth": {
-                "client_id": DEMO_CLIENT_ID,
-                "client_secret": DEMO_CLIENT_SECRET,
-                "brand": DEMO_BRAND,
-                "venue_id": DEMO_VENUE,
-            },
-        },
-        "v2": {
-            "prefix": V2_PREFIX,
-            "auth": {
-                "client_id": DEMO_CLIENT_ID,
-                "client_secret": DEMO_CLIENT_SECRET,
-                "brand": DEMO_BRAND,
-                "integrator_id": DEMO_TEST_INTEGRATOR,
-            },
-            "production_integrator": DEMO_PROD_INTEGRATOR,
-        },
-        "board": {"url": f"{base_url}/board/login?brand={DEMO_BRAND}", "logins": dict(BOARD_LOGINS)},
-        "docs": f"{base_url}/docs",
-    }
 
 
 def _in_thread(job: Callable[[], Coroutine[Any, Any, T]]) -> T:

@@ -10,13 +10,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from clopos_server import jsonio
+from clopos_server.kit.responses import JSON_MEDIA_TYPE, json_response
 
-JSON_MEDIA_TYPE = "application/json"
-
-
-def json_response(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
-    return Response(jsonio.dumps(body), status_code=status, headers=headers, media_type=JSON_MEDIA_TYPE)
+__all__ = ["JSON_MEDIA_TYPE", "envelope_stamp", "json_response", "success"]
 
 
 def envelope_stamp(request: Request) -> dict[str, Any]:

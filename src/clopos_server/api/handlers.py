@@ -13,9 +13,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from clopos_server import metrics
-from clopos_server.api.envelope import json_response
 from clopos_server.db.unavailable import unavailable_reason
 from clopos_server.errors import ApiError, Problem
+from clopos_server.kit.responses import error_response
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +52,7 @@ def _error_format(request: Request) -> str:
 
 
 def render(request: Request, error: ApiError) -> Response:
-    headers = dict(error.headers)
-    return json_response(error.body(_error_format(request)), error.http_status, headers)
+    return error_response(error, _error_format(request))
 
 
 def unavailable_error(message: str, request_id: str) -> ApiError:

@@ -7,8 +7,8 @@ from typing import Any
 
 from clopos_server.board.staff import BoardContext
 from clopos_server.catalog.service import clear_stop_limit, set_stop_limit
+from clopos_server.events.outbox import Outbox
 from clopos_server.orders import lifecycle
-from clopos_server.orders.service import Outbox
 from clopos_server.receipts import closing as receipts
 from clopos_server.services import Services
 
@@ -55,6 +55,7 @@ async def close_receipt(
             {"payment_methods": payments},
             outbox=outbox,
             by=context.credential_ref,
+            deliver=lifecycle.deliver_if_received,
         )
     await outbox.flush(services)
 

@@ -13,7 +13,6 @@ from typing import Any
 
 from sqlalchemy import Row
 
-from clopos_server.customers.render import render_balance
 from clopos_server.timeutil import ts_iso, ts_plain
 
 # This server keeps no unit table: products carry a unit id, and these are the names shown for them.
@@ -249,3 +248,19 @@ def render_price_list(row: Row[Any]) -> dict[str, Any]:
 
 def render_price(row: Row[Any]) -> dict[str, Any]:
     return {"id": row.id, "list_id": row.list_id, "product_id": row.product_id, "price": row.price}
+
+
+def render_balance(row: Row[Any]) -> dict[str, Any]:
+    """A balance, as customers and payment methods carry it (here, below ``customers``, which imports the
+    catalogue's helpers: a payment method's balance must not make the two packages import each other)."""
+    return {
+        "id": row.id,
+        "name": row.name,
+        "type": row.type,
+        "system_type": row.system_type,
+        "amount": row.amount,
+        "position": int(row.position),
+        "venue_id": row.venue_id,
+        "created_at": ts_iso(row.created_at),
+        "updated_at": ts_iso(row.updated_at),
+    }

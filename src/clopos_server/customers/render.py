@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Row
 
+from clopos_server.catalog.render import render_balance
 from clopos_server.timeutil import ts_iso
 
 
@@ -70,21 +71,6 @@ def render_group(row: Row[Any]) -> dict[str, Any]:
         "discount_type": int(row.discount_type),
         "discount_value": int(row.discount_value),
         "system_type": row.system_type if row.system_type is not None else "",
-        "created_at": ts_iso(row.created_at),
-        "updated_at": ts_iso(row.updated_at),
-    }
-
-
-def render_balance(row: Row[Any]) -> dict[str, Any]:
-    """A balance, as customers and payment methods carry it."""
-    return {
-        "id": row.id,
-        "name": row.name,
-        "type": row.type,
-        "system_type": row.system_type,
-        "amount": row.amount,
-        "position": int(row.position),
-        "venue_id": row.venue_id,
         "created_at": ts_iso(row.created_at),
         "updated_at": ts_iso(row.updated_at),
     }

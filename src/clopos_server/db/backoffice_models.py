@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from clopos_server.db.models import Base, brand_fk
+from clopos_server.db.base import Base, brand_fk
 from clopos_server.db.types import JSONType, Money, UTCDateTime
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import BigInteger, FetchedValue, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from clopos_server.db.models import Base
+from clopos_server.db.base import Base
 from clopos_server.db.types import JSONType, UTCDateTime
 
 # The low bits of ``seq`` that hold the sequence's share (the transaction id sits above them); the

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from clopos_server.db.models import Base, brand_fk
+from clopos_server.db.base import Base, brand_fk
 from clopos_server.db.types import JSONType, Money, UTCDateTime
 
 

@@ -1,14 +1,16 @@
 """The schema. Every row belongs to one brand (``brand_id``); venues are numbered per brand.
 
 Queries use these classes through SQLAlchemy Core (``select(Product)...`` on a connection): the tables are
-declared once here, for the code and for Alembic.
+declared once here, for the code and for Alembic. ``Base`` itself is in ``db/base.py``, so that the table
+modules this one imports at its end (events, finance, webhooks, ...) build on it without importing this
+module back; the schema is long because it is every core table, one class each.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -18,35 +20,15 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
-    MetaData,
     String,
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
+from clopos_server.db.base import Base as Base  # re-exported: the code and Alembic take it from here
+from clopos_server.db.base import brand_fk as brand_fk
 from clopos_server.db.types import JSONType, Money, UTCDateTime
-
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map: ClassVar[dict[Any, Any]] = {
-        datetime: UTCDateTime(),
-        Decimal: Money(),
-        dict[str, Any]: JSONType,
-    }
-
-
-def brand_fk() -> Mapped[int]:
-    return mapped_column(ForeignKey("brands.id", ondelete="CASCADE"), index=True)
 
 
 class ServerSecret(Base):

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from clopos_server.db.models import Base, brand_fk
+from clopos_server.db.base import Base, brand_fk
 from clopos_server.db.types import JSONType
 
 

@@ -23,18 +23,18 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 from starlette.responses import Response
 
-from clopos_server.api.handlers import render
 from clopos_server import jsonio, metrics
 from clopos_server.auth.context import AuthContext
 from clopos_server.db.engine import Database, driver_of
 from clopos_server.db.models import Base, IdempotencyKey
 from clopos_server.db.types import stored_time
 from clopos_server.errors import ApiError, Problem
+from clopos_server.kit.responses import error_response
 from clopos_server.kit.values import utf8
 from clopos_server.services import services_of
 
 if TYPE_CHECKING:
-    from clopos_server.orders.service import Outbox
+    from clopos_server.events.outbox import Outbox
 
 HEADER = "idempotency-key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -307,7 +307,7 @@ class _Guard:
     async def _store_rejection(self, error: ApiError) -> Response:
         """Stored in a transaction of its own, after the work rolled back, so nothing the work began
         survives; a concurrent twin that got in between met the same rejection or replays its answer."""
-        response = render(self.request, error)
+        response = error_response(error, services_of(self.request).settings.error_format)
         async with self.db.write() as conn:
             claimed = await self._claim_or_answer(conn)
             if isinstance(claimed, Response):

@@ -11,7 +11,6 @@ from typing import Any
 from clopos_server.catalog.repository import AnyRow
 from clopos_server.inventory import types
 from clopos_server.inventory.ledger import q4
-from clopos_server.receipts.render import render_stock_operation
 from clopos_server.timeutil import ts_plain
 
 
@@ -97,4 +96,26 @@ def render_item(row: AnyRow) -> dict[str, Any]:
         "total_cost": row.total_cost,
         "before_quantity": row.before_quantity,
         "after_quantity": row.after_quantity,
+    }
+
+
+def render_stock_operation(row: AnyRow) -> dict[str, Any]:
+    """One row of the stock ledger as ``GET /receipts/{id}/stock-operations`` shows it (here, in the ledger's
+    package, which receipts build on)."""
+    return {
+        "id": row.id,
+        "receipt_id": row.receipt_id,
+        "receipt_product_id": row.receipt_product_id,
+        "product_id": row.product_id,
+        "stock_id": row.stock_id,
+        "storage_id": row.storage_id,
+        "quantity": row.quantity,
+        "before_quantity": row.before_quantity,
+        "after_quantity": row.after_quantity,
+        "cost": row.cost,
+        "before_cost": row.before_cost,
+        "total_cost": row.total_cost,
+        "operated_at": ts_plain(row.operated_at),
+        "product": {"id": row.product_id, "name": row.product_name or ""},
+        "stock": {"id": row.stock_id, "storage": {"id": row.storage_id, "name": row.storage_name or ""}},
     }

@@ -1,7 +1,7 @@
 """The order's life at the venue: accept, ignore, deliver (spec/orders.md, "The order lifecycle").
 
 One service for every caller: the integrator's ``PUT /orders/{id}``, auto-accept at create, the test
-helpers, the CLI and the order board. Each transition is ``orders.service.move``: a conditional update
+helpers, the CLI and the order board. Each transition is ``move`` below: a conditional update
 (of two concurrent actors exactly one wins, the other gets a 409 naming the current status), a history
 row and an event published after commit. Accepting also spends the stop list and opens the receipt, in
 the same transaction: a product sold out since the order was created makes the accept a 409 and rolls
@@ -10,23 +10,81 @@ everything back, so the order stays ``PENDING`` and no receipt is left half-writ
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
+
+from sqlalchemy import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clopos_server.auth.directory import BrandInfo, Directory
 from clopos_server.catalog.service import record_stop_change
 from clopos_server.db.engine import Database
-from clopos_server.errors import conflict
+from clopos_server.errors import conflict, not_found
 from clopos_server.events import log as events
-from clopos_server.orders.service import Outbox, move
+from clopos_server.events.outbox import Outbox
+from clopos_server.orders import repository as repo
+from clopos_server.orders.receipt_opening import open_from_order
+from clopos_server.orders.render import render_order
 from clopos_server.receipts import logged
 from clopos_server.receipts import repository as receipts_repo
-from clopos_server.receipts.opening import open_from_order
-from clopos_server.timeutil import epoch_ms
-from sqlalchemy import Row
-from sqlalchemy.ext.asyncio import AsyncConnection
+from clopos_server.timeutil import epoch_ms, utcnow
 
 TRANSITIONS = ("accept", "ignore", "deliver")
+
+ALLOWED_TRANSITIONS = {"IGNORE": ("PENDING",), "RECEIVED": ("PENDING",), "DELIVERED": ("RECEIVED",)}
+
+
+# Runs after the conditional update won, in the same transaction, with the order as it was before;
+# returns more columns to set on the order (accept: the new receipt's id). Raising rolls everything back.
+AfterMove = Callable[[Row[Any], datetime], Awaitable[dict[str, Any]]]
+
+
+async def move(
+    conn: AsyncConnection,
+    brand_id: int,
+    order_id: int,
+    *,
+    to_status: str,
+    outbox: Outbox,
+    by: str,
+    then: AfterMove | None = None,
+    strict: bool = True,
+) -> dict[str, Any] | None:
+    """The one lifecycle mechanism (API, board, CLI, test helpers): a conditional update, a history row
+    and an event. A refused transition is a 409 naming the current status, or None when not ``strict``."""
+    row = await repo.get_order(conn, brand_id, order_id)
+    if row is None:
+        raise not_found("Order not found")
+    now = utcnow()
+    for from_status in ALLOWED_TRANSITIONS[to_status]:
+        if await repo.change_status(
+            conn,
+            brand_id=brand_id,
+            order_id=order_id,
+            from_status=from_status,
+            values={"status": to_status, "updated_at": now},
+        ):
+            break
+    else:
+        if not strict:
+            return None
+        current = await repo.get_order(conn, brand_id, order_id)
+        status = current.status if current is not None else row.status
+        raise conflict(f"Order {order_id} is {status}: it cannot become {to_status}")
+    if then is not None:
+        extra = await then(row, now)
+        if extra:
+            await repo.update_order(conn, brand_id=brand_id, order_id=order_id, values=extra)
+    await repo.add_history(conn, brand_id=brand_id, order_id=order_id, status=to_status, at=now, by=by)
+    changed = await repo.get_order(conn, brand_id, order_id)
+    assert changed is not None
+    rendered = render_order(changed)
+    kind = events.ORDER_EVENT_OF_STATUS[to_status]
+    previous = events.previous_attributes(render_order(row), rendered)
+    await events.record(conn, kind, brand_id, changed.venue_id, rendered, previous, at=now)
+    outbox.add(brand_id, changed.venue_id, kind, rendered)
+    return rendered
 
 
 def stop_list_demand(order: Row[Any]) -> dict[int, int]:

@@ -2,40 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clopos_server.auth.context import AuthContext
 from clopos_server.db.types import stored_money
-from clopos_server.errors import ApiError, Problem, conflict, not_found
-from clopos_server.events import log as events
-from clopos_server.events.bus import channel_name
+from clopos_server.errors import ApiError, Problem, not_found
+from clopos_server.events.outbox import Outbox
 from clopos_server.kit.query import ListQuery
 from clopos_server.orders import repository as repo
 from clopos_server.orders.intake import ValidatedOrder, render_pricing, validate_order
+from clopos_server.orders.lifecycle import accept, move
 from clopos_server.orders.render import render_order
 from clopos_server.services import Services
 from clopos_server.timeutil import business_days_range, utcnow
-
-
-@dataclass
-class Outbox:
-    """Events to publish once the transaction that produced them has committed."""
-
-    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-
-    def add(self, brand_id: int, venue_id: int, kind: str, order: dict[str, Any]) -> None:
-        self.events.append((channel_name(brand_id, venue_id), {"type": kind, "order": order}))
-
-    async def flush(self, services: Services) -> None:
-        for channel, event in self.events:
-            await services.events.publish(channel, event)
-        self.events.clear()
 
 
 async def validate(
@@ -95,8 +76,6 @@ async def create(
     rendered = render_order(row)
     outbox.add(context.brand.id, order.venue_id, "order.created", rendered)
     if order.auto_accept:  # accepted in the same transaction: RECEIVED, with its open receipt
-        from clopos_server.orders.lifecycle import accept  # lifecycle builds on this module
-
         return await accept(
             conn, context.brand, order_id, outbox=outbox, by=context.credential_ref, creating=True
         )
@@ -185,58 +164,3 @@ async def ignore_by_integrator(
     )
     assert changed is not None  # strict: a refused transition raised
     return changed
-
-
-ALLOWED_TRANSITIONS = {"IGNORE": ("PENDING",), "RECEIVED": ("PENDING",), "DELIVERED": ("RECEIVED",)}
-
-
-# Runs after the conditional update won, in the same transaction, with the order as it was before;
-# returns more columns to set on the order (accept: the new receipt's id). Raising rolls everything back.
-AfterMove = Callable[[Row[Any], datetime], Awaitable[dict[str, Any]]]
-
-
-async def move(
-    conn: AsyncConnection,
-    brand_id: int,
-    order_id: int,
-    *,
-    to_status: str,
-    outbox: Outbox,
-    by: str,
-    then: AfterMove | None = None,
-    strict: bool = True,
-) -> dict[str, Any] | None:
-    """The one lifecycle mechanism (API, board, CLI, test helpers): a conditional update, a history row
-    and an event. A refused transition is a 409 naming the current status, or None when not ``strict``."""
-    row = await repo.get_order(conn, brand_id, order_id)
-    if row is None:
-        raise not_found("Order not found")
-    now = utcnow()
-    for from_status in ALLOWED_TRANSITIONS[to_status]:
-        if await repo.change_status(
-            conn,
-            brand_id=brand_id,
-            order_id=order_id,
-            from_status=from_status,
-            values={"status": to_status, "updated_at": now},
-        ):
-            break
-    else:
-        if not strict:
-            return None
-        current = await repo.get_order(conn, brand_id, order_id)
-        status = current.status if current is not None else row.status
-        raise conflict(f"Order {order_id} is {status}: it cannot become {to_status}")
-    if then is not None:
-        extra = await then(row, now)
-        if extra:
-            await repo.update_order(conn, brand_id=brand_id, order_id=order_id, values=extra)
-    await repo.add_history(conn, brand_id=brand_id, order_id=order_id, status=to_status, at=now, by=by)
-    changed = await repo.get_order(conn, brand_id, order_id)
-    assert changed is not None
-    rendered = render_order(changed)
-    kind = events.ORDER_EVENT_OF_STATUS[to_status]
-    previous = events.previous_attributes(render_order(row), rendered)
-    await events.record(conn, kind, brand_id, changed.venue_id, rendered, previous, at=now)
-    outbox.add(brand_id, changed.venue_id, kind, rendered)
-    return rendered

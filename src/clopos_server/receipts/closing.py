@@ -10,24 +10,36 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
+
+from sqlalchemy import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clopos_server.auth.context import AuthContext
 from clopos_server.db.models import Receipt
 from clopos_server.errors import conflict
 from clopos_server.events import log as events
+from clopos_server.events.outbox import Outbox
 from clopos_server.finance import hooks as finance_hooks
 from clopos_server.kit.body import MISSING, BodyReader
-from clopos_server.orders.lifecycle import deliver_if_received
-from clopos_server.orders.service import Outbox
 from clopos_server.receipts import logged, stock
 from clopos_server.receipts import repository as repo
 from clopos_server.receipts.input import Payment, read_payments
 from clopos_server.receipts.reads import CLOSED, OPEN, receipt_row, whole
 from clopos_server.receipts.render import render_receipt
 from clopos_server.timeutil import utcnow
-from sqlalchemy import Row
-from sqlalchemy.ext.asyncio import AsyncConnection
+
+
+class DeliverOrder(Protocol):
+    """Delivers a closed receipt's order when it is RECEIVED: ``orders.lifecycle.deliver_if_received``.
+
+    Orders sit above receipts (an accepted order opens its receipt), so receipts never import them: the
+    caller of a close hands the order's lifecycle step in.
+    """
+
+    async def __call__(
+        self, conn: AsyncConnection, brand_id: int, order_id: int, *, outbox: Outbox, by: str
+    ) -> None: ...
 
 
 def refuse_state(row: Row[Any]) -> None:
@@ -99,6 +111,7 @@ async def finish_close(
     *,
     outbox: Outbox,
     by: str,
+    deliver: DeliverOrder,
 ) -> None:
     """Close with a conditional update, then spend stock, count it for the customer, deliver the order."""
     brand_id = context.brand.id
@@ -131,7 +144,7 @@ async def finish_close(
     await logged.record_receipt(conn, events.RECEIPT_CLOSED, brand_id, row.id, before)
     order_id = await repo.order_of_receipt(conn, brand_id, row.id)
     if order_id is not None:
-        await deliver_if_received(conn, brand_id, order_id, outbox=outbox, by=by)
+        await deliver(conn, brand_id, order_id, outbox=outbox, by=by)
 
 
 def tolerate_identity(reader: BodyReader, row: Row[Any], body: Mapping[str, Any]) -> None:
@@ -150,6 +163,7 @@ async def close(
     *,
     outbox: Outbox,
     by: str,
+    deliver: DeliverOrder,
 ) -> dict[str, Any]:
     """``POST /receipts/{id}/close``: ``{payment_methods: [{id, name, amount}], closed_at?}``."""
     brand_id = context.brand.id
@@ -161,7 +175,7 @@ async def close(
     closed_at = closing_time(reader, row, body.get("closed_at", MISSING), utcnow())
     stored = await check_payments(conn, reader, brand_id, row.venue_id, row.customer_id, payments, row.total)
     reader.done()
-    await finish_close(conn, context, row, stored, closed_at, outbox=outbox, by=by)
+    await finish_close(conn, context, row, stored, closed_at, outbox=outbox, by=by, deliver=deliver)
     return await whole(conn, brand_id, receipt_id)
 
 
@@ -173,11 +187,12 @@ async def close_for_test(
     *,
     outbox: Outbox,
     by: str,
+    deliver: DeliverOrder,
 ) -> dict[str, Any]:
     """The test helper: the body of a close, or without one the whole total in the venue's first enabled
     payment method (by position, then id)."""
     if body:
-        return await close(conn, context, receipt_id, body, outbox=outbox, by=by)
+        return await close(conn, context, receipt_id, body, outbox=outbox, by=by, deliver=deliver)
     row = await receipt_row(conn, context.brand.id, receipt_id)
     refuse_state(row)
     methods = await repo.payment_methods_at(conn, context.brand.id, row.venue_id)
@@ -192,4 +207,5 @@ async def close_for_test(
         {"payment_methods": [{"id": first.id, "name": first.name, "amount": row.total}]},
         outbox=outbox,
         by=by,
+        deliver=deliver,
     )

@@ -11,10 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from clopos_server.auth.context import AuthContext
 from clopos_server.db.models import Receipt
 from clopos_server.errors import ApiError, Problem, not_found
+from clopos_server.inventory.render import render_stock_operation
 from clopos_server.kit.query import ListQuery
 from clopos_server.kit.values import is_uuid
 from clopos_server.receipts import repository as repo
-from clopos_server.receipts.render import render_receipt, render_stock_operation
+from clopos_server.receipts.render import render_receipt
 from clopos_server.timeutil import business_days_range
 
 OPEN, CLOSED = 1, 2

@@ -106,23 +106,3 @@ def render_line(line: Row[Any], receipt: Row[Any]) -> dict[str, Any]:
         "created_at": ts_plain(receipt.created_at),
         "updated_at": ts_plain(receipt.updated_at),
     }
-
-
-def render_stock_operation(row: Row[Any]) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "receipt_id": row.receipt_id,
-        "receipt_product_id": row.receipt_product_id,
-        "product_id": row.product_id,
-        "stock_id": row.stock_id,
-        "storage_id": row.storage_id,
-        "quantity": row.quantity,
-        "before_quantity": row.before_quantity,
-        "after_quantity": row.after_quantity,
-        "cost": row.cost,
-        "before_cost": row.before_cost,
-        "total_cost": row.total_cost,
-        "operated_at": ts_plain(row.operated_at),
-        "product": {"id": row.product_id, "name": row.product_name or ""},
-        "stock": {"id": row.stock_id, "storage": {"id": row.storage_id, "name": row.storage_name or ""}},
-    }

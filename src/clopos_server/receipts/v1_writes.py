@@ -9,17 +9,27 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import Row
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from clopos_server.auth.context import AuthContext
 from clopos_server.db.models import Customer, Product, SaleType, StaffUser
 from clopos_server.errors import conflict
 from clopos_server.events import log as events
+from clopos_server.events.outbox import Outbox
 from clopos_server.finance import hooks as finance_hooks
 from clopos_server.kit.body import MISSING, BodyReader
 from clopos_server.kit.values import MAX_ID
-from clopos_server.orders.service import Outbox
 from clopos_server.receipts import logged, stock
 from clopos_server.receipts import repository as repo
-from clopos_server.receipts.closing import check_payments, closing_time, finish_close, tolerate_identity
+from clopos_server.receipts.closing import (
+    DeliverOrder,
+    check_payments,
+    closing_time,
+    finish_close,
+    tolerate_identity,
+)
 from clopos_server.receipts.input import (
     ADDRESS_LENGTH,
     FISCAL_ID_LENGTH,
@@ -37,9 +47,6 @@ from clopos_server.receipts.input import (
 from clopos_server.receipts.patching import apply_changes, locked_refusal
 from clopos_server.receipts.reads import CLOSED, OPEN, receipt_not_found, receipt_row, whole
 from clopos_server.timeutil import business_day, utcnow
-from sqlalchemy import Row
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 
 async def _brand_ref(
@@ -291,6 +298,7 @@ async def update(
     *,
     outbox: Outbox,
     by: str,
+    deliver: DeliverOrder,
 ) -> tuple[dict[str, Any], bool]:
     """v1 ``PUT /receipts/{id}``: editable fields, and a close when an open receipt gets payments.
 
@@ -360,7 +368,14 @@ async def update(
     if closing:
         assert closed_at is not None
         await finish_close(
-            conn, context, await receipt_row(conn, brand_id, row.id), stored, closed_at, outbox=outbox, by=by
+            conn,
+            context,
+            await receipt_row(conn, brand_id, row.id),
+            stored,
+            closed_at,
+            outbox=outbox,
+            by=by,
+            deliver=deliver,
         )
     return await whole(conn, brand_id, receipt_id), closing
 

@@ -11,7 +11,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 
-from clopos_server.sandbox import demo_credentials
+from clopos_server.demo.credentials import demo_credentials
 
 router = APIRouter(include_in_schema=False)
 GUIDE = resources.files("clopos_server") / "guide" / "integrating.md"

@@ -15,6 +15,7 @@ from clopos_server.api.openapi import operation
 from clopos_server.api.params import parse_id
 from clopos_server.api.query import parse_list_query
 from clopos_server.auth.context import AuthContext, require_auth
+from clopos_server.events.outbox import Outbox
 from clopos_server.idempotency.service import REPLAYED_HEADER, run_idempotent
 from clopos_server.kit.body import read_json_object
 from clopos_server.orders import service, shapes
@@ -49,7 +50,7 @@ async def create_order(request: Request, context: AuthContext = Depends(require_
     services = services_of(request)
     body = await read_json_object(request)
     status = 201 if "payload" in body else 200
-    outbox = service.Outbox()
+    outbox = Outbox()
 
     async def work(conn: AsyncConnection) -> Response:
         order = await service.create(services, conn, context, body, outbox)
@@ -126,7 +127,7 @@ async def update_order(
     services = services_of(request)
     identifier = parse_id(order_id, "order_id")
     body = await read_json_object(request)
-    outbox = service.Outbox()
+    outbox = Outbox()
     async with services.db.write() as conn:
         order = await service.ignore_by_integrator(conn, context, identifier, body, outbox)
     await outbox.flush(services)

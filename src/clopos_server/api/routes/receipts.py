@@ -18,9 +18,10 @@ from clopos_server.api.openapi import operation
 from clopos_server.api.params import parse_id
 from clopos_server.api.query import parse_list_query
 from clopos_server.auth.context import AuthContext, require_auth
+from clopos_server.events.outbox import Outbox
 from clopos_server.idempotency.service import run_idempotent
 from clopos_server.kit.body import read_json_object
-from clopos_server.orders.service import Outbox
+from clopos_server.orders.lifecycle import deliver_if_received
 from clopos_server.receipts import closing, patching, reads, shapes, v1_writes
 from clopos_server.receipts.schemas import RECEIPT_LIST_QUERY, RECEIPT_READ_QUERY
 from clopos_server.services import services_of
@@ -121,7 +122,13 @@ async def put_receipt(
     outbox = Outbox()
     async with services.db.write() as conn:
         receipt, closed = await v1_writes.update(
-            conn, context, identifier, body, outbox=outbox, by=context.credential_ref
+            conn,
+            context,
+            identifier,
+            body,
+            outbox=outbox,
+            by=context.credential_ref,
+            deliver=deliver_if_received,
         )
     await outbox.flush(services)
     return success(
@@ -157,7 +164,13 @@ async def close_receipt(
 
     async def work(conn: AsyncConnection) -> Response:
         receipt = await closing.close(
-            conn, context, identifier, body, outbox=outbox, by=context.credential_ref
+            conn,
+            context,
+            identifier,
+            body,
+            outbox=outbox,
+            by=context.credential_ref,
+            deliver=deliver_if_received,
         )
         return success(request, receipt, message="Receipt closed")
 

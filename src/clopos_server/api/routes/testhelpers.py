@@ -22,12 +22,12 @@ from clopos_server.api.openapi import operation
 from clopos_server.api.params import parse_id
 from clopos_server.auth.context import AuthContext, require_auth
 from clopos_server.errors import ApiError, Problem, conflict, validation_failed
+from clopos_server.events.outbox import Outbox
 from clopos_server.faults import rules as faults
 from clopos_server.faults import shapes as fault_shapes
 from clopos_server.idempotency.service import run_idempotent
 from clopos_server.kit.body import parse_json, read_json_object
 from clopos_server.orders import lifecycle
-from clopos_server.orders.service import Outbox
 from clopos_server.orders.shapes import NO_BODY, ORDER
 from clopos_server.receipts import closing as receipts
 from clopos_server.receipts.shapes import RECEIPT, TEST_CLOSE
@@ -131,7 +131,13 @@ async def close_receipt(
 
     async def work(conn: AsyncConnection) -> Response:
         receipt = await receipts.close_for_test(
-            conn, context, identifier, body, outbox=outbox, by=_by(context)
+            conn,
+            context,
+            identifier,
+            body,
+            outbox=outbox,
+            by=_by(context),
+            deliver=lifecycle.deliver_if_received,
         )
         return success(request, receipt, message="Receipt closed")
 

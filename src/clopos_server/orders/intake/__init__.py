@@ -20,8 +20,9 @@ from clopos_server.kit.body import BodyReader, body_problem
 from clopos_server.orders.intake.bounds import MAX_LINES
 from clopos_server.orders.intake.flat import nest_flat
 from clopos_server.orders.intake.records import CustomerInfo, IntakeLookups, ValidatedOrder
-from clopos_server.orders.intake.stored import product_hash, render_pricing
+from clopos_server.orders.intake.stored import product_hash
 from clopos_server.orders.intake.validation import Validation
+from clopos_server.orders.stored_pricing import render_pricing
 
 __all__ = [
     "MAX_LINES",

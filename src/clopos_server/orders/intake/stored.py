@@ -14,10 +14,6 @@ from clopos_server.orders.intake.bounds import (
 from clopos_server.orders.intake.records import (
     Line,
 )
-from clopos_server.orders.pricing import (
-    OrderInput,
-    OrderPricing,
-)
 
 
 def product_hash(product_id: int, modifiers: Collection[tuple[int, int]]) -> str:
@@ -58,55 +54,3 @@ def stored_line(line: Line, unit_price: Decimal) -> dict[str, Any]:
         },
     }
     return stored
-
-
-def render_pricing(p: OrderPricing, order: OrderInput | None = None) -> dict[str, Any]:
-    """The answer's ``pricing`` object; Decimals, which the JSON writer prints as exact numbers.
-
-    With ``order`` (what is stored on an order) it also carries what the order's receipt is built from
-    when the order is accepted, so that the receipt repeats the order's figures instead of pricing it
-    again: ``service_charge_rate`` and ``taxes``, and per line ``i_tax``, ``e_tax``, ``taxes``,
-    ``count``, ``portion_size`` and ``modifiers`` with the prices charged. Additive keys only.
-    """
-    lines: list[dict[str, Any]] = []
-    for i, line in enumerate(p.lines):
-        rendered: dict[str, Any] = {
-            "product_id": line.product_id,
-            "unit_price": line.unit_price,
-            "modifiers_amount": line.modifiers_amount,
-            "subtotal": line.subtotal,
-            "discount": line.discount,
-            "service_charge": line.service_charge,
-            "tax": line.tax,
-            "total": line.total,
-        }
-        if order is not None and i < len(order.lines):
-            source = order.lines[i]
-            rendered["i_tax"] = line.i_tax
-            rendered["e_tax"] = line.e_tax
-            rendered["taxes"] = [_tax_share(t.tax_id, t.rate, t.inclusive, t.amount) for t in line.taxes]
-            rendered["count"] = source.count
-            rendered["portion_size"] = source.portion_size
-            rendered["modifiers"] = [
-                {"modificator_id": m.modifier_id, "price": m.price, "count": m.count}
-                for m in source.modifiers
-            ]
-        lines.append(rendered)
-    rendered_pricing: dict[str, Any] = {
-        "subtotal": p.subtotal,
-        "discount": p.discount,
-        "service_charge": p.service_charge,
-        "delivery_fee": p.delivery_fee,
-        "i_tax": p.i_tax,
-        "e_tax": p.e_tax,
-        "total": p.total,
-        "lines": lines,
-    }
-    if order is not None:
-        rendered_pricing["service_charge_rate"] = p.service_charge_rate
-        rendered_pricing["taxes"] = [_tax_share(t.tax_id, t.rate, t.inclusive, t.amount) for t in p.taxes]
-    return rendered_pricing
-
-
-def _tax_share(tax_id: int, rate: Decimal, inclusive: bool, amount: Decimal) -> dict[str, Any]:
-    return {"tax_id": tax_id, "rate": rate, "inclusive": inclusive, "amount": amount}

@@ -1,8 +1,10 @@
 """An accepted order becomes an open receipt, in the accept's transaction (spec/orders.md, the lifecycle).
 
-Every figure is copied from the order's stored ``pricing`` (never priced again), so the receipt equals the
-order to the cent: lines with their discount share (``receipt_discount``), service charge share and taxes,
-and the order's discount, service charge, taxes, delivery fee and total.
+Every figure is copied from the order's stored ``pricing`` (never priced again), read through its typed
+record (``orders.stored_pricing``), so the receipt equals the order to the cent: lines with their discount
+share (``receipt_discount``), service charge share and taxes, and the order's discount, service charge,
+taxes, delivery fee and total. It lives in ``orders`` (the accept step) and writes through
+``receipts.repository``: orders sit above receipts.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clopos_server.auth.directory import BrandInfo
+from clopos_server.orders.stored_pricing import ChargedModifier, StoredPricing, TaxShare, dec, mapping
 from clopos_server.receipts import repository as repo
 from clopos_server.timeutil import business_day
 
@@ -23,25 +26,10 @@ ADDRESS_LENGTH = 500
 HUNDRED = Decimal(100)
 
 
-def dec(value: Any) -> Decimal:
-    """A stored JSON number (int, float or Decimal) as an exact Decimal; floats through their repr."""
-    if value is None or isinstance(value, bool):
-        return Decimal(0)
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, int):
-        return Decimal(value)
-    return Decimal(str(value))
-
-
-def _mapping(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
 def _discount_fields(meta: dict[str, Any], subtotal: Decimal, total_discount: Decimal) -> dict[str, Any]:
     """``discount_type``/``discount_value`` as the order's ``meta.discount`` says; ``discount_rate`` the
     percentage: the value of a percent discount, else the discount's share of the subtotal."""
-    discount = _mapping(meta.get("discount"))
+    discount = mapping(meta.get("discount"))
     kind = discount.get("discount_type")
     discount_type = int(kind) if isinstance(kind, int) and not isinstance(kind, bool) else None
     value = dec(discount.get("discount_value"))
@@ -54,10 +42,10 @@ def _discount_fields(meta: dict[str, Any], subtotal: Decimal, total_discount: De
     return {"discount_type": discount_type, "discount_value": value, "discount_rate": rate}
 
 
-def _service_charge_rate(pricing: dict[str, Any], meta: dict[str, Any]) -> Decimal:
-    if "service_charge_rate" in pricing:
-        return dec(pricing["service_charge_rate"])
-    if meta.get("apply_service_charge") and dec(pricing.get("service_charge")):  # orders priced before
+def _service_charge_rate(pricing: StoredPricing, meta: dict[str, Any]) -> Decimal:
+    if pricing.service_charge_rate is not None:
+        return pricing.service_charge_rate
+    if meta.get("apply_service_charge") and pricing.service_charge:  # orders priced before
         return dec(meta.get("service_charge_value"))
     return Decimal(0)
 
@@ -70,11 +58,10 @@ async def open_from_order(
     ``user_id`` (the receipt's, and each line's ``seller_id``) is the staff user bound to the API client
     that sent the order; ``user_id`` given here is the fallback when the order has no client.
     """
-    payload = _mapping(order.payload)
-    pricing = _mapping(order.pricing)
-    meta = _mapping(payload.get("meta"))
+    payload = mapping(order.payload)
+    pricing = StoredPricing.read(order.pricing, total=dec(order.total))
+    meta = mapping(payload.get("meta"))
     products = [p for p in payload.get("products") or [] if isinstance(p, dict)]
-    priced_lines = [line for line in pricing.get("lines") or [] if isinstance(line, dict)]
 
     seller = await repo.client_user(conn, brand.id, order.api_client_id) or user_id
     catalogue = await repo.products_by_id(conn, brand.id, [int(p["product_id"]) for p in products])
@@ -85,14 +72,12 @@ async def open_from_order(
         if isinstance(m, dict) and "modificator_id" in m
     ]
     modifiers = await repo.modifiers_by_id(conn, brand.id, modifier_ids)
-    tax_ids = [int(t["tax_id"]) for line in priced_lines for t in line.get("taxes") or [] if "tax_id" in t]
+    tax_ids = [t.tax_id for line in pricing.lines for t in line.taxes]
     taxes = await repo.taxes_by_id(conn, brand.id, tax_ids)
 
-    subtotal = dec(pricing.get("subtotal"))
-    total_discount = dec(pricing.get("discount"))
-    i_tax, e_tax = dec(pricing.get("i_tax")), dec(pricing.get("e_tax"))
-    total = dec(pricing.get("total", order.total))
-    customer = _mapping(payload.get("customer"))
+    subtotal, total_discount, total = pricing.subtotal, pricing.discount, pricing.total
+    i_tax, e_tax = pricing.i_tax, pricing.e_tax
+    customer = mapping(payload.get("customer"))
     address = customer.get("address") if isinstance(customer.get("address"), str) else None
     if not address and order.customer_id:
         address = await repo.customer_address(conn, brand.id, order.customer_id)
@@ -118,8 +103,8 @@ async def open_from_order(
             **_discount_fields(meta, subtotal, total_discount),
             "total_discount": total_discount,
             "service_charge": _service_charge_rate(pricing, meta),
-            "service_charge_value": dec(pricing.get("service_charge")),
-            "delivery_fee": dec(pricing.get("delivery_fee")),
+            "service_charge_value": pricing.service_charge,
+            "delivery_fee": pricing.delivery_fee,
             "i_tax": i_tax,
             "e_tax": e_tax,
             "total_tax": i_tax + e_tax,
@@ -136,25 +121,27 @@ async def open_from_order(
         },
     )
     lines: list[dict[str, Any]] = []
-    for position, (product, priced) in enumerate(zip(products, priced_lines, strict=False)):
+    for position, (product, priced) in enumerate(zip(products, pricing.lines, strict=False)):
         product_id = int(product["product_id"])
         row = catalogue.get(product_id)
-        order_product = _mapping(_mapping(product.get("meta")).get("order_product"))
-        snapshot = _mapping(order_product.get("product"))
-        unit_price = dec(priced.get("unit_price"))
-        chosen = priced.get("modifiers")
-        if not isinstance(chosen, list):  # orders priced before the pricing kept modifier prices
-            chosen = [
-                {
-                    "modificator_id": m.get("modificator_id"),
-                    "price": modifiers[m["modificator_id"]].price
-                    if m.get("modificator_id") in modifiers
-                    else 0,
-                    "count": m.get("count", 1),
-                }
+        order_product = mapping(mapping(product.get("meta")).get("order_product"))
+        snapshot = mapping(order_product.get("product"))
+        unit_price = priced.unit_price
+        chosen = priced.modifiers
+        if chosen is None:  # orders priced before the pricing kept modifier prices
+            chosen = tuple(
+                ChargedModifier.read(
+                    {
+                        "modificator_id": m.get("modificator_id"),
+                        "price": modifiers[m["modificator_id"]].price
+                        if m.get("modificator_id") in modifiers
+                        else 0,
+                        "count": m.get("count", 1),
+                    }
+                )
                 for m in product.get("product_modificators") or []
                 if isinstance(m, dict)
-            ]
+            )
         line_meta: dict[str, Any] = {
             "product": {
                 "name": snapshot.get("name") or (row.name if row is not None else ""),
@@ -176,24 +163,24 @@ async def open_from_order(
                 "count": int(dec(product.get("count", 1))),
                 "portion_size": dec(product.get("portion_size", 1)),
                 "price": unit_price,
-                "subtotal": dec(priced.get("subtotal")),
+                "subtotal": priced.subtotal,
                 "discount_type": None,
                 "discount_value": Decimal(0),
                 "discount_rate": Decimal(0),
                 "total_discount": Decimal(0),
-                "receipt_discount": dec(priced.get("discount")),
-                "service_charge": dec(priced.get("service_charge")),
-                "i_tax": dec(priced.get("i_tax", priced.get("tax"))),
-                "e_tax": dec(priced.get("e_tax")),
-                "total": dec(priced.get("total")),
+                "receipt_discount": priced.discount,
+                "service_charge": priced.service_charge,
+                "i_tax": priced.i_tax,
+                "e_tax": priced.e_tax,
+                "total": priced.total,
                 "is_gift": False,
                 "cost": Decimal(0),
                 "meta": line_meta,
                 "seller_id": seller or 0,
                 "loyalty_type": None,
                 "loyalty_value": None,
-                "modificators": [_modifier(m, modifiers) for m in chosen if isinstance(m, dict)],
-                "taxes": [_tax(t, taxes) for t in priced.get("taxes") or [] if isinstance(t, dict)],
+                "modificators": [_modifier(m, modifiers) for m in chosen],
+                "taxes": [_tax(t, taxes) for t in priced.taxes],
                 "position": position,
             }
         )
@@ -201,25 +188,23 @@ async def open_from_order(
     return receipt_id
 
 
-def _modifier(chosen: dict[str, Any], modifiers: dict[int, Row[Any]]) -> dict[str, Any]:
-    modifier_id = int(chosen.get("modificator_id") or 0)
-    row = modifiers.get(modifier_id)
-    price, count = dec(chosen.get("price")), dec(chosen.get("count", 1))
+def _modifier(chosen: ChargedModifier, modifiers: dict[int, Row[Any]]) -> dict[str, Any]:
+    row = modifiers.get(chosen.modificator_id)
+    count = chosen.count
     return {
-        "modificator_id": modifier_id,
+        "modificator_id": chosen.modificator_id,
         "name": row.name if row is not None else "",
-        "price": price,
+        "price": chosen.price,
         "count": int(count) if count == count.to_integral_value() else count,
     }
 
 
-def _tax(share: dict[str, Any], taxes: dict[int, Row[Any]]) -> dict[str, Any]:
-    tax_id = int(share.get("tax_id") or 0)
-    row = taxes.get(tax_id)
+def _tax(share: TaxShare, taxes: dict[int, Row[Any]]) -> dict[str, Any]:
+    row = taxes.get(share.tax_id)
     return {
-        "id": tax_id,
+        "id": share.tax_id,
         "name": row.name if row is not None else "",
-        "rate": dec(share.get("rate")),
-        "type": "INCLUSIVE" if share.get("inclusive") else "EXCLUSIVE",
-        "amount": dec(share.get("amount")),
+        "rate": share.rate,
+        "type": "INCLUSIVE" if share.inclusive else "EXCLUSIVE",
+        "amount": share.amount,
     }
