@@ -4,10 +4,11 @@ short timeouts, so that each fault is seen within seconds."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
 from clopos_server.app import create_app
 from clopos_server.settings import Settings
@@ -15,6 +16,7 @@ from tests.operations.pg import PrivatePostgres, unavailable_reason
 from tests.support.api import V1Client
 from tests.support.databases import create_pg_database, prepare_template
 
+SECRET = "operations-test-secret-0123456789abcdef"
 # Short bounds: the same code paths as the defaults (5 s, 2 s, 2 s, 10 s), seen within seconds.
 FAULT_TIMEOUTS = {
     "db_statement_timeout": 1.0,
@@ -46,24 +48,22 @@ async def fault_db_url(private_pg: PrivatePostgres) -> str:
     return url
 
 
-@pytest.fixture
-async def fault_app(fault_db_url: str) -> AsyncIterator[FastAPI]:
-    settings = Settings(
-        database_url=fault_db_url,
-        rate_limits="off",
-        secret_key="operations-test-secret-0123456789abcdef",
-        db_pool_size=4,
-        **FAULT_TIMEOUTS,  # type: ignore[arg-type]
-    )
-    application = create_app(settings)
-    async with application.router.lifespan_context(application):
-        yield application
+@asynccontextmanager
+async def app_client(database_url: str, **overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """An app on ``database_url`` with these settings (rate limits off unless given), started, and an HTTP
+    client to it."""
+    settings = Settings(database_url=database_url, secret_key=SECRET, **{"rate_limits": "off", **overrides})
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver", timeout=30) as http:
+            yield http
 
 
 @pytest.fixture
-async def fault_client(fault_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=fault_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver", timeout=30) as http:
+async def fault_client(fault_db_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    """An app on the private server with the short bounds, and a client to it."""
+    async with app_client(fault_db_url, db_pool_size=4, **FAULT_TIMEOUTS) as http:
         yield http
 
 

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 import httpx
+import pytest
 
-from tests.operations.conftest import FAULT_TIMEOUTS
+from tests.operations.conftest import FAULT_TIMEOUTS, app_client
 from tests.operations.pg import PrivatePostgres
 from tests.support.api import V1Client, example
 
@@ -72,65 +73,58 @@ async def assert_recovers(v1: V1Client) -> None:
     assert ready.status_code == 200 and took < READY_WITHIN
 
 
-async def test_stopped(private_pg: PrivatePostgres, fault_v1: V1Client) -> None:
+# name -> (begin the fault, end it, a word the 503's message says)
+FAULTS: dict[str, tuple[Callable[[PrivatePostgres], None], Callable[[PrivatePostgres], None], str]] = {
+    "stopped": (PrivatePostgres.stop, PrivatePostgres.start, "database"),
+    "starting up": (PrivatePostgres.hold_in_recovery, PrivatePostgres.leave_recovery, "starting up"),
+    "frozen": (PrivatePostgres.freeze, PrivatePostgres.thaw, "in time"),
+}
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+async def test_a_server_fault_is_answered_503_until_it_ends(
+    private_pg: PrivatePostgres, fault_v1: V1Client, fault: str
+) -> None:
+    begin, end, said = FAULTS[fault]
     assert (await fault_v1.get("/orders")).status_code == 200  # the pool holds live connections
-    private_pg.stop()
-    try:
-        await assert_only_503s(fault_v1)
-    finally:
-        private_pg.start()
-    await assert_recovers(fault_v1)
-
-
-async def test_starting_up(private_pg: PrivatePostgres, fault_v1: V1Client) -> None:
-    assert (await fault_v1.get("/orders")).status_code == 200
-    private_pg.hold_in_recovery()
+    begin(private_pg)
     try:
         await assert_only_503s(fault_v1)
         answer = await fault_v1.get("/orders")
-        assert "starting up" in answer.json()["message"], answer.text
+        assert said in answer.json()["message"], answer.text
     finally:
-        private_pg.leave_recovery()
-    await assert_recovers(fault_v1)
-
-
-async def test_frozen(private_pg: PrivatePostgres, fault_v1: V1Client) -> None:
-    assert (await fault_v1.get("/orders")).status_code == 200
-    private_pg.freeze()
-    try:
-        await assert_only_503s(fault_v1)
-    finally:
-        private_pg.thaw()
+        end(private_pg)
     await assert_recovers(fault_v1)
 
 
 @asynccontextmanager
-async def admin(private_pg: PrivatePostgres, database: str) -> AsyncIterator[Any]:
+async def orders_locked(private_pg: PrivatePostgres, database_url: str) -> AsyncIterator[None]:
+    """The orders table locked by another session until the block ends."""
+    database = database_url.rsplit("/", 1)[1]
     conn = await asyncpg.connect(private_pg.plain_url(database), timeout=5)
     try:
-        yield conn
+        transaction = conn.transaction()
+        await transaction.start()
+        await conn.execute("LOCK TABLE orders IN ACCESS EXCLUSIVE MODE")
+        try:
+            yield
+        finally:
+            await transaction.rollback()
     finally:
         await conn.close(timeout=5)
 
 
 async def test_table_locked(private_pg: PrivatePostgres, fault_db_url: str, fault_v1: V1Client) -> None:
-    database = fault_db_url.rsplit("/", 1)[1]
-    async with admin(private_pg, database) as conn:
-        transaction = conn.transaction()
-        await transaction.start()
-        await conn.execute("LOCK TABLE orders IN ACCESS EXCLUSIVE MODE")
-        try:
-            for call in (
-                fault_v1.get("/orders"),
-                fault_v1.post("/orders", json=example("create-order.v1.request.json")),
-            ):
-                answer, took = await timed(call)
-                assert_unavailable(answer, took)
-            assert "locked" in answer.json()["message"]
-            ready, took = await timed(fault_v1.http.get("/readyz"))  # the database itself answers
-            assert ready.status_code == 200 and took < READY_WITHIN
-        finally:
-            await transaction.rollback()
+    async with orders_locked(private_pg, fault_db_url):
+        for call in (
+            fault_v1.get("/orders"),
+            fault_v1.post("/orders", json=example("create-order.v1.request.json")),
+        ):
+            answer, took = await timed(call)
+            assert_unavailable(answer, took)
+        assert "locked" in answer.json()["message"]
+        ready, took = await timed(fault_v1.http.get("/readyz"))  # the database itself answers
+        assert ready.status_code == 200 and took < READY_WITHIN
     await assert_recovers(fault_v1)
 
 
@@ -164,3 +158,16 @@ async def test_too_many_connections(private_pg: PrivatePostgres, fault_v1: V1Cli
     finally:
         await asyncio.gather(*(conn.close(timeout=5) for conn in held))
     await assert_recovers(fault_v1)
+
+
+async def test_the_request_deadline_answers_first(private_pg: PrivatePostgres, fault_db_url: str) -> None:
+    """With database bounds longer than the request's, the deadline answers: a JSON 503 on time, and the
+    cancelled request's connection is closed, not pooled (the next requests are served)."""
+    bounds = {"db_statement_timeout": 20, "db_lock_timeout": 20, "request_timeout": 1.0}
+    async with app_client(fault_db_url, **bounds) as http:
+        v1 = await V1Client.login(http)
+        async with orders_locked(private_pg, fault_db_url):
+            answer, took = await timed(v1.post("/orders", json=example("create-order.v1.request.json")))
+        assert_unavailable(answer, took, limit=2.0)
+        assert "did not finish within 1 s" in answer.json()["message"]
+        await assert_recovers(v1)

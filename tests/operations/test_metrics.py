@@ -3,30 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from typing import Any
+from collections.abc import Callable
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from clopos_server.app import create_app
-from clopos_server.settings import Settings
+from tests.operations.conftest import app_client
 from tests.ratelimit.conftest import clear_of_window_edge
 from tests.support.api import V1Client, example
 
-SECRET = "operations-test-secret-0123456789abcdef"
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
-
-
-@asynccontextmanager
-async def served(db_url: str, **overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
-    settings = Settings(database_url=db_url, secret_key=SECRET, **{"rate_limits": "off", **overrides})
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            yield http
 
 
 async def samples(http: httpx.AsyncClient) -> Samples:
@@ -50,7 +36,7 @@ def delta(before: Samples, after: Samples) -> Callable[..., float]:
 
 async def test_metrics_count_a_create_a_replay_and_a_429(db_url: str) -> None:
     await clear_of_window_edge()
-    async with served(db_url, rate_limits="on", rate_v1_per_minute=3) as http:
+    async with app_client(db_url, rate_limits="on", rate_v1_per_minute=3) as http:
         v1 = await V1Client.login(http)
         before = await samples(http)
         key = {"Idempotency-Key": str(uuid.uuid4())}
@@ -71,7 +57,7 @@ async def test_metrics_count_a_create_a_replay_and_a_429(db_url: str) -> None:
 
 
 async def test_a_path_with_an_id_is_counted_under_its_template(db_url: str) -> None:
-    async with served(db_url) as http:
+    async with app_client(db_url) as http:
         v1 = await V1Client.login(http)
         before = await samples(http)
         assert (await v1.get("/orders/999999")).status_code == 404
@@ -84,10 +70,10 @@ async def test_a_path_with_an_id_is_counted_under_its_template(db_url: str) -> N
 
 
 async def test_metrics_off_or_behind_a_token(db_url: str) -> None:
-    async with served(db_url, metrics="off") as http:
+    async with app_client(db_url, metrics="off") as http:
         answer = await http.get("/metrics")
         assert answer.status_code == 404 and answer.json()["success"] is False
-    async with served(db_url, metrics_token="let-me-see-0123") as http:
+    async with app_client(db_url, metrics_token="let-me-see-0123") as http:
         refused = await http.get("/metrics")
         assert refused.status_code == 401 and refused.json()["code"] == "unauthorized"
         wrong = await http.get("/metrics", headers={"Authorization": "Bearer nope"})
