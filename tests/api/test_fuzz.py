@@ -58,6 +58,8 @@ BUSINESS_RULES: list[tuple[str, str]] = [
         "at most 20 endpoints per brand; no private address; `*` stands alone (422)",
     ),
     (r"^POST /open-api/v2/webhook-endpoints/\{endpoint_id\}/redeliver$", "since must be before until (422)"),
+    (r"^POST /open-api/v2/waiter-call$", "the table must be the brand's; PAY needs the venue's cash or card"),
+    (r"^GET /open-api/v2/stock/product$", "product_id is required (a list query's parameter cannot say so)"),
 ]
 
 

@@ -79,12 +79,14 @@ def _resolve_segment(container: dict[str, Any], segment: str, name: str) -> str:
 
 
 def _merge(container: dict[str, Any], key: str, value: Any) -> None:
-    """Set ``container[key]``; a later object is merged into an earlier one, anything else replaces it."""
+    """Set ``container[key]``; a later object is merged into an earlier one, anything else replaces it,
+    except that a blank value (a parameter not sent) never hides an earlier one (``limit=x&limit=`` is
+    the bad ``x``, not the default)."""
     existing = container.get(key)
     if isinstance(existing, dict) and isinstance(value, dict):
         for child_key, child in value.items():
             _merge(existing, child_key, child)
-    else:
+    elif not (isinstance(value, str) and not value.strip() and existing is not None):
         container[key] = value
 
 

@@ -8,6 +8,7 @@ its field and exits 1, having written nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
@@ -38,7 +39,8 @@ def _item(text: str) -> dict[str, Any]:
 
 
 def _record(brand: str, venue: int, body: dict[str, Any], *, draft: bool) -> None:
-    from clopos_server.cli import _fail, _run
+    from clopos_server.commands.running import fail as _fail
+    from clopos_server.commands.running import run as _run
     from clopos_server.inventory.operator import record_at_venue
 
     try:
@@ -79,19 +81,6 @@ def receive(
     _record(brand, venue, _body(types.IN, item, storage, description, supplier_id=supplier), draft=draft)
 
 
-@stock_app.command("waste")
-def waste(
-    brand: Brand,
-    venue: VenueOpt,
-    item: Items,
-    storage: StorageOpt = None,
-    description: Description = None,
-    draft: Draft = False,
-) -> None:
-    """Waste (type 4): the quantities go out at the average cost."""
-    _record(brand, venue, _body(types.WASTE, item, storage, description), draft=draft)
-
-
 @stock_app.command("transfer")
 def transfer(
     brand: Brand,
@@ -107,36 +96,43 @@ def transfer(
     _record(brand, venue, body, draft=draft)
 
 
-@stock_app.command("count")
-def count(
-    brand: Brand,
-    venue: VenueOpt,
-    item: Items,
-    storage: StorageOpt = None,
-    description: Description = None,
-    draft: Draft = False,
-) -> None:
-    """An inventory check (type 9): each line is the counted quantity; the ledger writes the difference."""
-    _record(brand, venue, _body(types.INVENTORY_CHECK, item, storage, description), draft=draft)
+def _lines_only(kind: int) -> Callable[..., None]:
+    """A command whose document is its lines at a storage of the venue (waste, count, produce)."""
+
+    def command(
+        brand: Brand,
+        venue: VenueOpt,
+        item: Items,
+        storage: StorageOpt = None,
+        description: Description = None,
+        draft: Draft = False,
+    ) -> None:
+        _record(brand, venue, _body(kind, item, storage, description), draft=draft)
+
+    return command
 
 
-@stock_app.command("produce")
-def produce(
-    brand: Brand,
-    venue: VenueOpt,
-    item: Items,
-    storage: StorageOpt = None,
-    description: Description = None,
-    draft: Draft = False,
-) -> None:
-    """Production (type 7 MAKE): spends each product's recipe and brings the product in at that cost."""
-    _record(brand, venue, _body(types.MAKE, item, storage, description), draft=draft)
+for _name, _kind, _help in (
+    ("waste", types.WASTE, "Waste (type 4): the quantities go out at the average cost."),
+    (
+        "count",
+        types.INVENTORY_CHECK,
+        "An inventory check (type 9): each line is the counted quantity; the ledger writes the difference.",
+    ),
+    (
+        "produce",
+        types.MAKE,
+        "Production (type 7 MAKE): spends each product's recipe and brings the product in at that cost.",
+    ),
+):
+    stock_app.command(_name, help=_help)(_lines_only(_kind))
 
 
 @stock_app.command("publish")
 def publish(brand: Brand, document_id: Annotated[int, typer.Argument(help="The draft's id")]) -> None:
     """Publish a draft (once: a second publish is refused)."""
-    from clopos_server.cli import _fail, _run
+    from clopos_server.commands.running import fail as _fail
+    from clopos_server.commands.running import run as _run
     from clopos_server.inventory.operator import publish_at_brand
 
     try:

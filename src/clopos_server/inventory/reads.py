@@ -8,9 +8,9 @@ Dates (``date[0]``/``date[1]``) are business days of ``operated_at``. Sums are e
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, case, func, or_, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -51,6 +51,43 @@ async def _storages_in_view(conn: AsyncConnection, context: AuthContext, query: 
     """The storages of the venues in view (the request's, or the ``venue_id`` filter's)."""
     venues = _ints(query, "venue_id") or [context.venue_id]
     return await repo.venue_storage_ids(conn, context.brand.id, venues)
+
+
+async def _in_view(
+    conn: AsyncConnection, context: AuthContext, query: ListQuery, storage_column: Any
+) -> ColumnElement[bool]:
+    """The rows of the ``storage_id`` filter's storages, else of the storages in view."""
+    if "storage_id" in query.filters:
+        return cast(ColumnElement[bool], storage_column.in_(_ints(query, "storage_id")))
+    return cast(ColumnElement[bool], storage_column.in_(await _storages_in_view(conn, context, query)))
+
+
+async def _joined_page(
+    conn: AsyncConnection,
+    context: AuthContext,
+    query: ListQuery,
+    model: Any,
+    statement: Any,
+    conditions: list[ColumnElement[bool]],
+    render: Callable[[AnyRow], dict[str, Any]],
+) -> Page:
+    rows, total = await repo.page(conn, model, context.brand.id, query, conditions, statement=statement)
+    return [render(row) for row in rows], total
+
+
+async def _joined_one(
+    conn: AsyncConnection,
+    context: AuthContext,
+    model: Any,
+    statement: Any,
+    ident: int,
+    what: str,
+    render: Callable[[AnyRow], dict[str, Any]],
+) -> dict[str, Any]:
+    row = (await conn.execute(statement.where(model.brand_id == context.brand.id, model.id == ident))).first()
+    if row is None:
+        raise not_found(f"{what} {ident} not found")
+    return render(row)
 
 
 def _days(context: AuthContext, query: ListQuery, column: Any) -> list[ColumnElement[bool]]:
@@ -143,10 +180,7 @@ async def _stock_conditions(
         *_any_of(StockLevel.id, query, "id"),
         *_any_of(StockLevel.product_id, query, "product_id"),
     ]
-    if "storage_id" in query.filters:
-        conditions.append(StockLevel.storage_id.in_(_ints(query, "storage_id")))
-    else:
-        conditions.append(StockLevel.storage_id.in_(await _storages_in_view(conn, context, query)))
+    conditions.append(await _in_view(conn, context, query, StockLevel.storage_id))
     if "category_id" in query.filters:
         in_category = select(Product.id).where(Product.category_id.in_(_ints(query, "category_id")))
         conditions.append(StockLevel.product_id.in_(in_category))
@@ -155,18 +189,11 @@ async def _stock_conditions(
 
 async def list_stock(conn: AsyncConnection, context: AuthContext, query: ListQuery) -> Page:
     conditions = await _stock_conditions(conn, context, query)
-    rows, total = await repo.page(
-        conn, StockLevel, context.brand.id, query, conditions, statement=_STOCK_SELECT
-    )
-    return [render_stock(row) for row in rows], total
+    return await _joined_page(conn, context, query, StockLevel, _STOCK_SELECT, conditions, render_stock)
 
 
 async def get_stock(conn: AsyncConnection, context: AuthContext, level_id: int) -> dict[str, Any]:
-    statement = _STOCK_SELECT.where(StockLevel.brand_id == context.brand.id, StockLevel.id == level_id)
-    row = (await conn.execute(statement)).first()
-    if row is None:
-        raise not_found(f"Stock {level_id} not found")
-    return render_stock(row)
+    return await _joined_one(conn, context, StockLevel, _STOCK_SELECT, level_id, "Stock", render_stock)
 
 
 async def stock_of_product(conn: AsyncConnection, context: AuthContext, query: ListQuery) -> Page:
@@ -178,10 +205,7 @@ async def stock_of_product(conn: AsyncConnection, context: AuthContext, query: L
         StockLevel.product_id == int(product_id),
         *_any_of(StockLevel.storage_id, query, "storage_id"),
     ]
-    rows, total = await repo.page(
-        conn, StockLevel, context.brand.id, query, conditions, statement=_STOCK_SELECT
-    )
-    return [render_stock(row) for row in rows], total
+    return await _joined_page(conn, context, query, StockLevel, _STOCK_SELECT, conditions, render_stock)
 
 
 async def _levels(conn: AsyncConnection, context: AuthContext, query: ListQuery) -> list[AnyRow]:
@@ -274,27 +298,20 @@ async def _ledger_conditions(
         *_any_of(StockOperation.receipt_id, query, "receipt_id"),
         *_days(context, query, StockOperation.operated_at),
     ]
-    if "storage_id" in query.filters:
-        conditions.append(StockOperation.storage_id.in_(_ints(query, "storage_id")))
-    else:
-        conditions.append(StockOperation.storage_id.in_(await _storages_in_view(conn, context, query)))
-    return conditions
+    return [*conditions, await _in_view(conn, context, query, StockOperation.storage_id)]
 
 
 async def list_ledger(conn: AsyncConnection, context: AuthContext, query: ListQuery) -> Page:
     conditions = await _ledger_conditions(conn, context, query)
-    rows, total = await repo.page(
-        conn, StockOperation, context.brand.id, query, conditions, statement=_LEDGER_SELECT
+    return await _joined_page(
+        conn, context, query, StockOperation, _LEDGER_SELECT, conditions, render_ledger_row
     )
-    return [render_ledger_row(row) for row in rows], total
 
 
 async def get_ledger_row(conn: AsyncConnection, context: AuthContext, row_id: int) -> dict[str, Any]:
-    statement = _LEDGER_SELECT.where(StockOperation.brand_id == context.brand.id, StockOperation.id == row_id)
-    row = (await conn.execute(statement)).first()
-    if row is None:
-        raise not_found(f"Stock operation {row_id} not found")
-    return render_ledger_row(row)
+    return await _joined_one(
+        conn, context, StockOperation, _LEDGER_SELECT, row_id, "Stock operation", render_ledger_row
+    )
 
 
 _INCOMING = StockOperation.after_quantity > StockOperation.before_quantity

@@ -68,7 +68,10 @@ async def cost_price(conn: AsyncConnection, brand_id: int, product_id: int) -> D
 async def recipes_of(
     conn: AsyncConnection, brand_id: int, product_ids: Sequence[int]
 ) -> dict[int, list[AnyRow]]:
+    """Each product's recipe lines with the ingredient's cost price (no query for no products)."""
     grouped: dict[int, list[AnyRow]] = {}
+    if not product_ids:
+        return grouped
     rows = await conn.execute(
         select(RecipeItem.product_id, RecipeItem.ingredient_id, RecipeItem.gross, Product.cost_price)
         .join(Product, Product.id == RecipeItem.ingredient_id)

@@ -24,7 +24,6 @@ from clopos_server.db.models import (
     Product,
     Receipt,
     ReceiptProduct,
-    RecipeItem,
     StockOperation,
     StopListEntry,
     Storage,
@@ -192,23 +191,6 @@ async def taxes_by_id(conn: AsyncConnection, brand_id: int, ids: Sequence[int]) 
         )
     )
     return {row.id: row for row in rows}
-
-
-async def recipes_of(
-    conn: AsyncConnection, brand_id: int, product_ids: Sequence[int]
-) -> dict[int, list[AnyRow]]:
-    grouped: dict[int, list[AnyRow]] = {}
-    if not product_ids:
-        return grouped
-    rows = await conn.execute(
-        select(RecipeItem.product_id, RecipeItem.ingredient_id, RecipeItem.gross, Product.cost_price)
-        .join(Product, Product.id == RecipeItem.ingredient_id)
-        .where(RecipeItem.brand_id == brand_id, RecipeItem.product_id.in_(list(set(product_ids))))
-        .order_by(RecipeItem.product_id, RecipeItem.ingredient_id)
-    )
-    for row in rows:
-        grouped.setdefault(row.product_id, []).append(row)
-    return grouped
 
 
 async def client_user(conn: AsyncConnection, brand_id: int, api_client_id: int | None) -> int | None:

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clopos_server.inventory import types
 from clopos_server.inventory.ledger import Cause, move
+from clopos_server.inventory.repository import recipes_of
 from clopos_server.receipts import repository as repo
 from clopos_server.timeutil import utcnow
 
@@ -46,7 +47,7 @@ async def spend(
 ) -> list[dict[str, Any]]:
     """Write the stock operations of a receipt being closed; each line's ``cost`` becomes what it spent."""
     products = await repo.products_by_id(conn, brand_id, [line.product_id for line in lines])
-    recipes = await repo.recipes_of(
+    recipes = await recipes_of(
         conn,
         brand_id,
         [p.id for p in products.values() if p.inventory_behavior == SPENDS_RECIPE],

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from clopos_server.kit.schema import INT_OUT, PLAIN_TIME, STR_OUT, choice, identifier, maybe, obj, out
+from clopos_server.kit.schema import (
+    INT_OUT,
+    PLAIN_TIME,
+    STR_OUT,
+    choice,
+    identifier,
+    maybe,
+    nullable,
+    obj,
+    out,
+)
 
 TYPES = ("WAITER", "PAY")
 
@@ -10,7 +20,9 @@ CALL_BODY = obj(
     {
         "table_id": identifier("a table of the brand document's halls"),
         "type": {**choice(TYPES), "description": "WAITER calls a waiter; PAY asks for the bill"},
-        "payment_method": identifier("PAY only: an enabled cash or card payment method of the table's venue"),
+        "payment_method": nullable(
+            identifier("PAY only: an enabled cash or card payment method of the table's venue (null: none)")
+        ),
     },
     required=["table_id", "type"],
     title="WaiterCallBody",
