@@ -8,10 +8,9 @@ lines naming the database and the fix, with exit status 1; the traceback only wi
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -26,13 +25,15 @@ from clopos_server.commands import stock as stock_commands
 from clopos_server.commands import webhooks as webhook_commands
 from clopos_server.commands.errors import (
     check_file,
-    check_schema,
     describe,
-    explain,
-    explain_database,
     sqlite_path,
 )
-from clopos_server.db.engine import Database, DbTimeouts
+from clopos_server.commands.running import explain_and_exit as _explain_and_exit
+from clopos_server.commands.running import fail as _fail
+from clopos_server.commands.running import options
+from clopos_server.commands.running import run as _run
+from clopos_server.commands.running import settings_or_exit as _settings
+from clopos_server.db.engine import Database
 from clopos_server.db.migrate import upgrade
 from clopos_server.logs import configure_logging
 from clopos_server.settings import Settings, get_settings
@@ -61,9 +62,6 @@ app.add_typer(webhook_commands.webhooks_app, name="webhooks")  # issue 13
 T = TypeVar("T")
 
 
-_options = {"debug": False}
-
-
 def _show_version(value: bool) -> None:
     if value:
         typer.echo(f"clopos-server {__version__}")
@@ -78,64 +76,7 @@ def _main(
     ] = False,
 ) -> None:
     """clopos-server: a self-hostable server for the Clopos Open API."""
-    _options["debug"] = debug
-
-
-def _settings() -> Settings:
-    try:
-        return get_settings()
-    except Exception as exc:
-        _explain_and_exit(exc, None)
-        raise  # not reached
-
-
-def _explain_and_exit(exc: BaseException, url: str | None) -> None:
-    """One or two lines and exit 1; with --debug the traceback instead."""
-    if _options["debug"]:
-        raise exc
-    message = explain(exc, url)
-    if message is None:
-        message = f"unexpected error: {type(exc).__name__}: {exc}\nRun again with --debug for the traceback."
-    _fail(message)
-
-
-def cli_database(settings: Settings, pool_size: int = 2) -> Database:
-    """A command's database: its lock and connect waits as configured, statements as long as an import
-    or a migration takes."""
-    timeouts = DbTimeouts(statement=600, lock=settings.db_lock_timeout, pool=settings.db_pool_timeout)
-    return Database(settings.database_url, pool_size=pool_size, timeouts=timeouts)
-
-
-def _run(
-    job: Callable[[Database], Awaitable[T]], settings: Settings | None = None, *, creates: bool = False
-) -> T:
-    """Run one async job against the configured database, and close it afterwards. Without ``creates``
-    the database must exist and be migrated."""
-    settings = settings or _settings()
-
-    async def main() -> T:
-        db = cli_database(settings)
-        try:
-            if not creates:
-                await check_schema(db)
-            return await job(db)
-        finally:
-            await db.dispose()
-
-    try:
-        if not creates:
-            check_file(settings.database_url)
-        return asyncio.run(main())
-    except Exception as exc:  # the database's problems here; a command's own errors go to the command
-        if _options["debug"] or explain_database(exc, settings.database_url) is None:
-            raise
-        _explain_and_exit(exc, settings.database_url)
-        raise  # not reached
-
-
-def _fail(message: str) -> None:
-    typer.secho(message, fg=typer.colors.RED, err=True)
-    raise typer.Exit(1)
+    options["debug"] = debug
 
 
 @app.command()

@@ -17,7 +17,8 @@ def integrators_scopes(
     ] = None,
 ) -> None:
     """Show, grant or revoke an integrator's v2 scopes (seen by every instance within seconds)."""
-    from clopos_server.cli import _fail, _run
+    from clopos_server.commands.running import fail as _fail
+    from clopos_server.commands.running import run as _run
 
     try:
         scopes = _run(lambda db: change_scopes(db, integrator_id, add or (), remove or ()))
@@ -32,7 +33,8 @@ def users_set_role(
     role: Annotated[str, typer.Option(help="owner, manager, cashier or a role of the brand document")],
 ) -> None:
     """Give a staff user a role; their abilities follow from it at once."""
-    from clopos_server.cli import _fail, _run
+    from clopos_server.commands.running import fail as _fail
+    from clopos_server.commands.running import run as _run
 
     try:
         abilities = _run(lambda db: set_role(db, brand, username, role))

@@ -23,7 +23,7 @@ def _table(rows: list[list[str]]) -> str:
 def users_list(brand: BRAND) -> None:
     """The brand's staff users: id, username, enabled, whether they have a board password, venue, role."""
     from clopos_server.auth.accounts import list_users
-    from clopos_server.cli import _run
+    from clopos_server.commands.running import run as _run
 
     users = _run(lambda db: list_users(db, brand))
     rows = [["id", "username", "enabled", "board password", "venue", "role"]]
@@ -55,7 +55,8 @@ def users_create(
     """Create a staff user (an API client acts as one; with a password they can use the order board)."""
     from clopos_server.auth.accounts import create_user
     from clopos_server.board.staff import MIN_PASSWORD_LENGTH, set_password
-    from clopos_server.cli import _fail, _run
+    from clopos_server.commands.running import fail as _fail
+    from clopos_server.commands.running import run as _run
 
     secret = typer.prompt("Board password", hide_input=True, confirmation_prompt=True) if password else None
     if secret is not None and len(secret) < MIN_PASSWORD_LENGTH:
@@ -73,7 +74,7 @@ def users_create(
 
 def _set_user_enabled(brand: str, user: str, enabled: bool) -> None:
     from clopos_server.auth.accounts import set_user_enabled
-    from clopos_server.cli import _run
+    from clopos_server.commands.running import run as _run
 
     user_id = _run(lambda db: set_user_enabled(db, brand, user, enabled))
     state = "enabled" if enabled else "disabled: no board sign-in, their board sessions end"
@@ -93,7 +94,7 @@ def users_enable(brand: BRAND, user: USER) -> None:
 def clients_list(brand: BRAND) -> None:
     """The brand's API clients: client_id, enabled, the staff user they act as (never a secret)."""
     from clopos_server.auth.accounts import list_clients
-    from clopos_server.cli import _run
+    from clopos_server.commands.running import run as _run
 
     clients = _run(lambda db: list_clients(db, brand))
     rows = [["client_id", "enabled", "user", "created"]]
@@ -106,7 +107,7 @@ def clients_list(brand: BRAND) -> None:
 def brands_list() -> None:
     """Every brand in the database: id, slug, name, test or production."""
     from clopos_server.auth.accounts import list_brands
-    from clopos_server.cli import _run
+    from clopos_server.commands.running import run as _run
 
     brands = _run(list_brands)
     rows = [["id", "slug", "name", "kind"]]

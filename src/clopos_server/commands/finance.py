@@ -31,7 +31,8 @@ User = Annotated[str | None, typer.Option("--user", help="The staff user's usern
 
 
 def _call(job: Callable[[Database], Awaitable[T]]) -> T:
-    from clopos_server.cli import _fail, _run
+    from clopos_server.commands.running import fail as _fail
+    from clopos_server.commands.running import run as _run
 
     try:
         return _run(job)

@@ -37,7 +37,8 @@ EndpointId = Annotated[int, typer.Argument(help="The endpoint's id (see: webhook
 
 
 def _call(job: Callable[[Database], Awaitable[T]]) -> T:
-    from clopos_server.cli import _fail, _run
+    from clopos_server.commands.running import fail as _fail
+    from clopos_server.commands.running import run as _run
 
     try:
         return _run(job)
