@@ -108,6 +108,12 @@ def prepare_multiprocess() -> Path:
     return path
 
 
+def forget_multiprocess(path: Path) -> None:
+    """The workers are gone: their metric files with them (a directory named by the operator stays)."""
+    if path.name.startswith("clopos-metrics-") and path.parent == Path(tempfile.gettempdir()):
+        shutil.rmtree(path, ignore_errors=True)
+
+
 def render() -> tuple[bytes, str]:
     """The text exposition of every metric (all workers' in multiprocess mode) and its content type."""
     if os.environ.get(MULTIPROC_ENV):

@@ -96,6 +96,10 @@ def log_config(settings: Settings) -> dict[str, Any]:
     }
 
 
+# Connections that take a slot of max_connections (not the server's own background processes).
+_CLIENTS_CONNECTED = "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"
+
+
 async def fit_pool(db: Database, settings: Settings) -> int:
     """The pool size to run with: ``settings.db_pool_size``, or less when the database has not room for
     ``workers x pool x 2`` more connections (then a warning); ``PoolDoesNotFit`` below 1 per worker."""
@@ -104,7 +108,7 @@ async def fit_pool(db: Database, settings: Settings) -> int:
     async with db.read() as conn:
         limit = int((await conn.execute(text("SHOW max_connections"))).scalar_one())
         reserved = int((await conn.execute(text("SHOW superuser_reserved_connections"))).scalar_one())
-        in_use = int((await conn.execute(text("SELECT count(*) FROM pg_stat_activity"))).scalar_one())
+        in_use = int((await conn.execute(text(_CLIENTS_CONNECTED))).scalar_one())
     room = limit - reserved - in_use + 1  # + this connection, which ends before the workers start
     per_worker = room // settings.workers // 2
     wanted = settings.workers * settings.db_pool_size * 2
@@ -149,11 +153,14 @@ def run(settings: Settings) -> None:
     )
     server = GracefulServer(config)
     if settings.workers > 1:
-        metrics.prepare_multiprocess()
+        metrics_dir = metrics.prepare_multiprocess()
         # uvicorn's supervisor makes each worker's server as ``Process.server``: ours, so that every worker
         # hears the stop notice too (the worker processes import this module to unpickle their Process).
         multiprocess_module.Process = GracefulProcess  # type: ignore[misc]
-        Multiprocess(config, sockets=[config.bind_socket()]).run()
+        try:
+            Multiprocess(config, sockets=[config.bind_socket()]).run()
+        finally:
+            metrics.forget_multiprocess(metrics_dir)
         _exit_at_once()
     server.run()
     if not server.started:
