@@ -5,6 +5,7 @@ and deletes; on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections import defaultdict
 from typing import Any
@@ -130,3 +131,17 @@ async def test_the_ledger_explains_every_level(
     for kind, *args in steps:
         await getattr(run, kind)(*args)
         await check_ledger(database)
+
+
+async def test_sales_at_once_keep_the_chain(v1: ApiClient, v2: ApiClient, app: FastAPI) -> None:
+    """Eight closed sales of the same products at once (PostgreSQL: eight connections contending for the
+    same levels' row locks): every unit is in the ledger, each row starting where the previous ended."""
+    answers = await asyncio.gather(
+        *(v1.post("/receipts", json=closed_sale((111, 2), (54, 1))) for _ in range(8))
+    )
+    assert [a.status_code for a in answers] == [201] * 8
+    await check_ledger(app.state.services.db)
+    fanta = (await v2.get("/stock/product", params={"product_id": "111", "filters[storage_id]": "1"})).json()
+    assert money(fanta["data"][0]["quantity"]) == 100 - 16
+    sales = (await v2.get("/stock-operations", params={"filters[type]": "2", "limit": "100"})).json()
+    assert sales["total"] == 8  # Ayran (inventory_behavior 3) spends nothing
