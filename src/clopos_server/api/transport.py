@@ -29,7 +29,7 @@ from clopos_server.errors import ApiError
 from clopos_server.settings import get_settings
 
 HEAD_LIMIT = 64 * 1024  # request line and headers together must stay under this many bytes
-SHUTDOWN_LINGER = 0.5  # seconds an idle connection stays open once the server stops, for a request on its way
+SHUTDOWN_LINGER = 1.0  # seconds an idle connection stays open once the server stops, for a request on its way
 log = logging.getLogger(__name__)
 
 
