@@ -15,6 +15,7 @@ from clopos_server.auth.access import change_scopes, set_role
 from clopos_server.db.engine import Database
 from clopos_server.inventory.operator import record_at_venue
 from clopos_server.services import Services
+from tests.board.conftest import browser, server  # noqa: F401  (the browser tests of test_browser.py)
 from tests.support.api import OTHER_BRAND_LOGIN, TEST_INTEGRATOR, ApiClient
 
 DEMO = "openapitest"
