@@ -52,6 +52,8 @@ async def test_a_foreign_brands_endpoint_is_404(
     mine = await make_endpoint(v2, receiver.url())
     other = await ApiClient.login(client, "v2", **OTHER_BRAND_LOGIN)
     body = {"event_id": "evt_0000000000000001"} if path.endswith("redeliver") else BODIES.get(method)
+    if path.endswith(("/rotate-secret", "/ping")):
+        body = None
     answer = await other.request(method, path.format(id=mine["id"]), json=body)
     expected = 403 if path.endswith("/ping") else 404
     assert answer.status_code == expected, answer.text

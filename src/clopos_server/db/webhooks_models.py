@@ -42,6 +42,10 @@ class WebhookEndpoint(Base):
     old_secret_until: Mapped[datetime | None] = mapped_column(nullable=True)
     cursor: Mapped[int] = mapped_column(BigInteger, default=0)
     failing_since: Mapped[datetime | None] = mapped_column(nullable=True)
+    # the instance sending to this endpoint now, until when (epoch ms): one sender at a time keeps the
+    # endpoint's requests in flight within its limit across instances; an expired one is taken over
+    sender: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    sender_until: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

@@ -4,8 +4,7 @@ Connect within 5 s, the whole attempt (name resolution included) within 15 s, re
 3xx is a failed attempt), and at most 1 KiB of the answer read before the connection is dropped (a
 receiver streaming 100 MiB costs 1 KiB). The name is resolved on every attempt and the request goes to
 the address that was checked (:func:`targets.resolve_public`), with the name in ``Host`` and, for https,
-in SNI and the certificate check; connections are not kept alive, so no connection opened for one name
-is ever reused for another name at the same address.
+in SNI and the certificate check.
 """
 
 from __future__ import annotations
@@ -74,14 +73,16 @@ async def _read_start(response: httpx.Response) -> str:
 
 
 class Sender:
-    """Sends attempts; one per process, shared by every endpoint (no connection is reused)."""
+    """Sends attempts. The process's shared one keeps no connection alive (a connection opened for one
+    name is never reused for another name at the same address); an endpoint's sender has its own, which
+    keeps up to ``keep_alive`` connections to that endpoint's one URL (``EndpointRunner``)."""
 
-    def __init__(self, *, allow_private: bool) -> None:
+    def __init__(self, *, allow_private: bool, keep_alive: int = 0) -> None:
         self.allow_private = allow_private
         self._client = httpx.AsyncClient(
             timeout=httpx.Timeout(ATTEMPT_TIMEOUT, connect=CONNECT_TIMEOUT),
             follow_redirects=False,
-            limits=httpx.Limits(max_connections=None, max_keepalive_connections=0),
+            limits=httpx.Limits(max_connections=None, max_keepalive_connections=keep_alive),
             trust_env=False,
         )
 

@@ -1,12 +1,12 @@
 """The dispatcher: a background task in every instance that delivers what the database says is due.
 
 Each poll (``CLOPOS_WEBHOOK_POLL_SECONDS``, or at once when woken) asks which enabled endpoints have
-events past their cursor or due deliveries (one statement). For each, one transaction makes the new
-events' deliveries and leases what may be sent now (``queue``). Each leased delivery is sent by its own
-task; when it ends, the attempt is recorded and the endpoint's next due delivery claimed in one
-transaction, so at most 4 requests per endpoint are in flight and a slow endpoint only ever occupies its
-own 4 slots: other endpoints, the API and the board never wait for it. Nothing is kept in memory that the
-database does not also hold: after a crash, expired leases are simply claimed again.
+events past their cursor or due deliveries and no other live sender (one statement). For each it runs an
+:class:`EndpointRunner`: the endpoint's sender on this instance, with 4 tasks sending and a pump that
+records their attempts, makes new events due and claims more, one transaction per round for however many
+attempts finished (``queue``). A slow endpoint only ever occupies its own 4 requests: other endpoints,
+the API and the board never wait for it. Nothing is kept in memory that the database does not also
+hold: after a crash, expired leases are claimed again.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from clopos_server.settings import Settings
 from clopos_server.timeutil import utcnow
 from clopos_server.webhooks import queue
 from clopos_server.webhooks import repository as repo
-from clopos_server.webhooks.client import Outcome, Sender
+from clopos_server.webhooks.client import ATTEMPT_TIMEOUT, Outcome, Sender
 from clopos_server.webhooks.render import render_attempt
 from clopos_server.webhooks.repository import Owner
 from clopos_server.webhooks.schedule import parse_schedule
@@ -38,6 +38,11 @@ from clopos_server.webhooks.service import Config, ping_body, ping_identifier, s
 log = logging.getLogger(__name__)
 
 ERROR_BACKOFF = 1.0  # seconds between polls while the database fails
+PUMP_IDLE_SECONDS = 0.2  # a runner's round at least this often (renewing its leases)
+PUMP_GATHER_SECONDS = 0.05  # after an attempt finished, wait this long for others to record them together
+CLAIM_BATCH = 64  # deliveries a runner holds claimed at most (queued and in flight)
+QUEUE_LOW = 16  # make due and claim more when fewer than this are queued
+ATTEMPT_MARGIN = ATTEMPT_TIMEOUT + 1  # a queued delivery is sent only while its lease outlasts an attempt
 PRUNE_SECONDS = 3600.0
 RETENTION_DAYS = 30
 
@@ -63,7 +68,9 @@ class Runtime:
         )
 
 
-async def attempt(runtime: Runtime, endpoint: Row[Any], claimed: queue.Claimed) -> Outcome:
+async def attempt(
+    runtime: Runtime, endpoint: Row[Any], claimed: queue.Claimed, sender: Sender | None = None
+) -> Outcome:
     """One signed request for a claimed delivery (never raises: every failure is an outcome)."""
     body = claimed.body.encode()
     try:
@@ -71,19 +78,21 @@ async def attempt(runtime: Runtime, endpoint: Row[Any], claimed: queue.Claimed) 
     except SecretUnreadable as exc:
         return Outcome(None, None, str(exc), 0)
     headers = signed_headers(secrets, claimed.message_id, body, int(time.time()))
-    return await runtime.sender.send(endpoint.url, body, headers)
+    return await (sender or runtime.sender).send(endpoint.url, body, headers)
 
 
 class Dispatcher:
-    """Started and stopped with the app (its lifespan); one per process."""
+    """Started and stopped with the app (its lifespan); one per process. Finds endpoints with work and
+    runs an :class:`EndpointRunner` for each while there is some."""
 
     def __init__(self, db: Database, runtime: Runtime, poll_seconds: float) -> None:
         self.db = db
         self.runtime = runtime
         self.poll_seconds = poll_seconds
-        self.owner = uuid.uuid4().hex  # this process's leases
+        self.owner = uuid.uuid4().hex  # this process's sender leases and delivery leases
         self._wake = asyncio.Event()
-        self._workers: set[asyncio.Task[None]] = set()
+        self.runners: dict[int, EndpointRunner] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
         self._main: asyncio.Task[None] | None = None
         self._last_prune = 0.0
 
@@ -94,9 +103,9 @@ class Dispatcher:
         self._wake.set()
 
     async def aclose(self) -> None:
-        """Stop polling and cancel attempts in flight: their leases expire and another instance (or this
-        one, restarted) sends them again."""
-        tasks = [t for t in (self._main, *self._workers) if t is not None]
+        """Stop polling and sending: leases left behind expire, and another instance (or this one,
+        restarted) sends what was not recorded."""
+        tasks = [t for t in (self._main, *self._tasks) if t is not None]
         for task in tasks:
             task.cancel()
         for task in tasks:
@@ -117,49 +126,18 @@ class Dispatcher:
                 await asyncio.wait_for(self._wake.wait(), delay)
 
     async def poll(self) -> None:
-        """Make due and claim for every endpoint with work; start a worker per claimed delivery."""
+        """Start a runner for each endpoint with work that no other instance is sending to."""
         async with self.db.read() as conn:
-            endpoint_ids = await queue.endpoints_with_work(conn, queue.now_ms())
+            endpoint_ids = await queue.endpoints_with_work(conn, queue.now_ms(), self.owner)
         for endpoint_id in endpoint_ids:
-            async with self.db.write() as conn:
-                endpoint = await queue.lock_endpoint(conn, endpoint_id)
-                if endpoint is None:
-                    continue
-                now = queue.now_ms()
-                made = await queue.make_due(conn, endpoint, now)
-                claimed = await queue.claim(conn, endpoint_id, self.owner, now, queue.MAX_IN_FLIGHT)
-            if made == queue.BATCH:
-                self.wake()  # more of the backlog is waiting
-            for delivery in claimed:
-                self._spawn(endpoint, delivery)
-
-    def _spawn(self, endpoint: Row[Any], claimed: queue.Claimed) -> None:
-        task = asyncio.create_task(self._work(endpoint, claimed))
-        self._workers.add(task)
-        task.add_done_callback(self._workers.discard)
-
-    async def _work(self, endpoint: Row[Any], claimed: queue.Claimed | None) -> None:
-        """Send, record, and go on with the endpoint's next due delivery while there is one."""
-        while claimed is not None:
-            outcome = await attempt(self.runtime, endpoint, claimed)
-            try:
-                endpoint, claimed = await self._finish(endpoint, claimed, outcome)
-            except Exception:  # the lease expires and the delivery is sent again
-                log.warning("recording a webhook attempt failed", exc_info=True)
-                return
-
-    async def _finish(
-        self, endpoint: Row[Any], claimed: queue.Claimed, outcome: Outcome
-    ) -> tuple[Row[Any], queue.Claimed | None]:
-        async with self.db.write() as conn:
-            reason = await queue.finish(conn, endpoint, claimed, outcome, self.runtime.policy, self.owner)
-            fresh = await queue.lock_endpoint(conn, endpoint.id)
-            following = None
-            if fresh is not None:
-                claimed_now = await queue.claim(conn, endpoint.id, self.owner, queue.now_ms(), 1)
-                following = claimed_now[0] if claimed_now else None
-        _log_outcome(endpoint, claimed, outcome, reason)
-        return (fresh if fresh is not None else endpoint), following
+            running = self.runners.get(endpoint_id)
+            if running is not None:
+                running.wake()
+                continue
+            runner = self.runners[endpoint_id] = EndpointRunner(self, endpoint_id)
+            task = asyncio.create_task(runner.run(), name=f"webhook-endpoint-{endpoint_id}")
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
     async def _maybe_prune(self) -> None:
         if time.monotonic() - self._last_prune < PRUNE_SECONDS:
@@ -171,19 +149,138 @@ class Dispatcher:
             log.info("pruned finished webhook deliveries", extra={"count": pruned})
 
 
-def _log_outcome(endpoint: Row[Any], claimed: queue.Claimed, outcome: Outcome, reason: str | None) -> None:
-    details = {
-        "endpoint_id": endpoint.id,
-        "event_id": claimed.event_id,
-        "attempt": claimed.number,
-        "status": outcome.status,
-        "error": outcome.error,
-        "duration_ms": outcome.duration_ms,
-    }
-    if reason is not None:
-        log.warning("webhook endpoint disabled", extra={**details, "reason": reason})
-    elif not outcome.ok:
+class EndpointRunner:
+    """This instance sending to one endpoint, as its sender: ``MAX_IN_FLIGHT`` sender tasks take claimed
+    deliveries from a local queue; a pump records what they finished, renews the leases, makes new
+    events due and claims more, one transaction per round however many attempts it holds. When nothing
+    is left (or the endpoint is disabled, deleted, or taken by another instance) it releases the endpoint
+    and ends; the next poll starts a new one when work appears."""
+
+    def __init__(self, dispatcher: Dispatcher, endpoint_id: int) -> None:
+        self.dispatcher = dispatcher
+        self.endpoint_id = endpoint_id
+        self.endpoint: Row[Any] | None = None
+        self.queue: asyncio.Queue[queue.Claimed] = asyncio.Queue()
+        self.results: list[queue.Result] = []
+        self.in_flight = 0
+        self.stopping = False
+        self.leases_valid_until = 0.0  # monotonic: past it, a queued delivery may have been taken over
+        self._finished = asyncio.Event()
+        self._senders: dict[str, Sender] = {}  # by URL: connections kept alive to this endpoint only
+
+    def wake(self) -> None:
+        self._finished.set()
+
+    async def run(self) -> None:
+        senders = [asyncio.create_task(self._send_loop()) for _ in range(queue.MAX_IN_FLIGHT)]
+        try:
+            while await self._pump():
+                self._finished.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._finished.wait(), PUMP_IDLE_SECONDS)
+                await asyncio.sleep(PUMP_GATHER_SECONDS)  # let a few more attempts finish first
+        finally:
+            for task in senders:
+                task.cancel()
+            self.dispatcher.runners.pop(self.endpoint_id, None)
+            for sender in self._senders.values():
+                await sender.aclose()
+
+    def _sender(self, url: str) -> Sender:
+        """This endpoint's own client for its URL (a PATCHed URL gets a new one)."""
+        if url not in self._senders:
+            allow_private = self.dispatcher.runtime.sender.allow_private
+            self._senders[url] = Sender(allow_private=allow_private, keep_alive=queue.MAX_IN_FLIGHT)
+        return self._senders[url]
+
+    async def _pump(self) -> bool:
+        """One round: record, renew, make due, claim. Whether to go on."""
+        results, self.results = self.results, []
+        try:
+            claimed, keep_going = await self._round(results)
+        except Exception:
+            log.warning("recording webhook attempts failed; retrying", exc_info=True)
+            self.results = results + self.results
+            await asyncio.sleep(ERROR_BACKOFF)
+            return True
+        for delivery in claimed:
+            self.queue.put_nowait(delivery)
+        return keep_going
+
+    async def _round(self, results: list[queue.Result]) -> tuple[list[queue.Claimed], bool]:
+        """Record what finished; unless stopping: renew the leases when due, and when the local queue runs
+        low make new events due and claim more. Few statements when the queue is stocked."""
+        db, owner, runtime = self.dispatcher.db, self.dispatcher.owner, self.dispatcher.runtime
+        claimed: list[queue.Claimed] = []
+        async with db.write() as conn:
+            endpoint = await queue.lock_endpoint(conn, self.endpoint_id)
+            if endpoint is None:  # locked by another transaction this instant, or deleted
+                self.results = results + self.results
+                return [], await self._still_there()
+            reason = await queue.record(conn, endpoint, results, runtime.policy, owner)
+            _log_outcomes(endpoint, results, reason)
+            now = queue.now_ms()
+            if reason or not endpoint.enabled or not queue.may_send(endpoint, owner, now):
+                self._stop()
+            else:
+                if queue.renewal_due(endpoint, owner, now):
+                    await queue.renew(conn, endpoint.id, owner, now)
+                    self.leases_valid_until = time.monotonic() + queue.LEASE_MS / 1000 - ATTEMPT_MARGIN
+                waiting = self.queue.qsize()
+                if waiting < QUEUE_LOW:
+                    await queue.make_due(conn, endpoint, now)
+                    claimed = await queue.claim(
+                        conn, endpoint.id, owner, now, CLAIM_BATCH - waiting - self.in_flight
+                    )
+            idle = not claimed and self.queue.empty() and self.in_flight == 0 and not self.results
+            if idle or (self.stopping and self.in_flight == 0):
+                await queue.release_sender(conn, endpoint.id, owner)
+                return [], False
+        self.endpoint = endpoint
+        return claimed, True
+
+    def _stop(self) -> None:
+        """Send nothing more (what is queued keeps its lease until released); record what is in flight."""
+        self.stopping = True
+        while not self.queue.empty():
+            self.queue.get_nowait()
+
+    async def _still_there(self) -> bool:
+        async with self.dispatcher.db.read() as conn:
+            return await repo.endpoint_exists(conn, self.endpoint_id)
+
+    async def _send_loop(self) -> None:
+        while True:
+            claimed = await self.queue.get()
+            endpoint = self.endpoint
+            if self.stopping or endpoint is None or time.monotonic() > self.leases_valid_until:
+                continue  # not sent: released with the endpoint, or claimed again after its lease
+            self.in_flight += 1
+            try:
+                outcome = await attempt(
+                    self.dispatcher.runtime, endpoint, claimed, self._sender(endpoint.url)
+                )
+            finally:
+                self.in_flight -= 1
+            self.results.append((claimed, outcome))
+            self._finished.set()
+
+
+def _log_outcomes(endpoint: Row[Any], results: list[queue.Result], reason: str | None) -> None:
+    for claimed, outcome in results:
+        if outcome.ok:
+            continue
+        details = {
+            "endpoint_id": endpoint.id,
+            "event_id": claimed.event_id,
+            "attempt": claimed.number,
+            "status": outcome.status,
+            "error": outcome.error,
+            "duration_ms": outcome.duration_ms,
+        }
         log.info("webhook attempt failed", extra=details)
+    if reason is not None:
+        log.warning("webhook endpoint disabled", extra={"endpoint_id": endpoint.id, "reason": reason})
 
 
 async def ping(db: Database, runtime: Runtime, owner: Owner, endpoint_id: int) -> dict[str, Any] | None:
@@ -214,7 +311,7 @@ async def ping(db: Database, runtime: Runtime, owner: Owner, endpoint_id: int) -
     outcome = await attempt(runtime, endpoint, claimed)
     once = queue.Policy((), runtime.policy.disable_after)
     async with db.write() as conn:
-        await queue.finish(conn, endpoint, claimed, outcome, once, identifier)
+        await queue.record(conn, endpoint, [(claimed, outcome)], once, identifier)
         recorded = await repo.last_attempt(conn, delivery_id)
     return render_attempt(recorded)
 

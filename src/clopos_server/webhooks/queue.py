@@ -7,11 +7,12 @@ row locked (``FOR UPDATE SKIP LOCKED`` on PostgreSQL: another instance skips tha
 create path thus sends not one statement more than the event it already writes, and an event committed
 is an event delivered, whatever happens to the process in between.
 
-A delivery is claimed by setting a lease (``lease_until``, epoch ms, longer than an attempt can last) and
-the instance's ``lease_owner``; at most ``MAX_IN_FLIGHT`` leases of one endpoint are live at once, counted
-under that same row lock, so the limit holds across instances. An expired lease (a SIGKILL mid-attempt) is
-claimable again: at least once, never lost. Finishing records the attempt and, in the same transaction,
-claims the endpoint's next due delivery, so a backlog drains at one transaction per attempt.
+One instance at a time is an endpoint's *sender* (``sender``, ``sender_until`` on its row, taken under
+the row lock): only it sends to that endpoint, at most ``MAX_IN_FLIGHT`` requests at once, so the limit
+holds across instances. It claims due deliveries in batches by setting their lease (``lease_until``,
+``lease_owner``), renews its leases every 10 s or so, and records finished attempts in batches: two
+statements however many there are. A sender that dies (a SIGKILL mid-attempt) stops renewing; its leases
+expire and another instance takes over and sends what was not recorded: at least once, never lost.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from sqlalchemy import (
     ColumnElement,
     Row,
     Text,
-    and_,
+    bindparam,
     cast,
     delete,
     exists,
@@ -49,8 +50,9 @@ from clopos_server.webhooks.repository import ATTEMPTS, DELIVERIES, ENDPOINTS
 from clopos_server.webhooks.schedule import retry_delay
 from clopos_server.webhooks.schemas import ALL_EVENTS
 
-MAX_IN_FLIGHT = 4  # requests to one endpoint at once, across every instance
-LEASE_MS = int((ATTEMPT_TIMEOUT + 15) * 1000)  # an attempt ends within 15 s; the rest is the record's time
+MAX_IN_FLIGHT = 4  # requests to one endpoint at once, across every instance (only its sender sends)
+LEASE_MS = int((ATTEMPT_TIMEOUT + 15) * 1000)  # renewed by the sender while it lives
+RENEW_BELOW_MS = 20_000  # the sender renews once this little of its lease is left (every 10 s or so)
 BATCH = 500  # events made due per endpoint and transaction
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
 
@@ -93,10 +95,6 @@ def _visible(conn: AsyncConnection) -> list[ColumnElement[bool]]:
     return [_EVENTS.c.seq < _PG_HORIZON] if conn.dialect.name == "postgresql" else []
 
 
-def _live_lease(now: int) -> ColumnElement[bool]:
-    return and_(DELIVERIES.c.lease_until.is_not(None), DELIVERIES.c.lease_until > now)
-
-
 def _claimable(now: int) -> list[ColumnElement[bool]]:
     return [
         DELIVERIES.c.status == PENDING,
@@ -105,20 +103,22 @@ def _claimable(now: int) -> list[ColumnElement[bool]]:
     ]
 
 
-async def endpoints_with_work(conn: AsyncConnection, now: int) -> list[int]:
-    """Enabled endpoints with events after their cursor or a claimable delivery: one statement, what an
-    idle instance sends per poll."""
+async def endpoints_with_work(conn: AsyncConnection, now: int, owner: str) -> list[int]:
+    """Enabled endpoints with events after their cursor or a claimable delivery, that no other instance
+    is sending to: one statement, what an idle instance sends per poll."""
     newer = exists().where(
         _EVENTS.c.brand_id == ENDPOINTS.c.brand_id, _EVENTS.c.seq > ENDPOINTS.c.cursor, *_visible(conn)
     )
     due = exists().where(DELIVERIES.c.endpoint_id == ENDPOINTS.c.id, *_claimable(now))
-    query = select(ENDPOINTS.c.id).where(ENDPOINTS.c.enabled.is_(True), or_(newer, due))
+    free = or_(ENDPOINTS.c.sender.is_(None), ENDPOINTS.c.sender == owner, ENDPOINTS.c.sender_until <= now)
+    query = select(ENDPOINTS.c.id).where(ENDPOINTS.c.enabled.is_(True), free, or_(newer, due))
     return [int(row.id) for row in (await conn.execute(query.order_by(ENDPOINTS.c.id))).all()]
 
 
 async def lock_endpoint(conn: AsyncConnection, endpoint_id: int) -> Row[Any] | None:
-    """The enabled endpoint's row, locked for this transaction; None when another instance holds it."""
-    query = select(ENDPOINTS).where(ENDPOINTS.c.id == endpoint_id, ENDPOINTS.c.enabled.is_(True))
+    """The endpoint's row, locked for this transaction; None when another transaction holds the lock
+    this instant (PostgreSQL) or the endpoint is gone."""
+    query = select(ENDPOINTS).where(ENDPOINTS.c.id == endpoint_id)
     if conn.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     return (await conn.execute(query)).first()
@@ -213,16 +213,50 @@ async def redeliver(conn: AsyncConnection, endpoint: Row[Any], events: Sequence[
     await insert_deliveries(conn, [_delivery_row(endpoint, event, now) for event in events])
 
 
-async def claim(conn: AsyncConnection, endpoint_id: int, owner: str, now: int, room: int) -> list[Claimed]:
-    """Lease up to ``room`` of the endpoint's due deliveries, within ``MAX_IN_FLIGHT`` live leases (the
-    caller holds the endpoint's row lock)."""
-    live = await conn.execute(
-        select(func.count())
-        .select_from(DELIVERIES)
-        .where(DELIVERIES.c.endpoint_id == endpoint_id, DELIVERIES.c.status == PENDING, _live_lease(now))
+def may_send(endpoint: Row[Any], owner: str, now: int) -> bool:
+    """Whether ``owner`` may be the endpoint's sender: no other instance's lease is live."""
+    return endpoint.sender is None or endpoint.sender == owner or (endpoint.sender_until or 0) <= now
+
+
+def renewal_due(endpoint: Row[Any], owner: str, now: int) -> bool:
+    """Taking the endpoint, or its sender lease has less than ``RENEW_BELOW_MS`` left."""
+    return endpoint.sender != owner or (endpoint.sender_until or 0) - now < RENEW_BELOW_MS
+
+
+async def release_sender(conn: AsyncConnection, endpoint_id: int, owner: str) -> None:
+    """Stop being the endpoint's sender; the leases of what was claimed but not sent go with it."""
+    await conn.execute(
+        update(DELIVERIES)
+        .where(DELIVERIES.c.endpoint_id == endpoint_id, DELIVERIES.c.status == PENDING)
+        .where(DELIVERIES.c.lease_owner == owner)
+        .values(lease_until=None, lease_owner=None)
     )
-    room = min(room, MAX_IN_FLIGHT - int(live.scalar_one()))
-    if room <= 0:
+    await conn.execute(
+        update(ENDPOINTS)
+        .where(ENDPOINTS.c.id == endpoint_id, ENDPOINTS.c.sender == owner)
+        .values(sender=None, sender_until=None)
+    )
+
+
+async def renew(conn: AsyncConnection, endpoint_id: int, owner: str, now: int) -> None:
+    """Take the endpoint as its sender, or stay it: the sender lease and the leases of every delivery it
+    holds ``LEASE_MS`` ahead (the caller holds the row lock and checked :func:`may_send`)."""
+    until = now + LEASE_MS
+    await conn.execute(
+        update(DELIVERIES)
+        .where(DELIVERIES.c.endpoint_id == endpoint_id, DELIVERIES.c.status == PENDING)
+        .where(DELIVERIES.c.lease_owner == owner)
+        .values(lease_until=until)
+    )
+    await conn.execute(
+        update(ENDPOINTS).where(ENDPOINTS.c.id == endpoint_id).values(sender=owner, sender_until=until)
+    )
+
+
+async def claim(conn: AsyncConnection, endpoint_id: int, owner: str, now: int, limit: int) -> list[Claimed]:
+    """Lease up to ``limit`` of the endpoint's due deliveries, oldest due first (the caller is the
+    endpoint's sender, under its row lock)."""
+    if limit <= 0:
         return []
     query = (
         select(
@@ -234,7 +268,7 @@ async def claim(conn: AsyncConnection, endpoint_id: int, owner: str, now: int, r
         )
         .where(DELIVERIES.c.endpoint_id == endpoint_id, *_claimable(now))
         .order_by(DELIVERIES.c.next_at, DELIVERIES.c.id)
-        .limit(room)
+        .limit(limit)
     )
     if conn.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
@@ -258,66 +292,84 @@ class Policy:
     disable_after: float
 
 
-async def record_attempt(conn: AsyncConnection, brand_id: int, claimed: Claimed, outcome: Outcome) -> int:
-    result = await conn.execute(
-        insert(ATTEMPTS)
-        .values(
-            brand_id=brand_id,
-            endpoint_id=claimed.endpoint_id,
-            delivery_id=claimed.id,
-            event_id=claimed.event_id,
-            message_id=claimed.message_id,
-            number=claimed.number,
-            at=utcnow(),
-            duration_ms=outcome.duration_ms,
-            response_status=outcome.status,
-            response_body=outcome.body,
-            error=outcome.error,
-        )
-        .returning(ATTEMPTS.c.id)
-    )
-    return int(result.scalar_one())
+Result = tuple[Claimed, Outcome]
 
 
-def _next_state(claimed: Claimed, outcome: Outcome, policy: Policy, now: int) -> dict[str, Any]:
-    """The delivery's columns after this attempt."""
-    values: dict[str, Any] = {"attempts": claimed.number, "lease_until": None, "lease_owner": None}
+def _attempt_row(brand_id: int, claimed: Claimed, outcome: Outcome, at: datetime) -> dict[str, Any]:
+    return {
+        "brand_id": brand_id,
+        "endpoint_id": claimed.endpoint_id,
+        "delivery_id": claimed.id,
+        "event_id": claimed.event_id,
+        "message_id": claimed.message_id,
+        "number": claimed.number,
+        "at": at,
+        "duration_ms": outcome.duration_ms,
+        "response_status": outcome.status,
+        "response_body": outcome.body,
+        "error": outcome.error,
+    }
+
+
+def _next_state(claimed: Claimed, outcome: Outcome, policy: Policy, now: int, at: datetime) -> dict[str, Any]:
+    """The delivery's columns after this attempt (bound by name in one executemany UPDATE)."""
     delay = None if outcome.ok or outcome.status == 410 else retry_delay(policy.schedule, claimed.number)
-    if delay is None:
-        return {**values, "status": DELIVERED if outcome.ok else FAILED, "finished_at": utcnow()}
-    return {**values, "next_at": now + int(delay * 1000)}
+    final = DELIVERED if outcome.ok else FAILED
+    return {
+        "d_id": claimed.id,
+        "d_attempts": claimed.number,
+        "d_status": final if delay is None else PENDING,
+        "d_next_at": now if delay is None else now + int(delay * 1000),
+        "d_finished_at": at if delay is None else None,
+    }
 
 
-def disabled_reason(endpoint: Row[Any], outcome: Outcome, policy: Policy) -> str | None:
-    """Why this attempt disables the endpoint: a 410, or every delivery failing for too long."""
-    if outcome.status == 410:
+_RECORD_DELIVERY = (
+    update(DELIVERIES)
+    .where(DELIVERIES.c.id == bindparam("d_id"), DELIVERIES.c.lease_owner == bindparam("d_owner"))
+    .values(
+        attempts=bindparam("d_attempts"),
+        status=bindparam("d_status"),
+        next_at=bindparam("d_next_at"),
+        finished_at=bindparam("d_finished_at"),
+        lease_until=None,
+        lease_owner=None,
+    )
+)
+
+
+def disabled_reason(endpoint: Row[Any], outcomes: Sequence[Outcome], policy: Policy) -> str | None:
+    """Why these attempts disable the endpoint: a 410, or every delivery failing for too long."""
+    if any(outcome.status == 410 for outcome in outcomes):
         return f"410 Gone answered at {ts_iso(utcnow())}"
     since = endpoint.failing_since
-    if not outcome.ok and since is not None and utcnow() - since >= timedelta(seconds=policy.disable_after):
+    failing = not any(outcome.ok for outcome in outcomes)
+    if failing and since is not None and utcnow() - since >= timedelta(seconds=policy.disable_after):
         return f"every delivery failed since {ts_iso(since)}"
     return None
 
 
-async def finish(
-    conn: AsyncConnection, endpoint: Row[Any], claimed: Claimed, outcome: Outcome, policy: Policy, owner: str
+async def record(
+    conn: AsyncConnection, endpoint: Row[Any], results: Sequence[Result], policy: Policy, owner: str
 ) -> str | None:
-    """Record the attempt and the delivery's new state; mark the endpoint failing, recovered or
-    disabled. The reason when it was disabled now."""
-    now = now_ms()
-    await record_attempt(conn, endpoint.brand_id, claimed, outcome)
-    await conn.execute(
-        update(DELIVERIES)
-        .where(DELIVERIES.c.id == claimed.id, DELIVERIES.c.lease_owner == owner)
-        .values(**_next_state(claimed, outcome, policy, now))
-    )
-    reason = disabled_reason(endpoint, outcome, policy)
+    """Record attempts and their deliveries' new states in two statements whatever their number; mark
+    the endpoint failing, recovered or disabled. The reason when it was disabled now."""
+    if not results:
+        return None
+    now, at = now_ms(), utcnow()
+    await conn.execute(insert(ATTEMPTS), [_attempt_row(endpoint.brand_id, c, o, at) for c, o in results])
+    states = [{**_next_state(c, o, policy, now, at), "d_owner": owner} for c, o in results]
+    await conn.execute(_RECORD_DELIVERY, states)
+    outcomes = [outcome for _claimed, outcome in results]
+    reason = disabled_reason(endpoint, outcomes, policy)
     changes: dict[str, Any] = {}
-    if outcome.ok and endpoint.failing_since is not None:
-        changes["failing_since"] = None
-    elif not outcome.ok and endpoint.failing_since is None:
-        changes["failing_since"] = utcnow()
+    if any(outcome.ok for outcome in outcomes):
+        if endpoint.failing_since is not None:
+            changes["failing_since"] = None
+    elif endpoint.failing_since is None:
+        changes["failing_since"] = at
     if reason is not None:
-        changes.update(enabled=False, disabled_reason=reason, updated_at=utcnow())
+        changes.update(enabled=False, disabled_reason=reason, updated_at=at)
     if changes:
         await conn.execute(update(ENDPOINTS).where(ENDPOINTS.c.id == endpoint.id).values(**changes))
     return reason

@@ -54,6 +54,11 @@ async def endpoint(conn: AsyncConnection, owner: Owner, endpoint_id: int) -> Row
     return (await conn.execute(query)).first()
 
 
+async def endpoint_exists(conn: AsyncConnection, endpoint_id: int) -> bool:
+    query = select(ENDPOINTS.c.id).where(ENDPOINTS.c.id == endpoint_id)
+    return (await conn.execute(query)).first() is not None
+
+
 async def endpoints(
     conn: AsyncConnection, owner: Owner, *, limit: int = 100, offset: int = 0
 ) -> tuple[list[Row[Any]], int]:

@@ -57,6 +57,8 @@ def upgrade() -> None:
         sa.Column("old_secret_until", UTC_TIME, nullable=True),
         sa.Column("cursor", sa.BigInteger(), nullable=False),
         sa.Column("failing_since", UTC_TIME, nullable=True),
+        sa.Column("sender", sa.String(length=64), nullable=True),
+        sa.Column("sender_until", sa.BigInteger(), nullable=True),
         sa.Column("created_at", UTC_TIME, nullable=False),
         sa.Column("updated_at", UTC_TIME, nullable=False),
         sa.ForeignKeyConstraint(
