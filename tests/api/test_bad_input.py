@@ -101,6 +101,12 @@ PATH_IDS: list[tuple[tuple[str, ...], str, str, str]] = [
     (("v1", "v2"), "POST", "/test-helpers/orders/{}/ignore", "order_id"),
     (("v1", "v2"), "POST", "/test-helpers/orders/{}/deliver", "order_id"),
     (("v1", "v2"), "POST", "/test-helpers/receipts/{}/close", "receipt_id"),
+    (("v2",), "GET", "/storages/{}", "storage_id"),
+    (("v2",), "GET", "/suppliers/{}", "supplier_id"),
+    (("v2",), "GET", "/stock/{}", "stock_id"),
+    (("v2",), "GET", "/stock-operations/{}", "operation_id"),
+    (("v2",), "GET", "/operations/{}", "operation_id"),
+    (("v2",), "GET", "/operations/{}/items", "operation_id"),
 ]
 
 # (generations, method, path, keyed) of every endpoint that reads a JSON body
@@ -115,6 +121,7 @@ JSON_BODIES: list[tuple[tuple[str, ...], str, str, bool]] = [
     (("v2",), "POST", "/receipts/1/close", True),
     (("v1", "v2"), "POST", "/test-helpers/orders/1/accept", True),
     (("v1", "v2"), "POST", "/test-helpers/receipts/1/close", True),
+    (("v2",), "POST", "/waiter-call", False),
     (("anonymous-v1", "anonymous-v2"), "POST", "/auth", False),
 ]
 
