@@ -21,6 +21,7 @@ from fastapi.openapi.utils import get_openapi
 from clopos_server.api.query import MAX_PAGE
 from clopos_server.kit.query import Kind, ResourceQuerySpec
 from clopos_server.kit.schema import BLANK, ID_MAX, UUID, Schema
+from clopos_server.kit.schema import query_parameter as _query
 from clopos_server.webhooks.shapes import openapi_webhooks
 
 V1_PREFIX = "/open-api"
@@ -226,17 +227,6 @@ def _kind_schema(kind: Kind) -> Schema:
     if kind.type == "enum":
         return {"type": "string", "enum": list(kind.choices)}
     return dict(_KIND_SCHEMAS[kind.type])
-
-
-def _query(name: str, schema: Schema, description: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "name": name,
-        "in": "query",
-        "required": False,
-        "schema": schema,
-        "description": description,
-        **extra,
-    }
 
 
 def query_parameters(spec: ResourceQuerySpec, *, paged: bool = True) -> list[dict[str, Any]]:

@@ -7,6 +7,7 @@ from typing import Any
 
 from clopos_server.events.log import DEFAULT_FEED_LIMIT, ID_PREFIX, LOGGED_TYPES, MAX_FEED_LIMIT
 from clopos_server.kit.schema import INT_OUT, ISO_TIME, STR_OUT, Schema, maybe, out
+from clopos_server.kit.schema import query_parameter as _query
 from clopos_server.kit.values import MAX_ID
 
 CURSOR: Schema = {
@@ -55,17 +56,6 @@ EVENT_PAGE: Schema = out(
     },
     title="EventPage",
 )
-
-
-def _query(name: str, schema: Schema, description: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "name": name,
-        "in": "query",
-        "required": False,
-        "schema": schema,
-        "description": description,
-        **extra,
-    }
 
 
 FEED_PARAMETERS: list[dict[str, Any]] = [

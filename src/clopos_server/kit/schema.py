@@ -180,6 +180,18 @@ def out(properties: Mapping[str, Schema], *, required: Iterable[str] | None = No
     return {"type": "object", "properties": dict(properties), "required": names, **extra}
 
 
+def query_parameter(name: str, schema: Schema, description: str, **extra: Any) -> dict[str, Any]:
+    """An optional query parameter of an operation (``extra``: ``style``, ``explode``, ...)."""
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "schema": schema,
+        "description": description,
+        **extra,
+    }
+
+
 def maybe(schema: Schema) -> Schema:
     """An answer value that may be ``null``."""
     return nullable(schema)
