@@ -148,7 +148,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             asyncio.create_task(prune_forever(db, settings.events_retention_days)),
         ]
         transport = await start_transport(settings, db, app.state.services.events)  # cross-instance events
-        app.state.services.extras["events_transport"] = transport
+        app.state.services.events_transport = transport
         # Start-up's objects (modules, routes, SQLAlchemy's tables and caches) live as long as the app:
         # out of the collector's sight, a full collection no longer walks them. Under load a worker's
         # full collections took 90-210 ms each, stalling every request in flight (docs/performance.md).

@@ -54,7 +54,7 @@ async def until(check: Callable[[], Awaitable[bool] | bool], timeout: float, wha
 
 
 async def connected(app: FastAPI) -> None:
-    transport = services(app).extras["events_transport"]
+    transport = services(app).events_transport
     await asyncio.wait_for(transport.connected.wait(), 10)
 
 
@@ -85,7 +85,7 @@ def test_notes_are_small_and_garbage_is_dropped() -> None:
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 async def test_sqlite_alone_has_no_transport(settings: Settings) -> None:
     async with running_app(settings) as (app, _):
-        assert services(app).extras["events_transport"] is None
+        assert services(app).events_transport is None
         assert services(app).events.relay is None
 
 
@@ -112,7 +112,7 @@ async def test_postgres_listener_reconnects_and_boards_resync(
 ) -> None:
     caplog.set_level(logging.WARNING, logger="clopos_server.events.transports")
     async with running_app(settings) as (app, _):
-        transport = services(app).extras["events_transport"]
+        transport = services(app).events_transport
         assert isinstance(transport, PostgresTransport)
         transport.ping_seconds = 0.5
         await connected(app)
@@ -161,7 +161,7 @@ async def test_redis_listener_reconnects_after_redis_restarts(
             await connected(app)
             queue = services(app).events.subscribe(channel_name(1, 1))
             redis_server.stop()
-            transport = services(app).extras["events_transport"]
+            transport = services(app).events_transport
             await until(lambda: not transport.connected.is_set(), 15, "noticing Redis is gone")
             redis_server.start()
             assert await asyncio.wait_for(queue.get(), 20) == {"type": "resync"}

@@ -53,10 +53,10 @@ class BoardState:
 
 
 def state_of(services: Services) -> BoardState:
-    state = services.extras.get("board")
+    state = services.board_state
     if not isinstance(state, BoardState):
         state = BoardState(SessionCodec(services.signer.derive_key("board-session")), SignInLimits())
-        services.extras["board"] = state
+        services.board_state = state
     return state
 
 

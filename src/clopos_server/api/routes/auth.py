@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
+from clopos_server.api.deps import Svc
 from clopos_server.api.envelope import json_response
 from clopos_server.api.openapi import operation
 from clopos_server.auth import shapes
@@ -20,7 +21,7 @@ from clopos_server.auth.service import (
 from clopos_server.errors import ApiError
 from clopos_server.kit.body import read_json_object
 from clopos_server.kit.values import int_text
-from clopos_server.services import Services, services_of
+from clopos_server.services import Services
 
 router = APIRouter()
 v2_router = APIRouter()
@@ -42,8 +43,7 @@ async def _brand_of(services: Services, identity: ClientIdentity) -> BrandInfo |
     summary="Exchange client credentials for a token (v1)",
     **operation(answer=shapes.V1_TOKEN, unwrapped=True, body=[shapes.V1_AUTH], public=True, errors=[401]),
 )
-async def auth_v1(request: Request) -> Response:
-    services = services_of(request)
+async def auth_v1(request: Request, services: Svc) -> Response:
     body = await read_json_object(request)
     fields = require_fields(body, V1_FIELDS)
     identity = await verify_client(services, fields["client_id"], fields["client_secret"], fields["brand"])
@@ -77,8 +77,7 @@ async def auth_v1(request: Request) -> Response:
         errors=[401],
     ),
 )
-async def auth_v2(request: Request) -> Response:
-    services = services_of(request)
+async def auth_v2(request: Request, services: Svc) -> Response:
     body = await read_json_object(request)
     fields = require_fields(body, V2_FIELDS)
     integrator_id = fields["integrator_id"]

@@ -6,11 +6,11 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
+from clopos_server.api.deps import Svc
 from clopos_server.api.envelope import success
 from clopos_server.api.handlers import unavailable_error
 from clopos_server.api.openapi import operation
 from clopos_server.db.unavailable import unavailable_reason
-from clopos_server.services import services_of
 
 router = APIRouter()
 
@@ -24,10 +24,9 @@ READY_WITHIN = 0.8  # seconds: a load balancer's probe gets its answer within 1 
 
 
 @router.get("/readyz", summary="The database answers (else 503)", **operation(probe=True))
-async def readyz(request: Request) -> Response:
+async def readyz(request: Request, services: Svc) -> Response:
     """503 while the server stops (so the load balancer sends no more), or when the database does not
     answer ``SELECT 1`` within READY_WITHIN (frozen, starting up, out of connections...)."""
-    services = services_of(request)
     request_id = request.scope.get("state", {}).get("request_id", "-")
     if services.stopping:
         raise unavailable_error("the server is shutting down", request_id)

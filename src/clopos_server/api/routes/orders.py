@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 from starlette.responses import Response
 
 from clopos_server import metrics
+from clopos_server.api.deps import Auth, Svc
 from clopos_server.api.envelope import success
 from clopos_server.api.openapi import operation
 from clopos_server.api.params import parse_id
 from clopos_server.api.query import parse_list_query
-from clopos_server.auth.context import AuthContext, require_auth
+from clopos_server.auth.context import require_auth
 from clopos_server.events.outbox import Outbox
 from clopos_server.idempotency.service import REPLAYED_HEADER, run_idempotent
 from clopos_server.kit.body import read_json_object
@@ -46,8 +47,7 @@ ORDER_BODY: dict[str, Any] = {
         errors=[401, 404],
     ),
 )
-async def create_order(request: Request, context: AuthContext = Depends(require_auth)) -> Response:
-    services = services_of(request)
+async def create_order(request: Request, context: Auth, services: Svc) -> Response:
     body = await read_json_object(request)
     status = 201 if "payload" in body else 200
     outbox = Outbox()
@@ -65,7 +65,7 @@ async def create_order(request: Request, context: AuthContext = Depends(require_
 async def create_order_direct(request: Request) -> Response:
     """``create_order`` as a plain Starlette endpoint, without FastAPI's routing and dependency solving
     (app.py mounts it in front of the router)."""
-    return await create_order(request, await require_auth(request))
+    return await create_order(request, await require_auth(request), services_of(request))
 
 
 @router.post(
@@ -78,8 +78,7 @@ async def create_order_direct(request: Request) -> Response:
         idempotent=True,
     ),
 )
-async def calculate_order(request: Request, context: AuthContext = Depends(require_auth)) -> Response:
-    services = services_of(request)
+async def calculate_order(request: Request, context: Auth, services: Svc) -> Response:
     body = await read_json_object(request)
 
     async def work(conn: AsyncConnection) -> Response:
@@ -94,9 +93,9 @@ async def calculate_order(request: Request, context: AuthContext = Depends(requi
     summary="List orders of the request's venue",
     **operation(answer=shapes.ORDER, many=True, query=ORDER_LIST_QUERY),
 )
-async def list_orders(request: Request, context: AuthContext = Depends(require_auth)) -> Response:
+async def list_orders(request: Request, context: Auth, services: Svc) -> Response:
     query = parse_list_query(request.url.query, ORDER_LIST_QUERY)
-    async with services_of(request).db.read() as conn:
+    async with services.db.read() as conn:
         data, total = await service.read_many(conn, context, query)
     return success(request, data, total=total, sorts=ORDER_LIST_QUERY.sorts)
 
@@ -107,11 +106,14 @@ async def list_orders(request: Request, context: AuthContext = Depends(require_a
     **operation(answer=shapes.ORDER, query=ORDER_READ_QUERY, errors=[404]),
 )
 async def get_order(
-    order_id: str, request: Request, context: AuthContext = Depends(require_auth)
+    order_id: str,
+    request: Request,
+    context: Auth,
+    services: Svc,
 ) -> Response:
     identifier = parse_id(order_id, "order_id")
     query = parse_list_query(request.url.query, ORDER_READ_QUERY)
-    async with services_of(request).db.read() as conn:
+    async with services.db.read() as conn:
         order = await service.read_one(conn, context, identifier, dict(query.includes))
     return success(request, order)
 
@@ -122,9 +124,11 @@ async def get_order(
     **operation(answer=shapes.ORDER, message=True, body=[shapes.IGNORE], errors=[404, 409]),
 )
 async def update_order(
-    order_id: str, request: Request, context: AuthContext = Depends(require_auth)
+    order_id: str,
+    request: Request,
+    context: Auth,
+    services: Svc,
 ) -> Response:
-    services = services_of(request)
     identifier = parse_id(order_id, "order_id")
     body = await read_json_object(request)
     outbox = Outbox()

@@ -5,18 +5,17 @@ The stop list is registered before ``/products/{id}`` so that ``stop-list`` is n
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
+from clopos_server.api.deps import Auth, Svc
 from clopos_server.api.envelope import success
 from clopos_server.api.openapi import operation
 from clopos_server.api.params import parse_id
 from clopos_server.api.query import parse_list_query
-from clopos_server.auth.context import AuthContext, require_auth
 from clopos_server.catalog import service, shapes
 from clopos_server.catalog.schemas import PRODUCT_QUERY, PRODUCT_READ_QUERY, STOP_LIST_QUERY
-from clopos_server.services import services_of
 
 router = APIRouter()
 
@@ -26,9 +25,9 @@ router = APIRouter()
     summary="Products, with with[] relations, selects and filters (limit up to 100)",
     **operation(answer=shapes.PRODUCT, many=True, query=PRODUCT_QUERY),
 )
-async def list_products(request: Request, context: AuthContext = Depends(require_auth)) -> Response:
+async def list_products(request: Request, context: Auth, services: Svc) -> Response:
     query = parse_list_query(request.url.query, PRODUCT_QUERY)
-    async with services_of(request).db.read() as conn:
+    async with services.db.read() as conn:
         data, total = await service.list_products(conn, context.brand.id, query)
     return success(request, data, total=total, sorts=PRODUCT_QUERY.sorts)
 
@@ -38,9 +37,9 @@ async def list_products(request: Request, context: AuthContext = Depends(require
     summary="Portions left of limited products (timestamps in epoch ms)",
     **operation(answer=shapes.STOP_LIST_ENTRY, many=True, query=STOP_LIST_QUERY),
 )
-async def stop_list(request: Request, context: AuthContext = Depends(require_auth)) -> Response:
+async def stop_list(request: Request, context: Auth, services: Svc) -> Response:
     query = parse_list_query(request.url.query, STOP_LIST_QUERY)
-    async with services_of(request).db.read() as conn:
+    async with services.db.read() as conn:
         data, total = await service.read_stop_list(conn, context.brand.id, query)
     return success(request, data, total=total, sorts=STOP_LIST_QUERY.sorts)
 
@@ -51,10 +50,13 @@ async def stop_list(request: Request, context: AuthContext = Depends(require_aut
     **operation(answer=shapes.PRODUCT, query=PRODUCT_READ_QUERY, errors=[404]),
 )
 async def get_product(
-    product_id: str, request: Request, context: AuthContext = Depends(require_auth)
+    product_id: str,
+    request: Request,
+    context: Auth,
+    services: Svc,
 ) -> Response:
     identifier = parse_id(product_id, "product_id")
     query = parse_list_query(request.url.query, PRODUCT_READ_QUERY)
-    async with services_of(request).db.read() as conn:
+    async with services.db.read() as conn:
         data = await service.get_product(conn, context.brand.id, identifier, query)
     return success(request, data)

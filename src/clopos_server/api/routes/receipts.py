@@ -8,23 +8,22 @@ the OpenAPI document lists each operation only where it is served.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 from starlette.responses import Response
 
+from clopos_server.api.deps import Auth, Svc
 from clopos_server.api.envelope import success
 from clopos_server.api.openapi import operation
 from clopos_server.api.params import parse_id
 from clopos_server.api.query import parse_list_query
-from clopos_server.auth.context import AuthContext, require_auth
 from clopos_server.events.outbox import Outbox
 from clopos_server.idempotency.service import run_idempotent
 from clopos_server.kit.body import read_json_object
 from clopos_server.orders.lifecycle import deliver_if_received
 from clopos_server.receipts import closing, patching, reads, shapes, v1_writes
 from clopos_server.receipts.schemas import RECEIPT_LIST_QUERY, RECEIPT_READ_QUERY
-from clopos_server.services import services_of
 
 router = APIRouter()
 v1_router = APIRouter()
@@ -36,9 +35,9 @@ v2_router = APIRouter()
     summary="Receipts of the request's venue (filters, sorts, dates, with[])",
     **operation(answer=shapes.RECEIPT, many=True, query=RECEIPT_LIST_QUERY),
 )
-async def list_receipts(request: Request, context: AuthContext = Depends(require_auth)) -> Response:
+async def list_receipts(request: Request, context: Auth, services: Svc) -> Response:
     query = parse_list_query(request.url.query, RECEIPT_LIST_QUERY)
-    async with services_of(request).db.read() as conn:
+    async with services.db.read() as conn:
         data, total = await reads.list_receipts(conn, context, query)
     return success(request, data, total=total, sorts=RECEIPT_LIST_QUERY.sorts)
 
@@ -51,7 +50,7 @@ async def list_receipts(request: Request, context: AuthContext = Depends(require
         answer=shapes.RECEIPT, message=True, created=True, body=[shapes.NEW_RECEIPT], idempotent=True
     ),
 )
-async def create_receipt(request: Request, context: AuthContext = Depends(require_auth)) -> Response:
+async def create_receipt(request: Request, context: Auth) -> Response:
     body = await read_json_object(request)
     outbox = Outbox()
 
@@ -68,9 +67,12 @@ async def create_receipt(request: Request, context: AuthContext = Depends(requir
     **operation(answer=shapes.RECEIPT, errors=[404]),
 )
 async def get_receipt_by_cid(
-    cid: str, request: Request, context: AuthContext = Depends(require_auth)
+    cid: str,
+    request: Request,
+    context: Auth,
+    services: Svc,
 ) -> Response:
-    async with services_of(request).db.read() as conn:
+    async with services.db.read() as conn:
         receipt = await reads.read_by_cid(conn, context, cid)
     return success(request, receipt)
 
@@ -81,11 +83,14 @@ async def get_receipt_by_cid(
     **operation(answer=shapes.RECEIPT, query=RECEIPT_READ_QUERY, errors=[404]),
 )
 async def get_receipt(
-    receipt_id: str, request: Request, context: AuthContext = Depends(require_auth)
+    receipt_id: str,
+    request: Request,
+    context: Auth,
+    services: Svc,
 ) -> Response:
     identifier = parse_id(receipt_id, "receipt_id")
     parse_list_query(request.url.query, RECEIPT_READ_QUERY)  # lines are always included; bad values 400
-    async with services_of(request).db.read() as conn:
+    async with services.db.read() as conn:
         receipt = await reads.read_one(conn, context, identifier)
     return success(request, receipt)
 
@@ -95,9 +100,7 @@ async def get_receipt(
     summary="Change order_status, order_number, fiscal_id or lock",
     **operation(answer=shapes.RECEIPT, message=True, body=[shapes.PATCH], idempotent=True, errors=[404]),
 )
-async def patch_receipt(
-    receipt_id: str, request: Request, context: AuthContext = Depends(require_auth)
-) -> Response:
+async def patch_receipt(receipt_id: str, request: Request, context: Auth) -> Response:
     identifier = parse_id(receipt_id, "receipt_id")
     body = await read_json_object(request)
 
@@ -114,9 +117,11 @@ async def patch_receipt(
     **operation(answer=shapes.RECEIPT, message=True, body=[shapes.UPDATE], errors=[404, 409]),
 )
 async def put_receipt(
-    receipt_id: str, request: Request, context: AuthContext = Depends(require_auth)
+    receipt_id: str,
+    request: Request,
+    context: Auth,
+    services: Svc,
 ) -> Response:
-    services = services_of(request)
     identifier = parse_id(receipt_id, "receipt_id")
     body = await read_json_object(request)
     outbox = Outbox()
@@ -142,10 +147,13 @@ async def put_receipt(
     **operation(message=True, errors=[404, 409]),
 )
 async def delete_receipt(
-    receipt_id: str, request: Request, context: AuthContext = Depends(require_auth)
+    receipt_id: str,
+    request: Request,
+    context: Auth,
+    services: Svc,
 ) -> Response:
     identifier = parse_id(receipt_id, "receipt_id")
-    async with services_of(request).db.write() as conn:
+    async with services.db.write() as conn:
         removed = await v1_writes.delete(conn, context, identifier)
     return success(request, removed, message="Receipt removed successfully")
 
@@ -155,9 +163,7 @@ async def delete_receipt(
     summary="v2: close an open receipt with payments that add up to its total",
     **operation(answer=shapes.RECEIPT, message=True, body=[shapes.CLOSE], idempotent=True, errors=[404]),
 )
-async def close_receipt(
-    receipt_id: str, request: Request, context: AuthContext = Depends(require_auth)
-) -> Response:
+async def close_receipt(receipt_id: str, request: Request, context: Auth) -> Response:
     identifier = parse_id(receipt_id, "receipt_id")
     body = await read_json_object(request)
     outbox = Outbox()
@@ -183,9 +189,12 @@ async def close_receipt(
     **operation(answer=shapes.STOCK_OPERATION, many=True, errors=[404]),
 )
 async def receipt_stock_operations(
-    receipt_id: str, request: Request, context: AuthContext = Depends(require_auth)
+    receipt_id: str,
+    request: Request,
+    context: Auth,
+    services: Svc,
 ) -> Response:
     identifier = parse_id(receipt_id, "receipt_id")
-    async with services_of(request).db.read() as conn:
+    async with services.db.read() as conn:
         data = await reads.stock_operations(conn, context, identifier)
     return success(request, data, total=len(data))

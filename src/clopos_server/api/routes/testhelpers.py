@@ -12,15 +12,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 from starlette.responses import Response
 
+from clopos_server.api.deps import Auth, Svc
 from clopos_server.api.envelope import success
 from clopos_server.api.openapi import operation
 from clopos_server.api.params import parse_id
-from clopos_server.auth.context import AuthContext, require_auth
+from clopos_server.auth.context import AuthContext
 from clopos_server.errors import ApiError, Problem, conflict, validation_failed
 from clopos_server.events.outbox import Outbox
 from clopos_server.faults import rules as faults
@@ -31,7 +32,6 @@ from clopos_server.orders import lifecycle
 from clopos_server.orders.shapes import NO_BODY, ORDER
 from clopos_server.receipts import closing as receipts
 from clopos_server.receipts.shapes import RECEIPT, TEST_CLOSE
-from clopos_server.services import services_of
 
 router = APIRouter()
 
@@ -81,9 +81,7 @@ async def _transition(action: str, order_id: str, request: Request, context: Aut
     summary="Test brands: accept a pending order",
     **TRANSITION,
 )
-async def accept_order(
-    order_id: str, request: Request, context: AuthContext = Depends(require_auth)
-) -> Response:
+async def accept_order(order_id: str, request: Request, context: Auth) -> Response:
     return await _transition("accept", order_id, request, context)
 
 
@@ -92,9 +90,7 @@ async def accept_order(
     summary="Test brands: ignore a pending order",
     **TRANSITION,
 )
-async def ignore_order(
-    order_id: str, request: Request, context: AuthContext = Depends(require_auth)
-) -> Response:
+async def ignore_order(order_id: str, request: Request, context: Auth) -> Response:
     return await _transition("ignore", order_id, request, context)
 
 
@@ -103,9 +99,7 @@ async def ignore_order(
     summary="Test brands: deliver a received order",
     **TRANSITION,
 )
-async def deliver_order(
-    order_id: str, request: Request, context: AuthContext = Depends(require_auth)
-) -> Response:
+async def deliver_order(order_id: str, request: Request, context: Auth) -> Response:
     return await _transition("deliver", order_id, request, context)
 
 
@@ -121,9 +115,7 @@ async def deliver_order(
         errors=[403, 404],
     ),
 )
-async def close_receipt(
-    receipt_id: str, request: Request, context: AuthContext = Depends(require_auth)
-) -> Response:
+async def close_receipt(receipt_id: str, request: Request, context: Auth) -> Response:
     _require_test_brand(context)
     identifier = parse_id(receipt_id, "receipt_id")
     body = await _optional_body(request)
@@ -160,7 +152,7 @@ async def close_receipt(
         errors=[403],
     ),
 )
-async def arm_fault(request: Request, context: AuthContext = Depends(require_auth)) -> Response:
+async def arm_fault(request: Request, context: Auth, services: Svc) -> Response:
     _require_test_brand(context)
     body = await read_json_object(request)
     values = faults.read_rule(body)
@@ -173,7 +165,7 @@ async def arm_fault(request: Request, context: AuthContext = Depends(require_aut
 
     response = await run_idempotent(request, context, body, work)
     if response.status_code == 201:  # this instance at once; the others at their next directory refresh
-        directory = services_of(request).directory
+        directory = services.directory
         directory.brands_with_faults = directory.brands_with_faults | {context.brand.id}
     return response
 
@@ -183,9 +175,9 @@ async def arm_fault(request: Request, context: AuthContext = Depends(require_aut
     summary="Test brands: the armed fault rules, oldest first (the first matching one applies)",
     **operation(answer=fault_shapes.FAULT, many=True, errors=[403]),
 )
-async def list_faults(request: Request, context: AuthContext = Depends(require_auth)) -> Response:
+async def list_faults(request: Request, context: Auth, services: Svc) -> Response:
     _require_test_brand(context)
-    async with services_of(request).db.read() as conn:
+    async with services.db.read() as conn:
         rules = await faults.armed(conn, context.brand.id)
     return success(request, [rule.render() for rule in rules], total=len(rules))
 
@@ -195,8 +187,8 @@ async def list_faults(request: Request, context: AuthContext = Depends(require_a
     summary="Test brands: clear every fault rule of the brand",
     **operation(answer=fault_shapes.CLEARED, message=True, errors=[403]),
 )
-async def clear_faults(request: Request, context: AuthContext = Depends(require_auth)) -> Response:
+async def clear_faults(request: Request, context: Auth, services: Svc) -> Response:
     _require_test_brand(context)
-    async with services_of(request).db.write() as conn:
+    async with services.db.write() as conn:
         cleared = await faults.clear(conn, context.brand.id)
     return success(request, {"cleared": cleared}, message="Faults cleared")
