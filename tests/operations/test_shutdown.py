@@ -11,7 +11,10 @@ import time
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
+from clopos_server import lifecycle
+from clopos_server.board.live import BoardStream
 from tests.support.api import DEMO_LOGIN, example
 from tests.support.board import SseEvent, SseReader, sign_in
 from tests.support.servers import start_server
@@ -93,3 +96,20 @@ def assert_json_lines(stderr: str) -> list[dict[str, object]]:
     lines = [json.loads(line) for line in stderr.splitlines() if line.strip()]
     assert all(isinstance(line, dict) and "level" in line for line in lines)
     return lines
+
+
+async def test_the_stop_notice_ends_streams_and_readiness(app: FastAPI, client: httpx.AsyncClient) -> None:
+    """What SIGTERM does inside the app (clopos_server.lifecycle), without a process: an open board stream
+    ends with ``reconnect``, and /readyz answers 503 at once."""
+    assert (await client.get("/readyz")).status_code == 200
+    stream = BoardStream(app.state.services, 1, 1, "csrf-token").events(None)
+    chunks = [await asyncio.wait_for(stream.__anext__(), 3) for _ in range(2)]  # retry:, then connected
+    assert ": connected" in chunks[-1]
+    lifecycle.begin_stopping()
+    last = await asyncio.wait_for(stream.__anext__(), 3)
+    assert last.startswith("event: reconnect"), last
+    with pytest.raises(StopAsyncIteration):
+        await asyncio.wait_for(stream.__anext__(), 3)
+    ready = await client.get("/readyz")
+    assert ready.status_code == 503 and ready.json()["code"] == "unavailable"
+    assert "shutting down" in ready.json()["message"] and ready.headers["retry-after"] == "1"
