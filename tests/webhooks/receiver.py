@@ -27,7 +27,7 @@ HANG_SECONDS = 20
 # How long a test waits for a delivery. On PostgreSQL an event becomes visible to readers once every older
 # transaction of the whole cluster has ended (docs/events.md): on a cluster shared with other test runs, a
 # CREATE or DROP DATABASE holds that back for seconds.
-WAIT = 30.0
+WAIT = 60.0
 STREAM_BYTES = 100 * 1024 * 1024
 
 

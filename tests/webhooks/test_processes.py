@@ -1,6 +1,7 @@
 """Real server processes (``clopos-server serve``) delivering to a real receiver: a SIGKILL with
 deliveries in flight loses nothing after a restart (both databases), and two instances on one PostgreSQL
-share 1,000 orders' deliveries without ever sending one twice at once (duplicates counted and reported).
+share 1,000 orders' deliveries without ever sending one twice at once (duplicates counted and reported);
+a private PostgreSQL stopped for 10 s while deliveries are due loses none.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.operations.pg import PrivatePostgres, unavailable_reason
 from tests.support.api import DEMO_V2_LOGIN, example
+from tests.support.databases import create_pg_database, prepare_template
 from tests.support.servers import ServerProcess, running_servers
 from tests.webhooks.receiver import Receiver
 
@@ -113,3 +116,27 @@ async def test_two_instances_share_1000_orders(db_url: str, receiver: Receiver) 
     assert receiver.overlaps == 0  # never in flight twice at once
     assert receiver.max_in_flight <= 4
     assert duplicates == 0  # expected in normal operation; a crash could make some (at least once)
+
+
+async def test_the_database_down_for_10_s_loses_nothing(receiver: Receiver) -> None:
+    """A private PostgreSQL stopped for 10 s while deliveries are due (each first attempt answers 500, its
+    retry is due 0.5 s later): once it is back, every order's event arrives."""
+    reason = unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    database = PrivatePostgres()
+    database.start()
+    try:
+        url = database.url("clopos_webhooks")
+        await create_pg_database(url, replace=True)
+        await prepare_template(url)
+        with running_servers(url, extra_env=ENV) as (server,):
+            headers = token_headers(server)
+            add_endpoint(server, headers, receiver.url("/fail/1"))
+            orders = await create_orders([server], headers, 10)
+            database.stop()
+            await asyncio.sleep(10)
+            database.start()
+            await asyncio.to_thread(wait_for_orders, receiver, set(orders), 90)
+    finally:
+        database.destroy()

@@ -165,6 +165,7 @@ class EndpointRunner:
         self.in_flight = 0
         self.stopping = False
         self.leases_valid_until = 0.0  # monotonic: past it, a queued delivery may have been taken over
+        self.held: set[int] = set()  # deliveries queued or in flight here: the leases a renewal extends
         self._finished = asyncio.Event()
         self._senders: dict[str, Sender] = {}  # by URL: connections kept alive to this endpoint only
 
@@ -218,13 +219,14 @@ class EndpointRunner:
                 self.results = results + self.results
                 return [], await self._still_there()
             reason = await queue.record(conn, endpoint, results, runtime.policy, owner)
+            self.held.difference_update(claimed_result.id for claimed_result, _outcome in results)
             _log_outcomes(endpoint, results, reason)
             now = queue.now_ms()
             if reason or not endpoint.enabled or not queue.may_send(endpoint, owner, now):
                 self._stop()
             else:
                 if queue.renewal_due(endpoint, owner, now):
-                    await queue.renew(conn, endpoint.id, owner, now)
+                    await queue.renew(conn, endpoint.id, owner, now, self.held)
                     self.leases_valid_until = time.monotonic() + queue.LEASE_MS / 1000 - ATTEMPT_MARGIN
                 waiting = self.queue.qsize()
                 if waiting < QUEUE_LOW:
@@ -237,13 +239,14 @@ class EndpointRunner:
                 await queue.release_sender(conn, endpoint.id, owner)
                 return [], False
         self.endpoint = endpoint
+        self.held.update(delivery.id for delivery in claimed)
         return claimed, True
 
     def _stop(self) -> None:
         """Send nothing more (what is queued keeps its lease until released); record what is in flight."""
         self.stopping = True
         while not self.queue.empty():
-            self.queue.get_nowait()
+            self.held.discard(self.queue.get_nowait().id)
 
     async def _still_there(self) -> bool:
         async with self.dispatcher.db.read() as conn:
@@ -254,7 +257,8 @@ class EndpointRunner:
             claimed = await self.queue.get()
             endpoint = self.endpoint
             if self.stopping or endpoint is None or time.monotonic() > self.leases_valid_until:
-                continue  # not sent: released with the endpoint, or claimed again after its lease
+                self.held.discard(claimed.id)  # not sent: its lease expires, and it is claimed again
+                continue
             self.in_flight += 1
             try:
                 outcome = await attempt(

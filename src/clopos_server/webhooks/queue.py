@@ -18,7 +18,7 @@ expire and another instance takes over and sends what was not recorded: at least
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -41,6 +41,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from clopos_server.db.engine import dialect_of
 from clopos_server.db.events_models import SEQ_LOW_BITS, Event
 from clopos_server.db.models import Base
 from clopos_server.events.log import event_id
@@ -92,7 +93,7 @@ def delivery_body(type_: str, created_at: datetime, identifier: str, data_text: 
 
 
 def _visible(conn: AsyncConnection) -> list[ColumnElement[bool]]:
-    return [_EVENTS.c.seq < _PG_HORIZON] if conn.dialect.name == "postgresql" else []
+    return [_EVENTS.c.seq < _PG_HORIZON] if dialect_of(conn) == "postgresql" else []
 
 
 def _claimable(now: int) -> list[ColumnElement[bool]]:
@@ -119,7 +120,7 @@ async def lock_endpoint(conn: AsyncConnection, endpoint_id: int) -> Row[Any] | N
     """The endpoint's row, locked for this transaction; None when another transaction holds the lock
     this instant (PostgreSQL) or the endpoint is gone."""
     query = select(ENDPOINTS).where(ENDPOINTS.c.id == endpoint_id)
-    if conn.dialect.name == "postgresql":
+    if dialect_of(conn) == "postgresql":
         query = query.with_for_update(skip_locked=True)
     return (await conn.execute(query)).first()
 
@@ -238,16 +239,17 @@ async def release_sender(conn: AsyncConnection, endpoint_id: int, owner: str) ->
     )
 
 
-async def renew(conn: AsyncConnection, endpoint_id: int, owner: str, now: int) -> None:
-    """Take the endpoint as its sender, or stay it: the sender lease and the leases of every delivery it
-    holds ``LEASE_MS`` ahead (the caller holds the row lock and checked :func:`may_send`)."""
+async def renew(conn: AsyncConnection, endpoint_id: int, owner: str, now: int, held: Collection[int]) -> None:
+    """Take the endpoint as its sender, or stay it: the sender lease and the leases of the deliveries it
+    still holds (queued or in flight) ``LEASE_MS`` ahead; one it gave up keeps its old lease, which
+    expires (the caller holds the row lock and checked :func:`may_send`)."""
     until = now + LEASE_MS
-    await conn.execute(
-        update(DELIVERIES)
-        .where(DELIVERIES.c.endpoint_id == endpoint_id, DELIVERIES.c.status == PENDING)
-        .where(DELIVERIES.c.lease_owner == owner)
-        .values(lease_until=until)
-    )
+    if held:
+        await conn.execute(
+            update(DELIVERIES)
+            .where(DELIVERIES.c.id.in_(list(held)), DELIVERIES.c.lease_owner == owner)
+            .values(lease_until=until)
+        )
     await conn.execute(
         update(ENDPOINTS).where(ENDPOINTS.c.id == endpoint_id).values(sender=owner, sender_until=until)
     )
@@ -270,7 +272,7 @@ async def claim(conn: AsyncConnection, endpoint_id: int, owner: str, now: int, l
         .order_by(DELIVERIES.c.next_at, DELIVERIES.c.id)
         .limit(limit)
     )
-    if conn.dialect.name == "postgresql":
+    if dialect_of(conn) == "postgresql":
         query = query.with_for_update(skip_locked=True)
     rows = list((await conn.execute(query)).all())
     if rows:

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Row, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from clopos_server.db.engine import dialect_of
 from clopos_server.db.models import Base, Brand
 from clopos_server.db.webhooks_models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
@@ -35,7 +36,7 @@ def _owned(owner: Owner) -> list[Any]:
 
 async def lock_brand(conn: AsyncConnection, brand_id: int) -> None:
     """Serialise endpoint creation per brand (PostgreSQL), so that two creates cannot both be the 20th."""
-    if conn.dialect.name == "postgresql":
+    if dialect_of(conn) == "postgresql":
         await conn.execute(select(Brand.id).where(Brand.id == brand_id).with_for_update())
 
 
