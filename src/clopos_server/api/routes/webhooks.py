@@ -8,19 +8,20 @@ which the integrator can delete.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
+from clopos_server.api.deps import Auth, Svc
 from clopos_server.api.envelope import success
 from clopos_server.api.openapi import operation
 from clopos_server.api.params import parse_id
 from clopos_server.api.query import parse_list_query
-from clopos_server.auth.context import AuthContext, require_auth
+from clopos_server.auth.context import AuthContext
 from clopos_server.errors import ApiError, not_found
 from clopos_server.kit.body import body_problem, parse_json, read_json_object
 from clopos_server.orders.shapes import NO_BODY
-from clopos_server.services import Services, services_of
+from clopos_server.services import Services
 from clopos_server.webhooks import dispatcher, service, shapes
 from clopos_server.webhooks.dispatcher import Webhooks
 from clopos_server.webhooks.repository import Owner
@@ -62,9 +63,8 @@ def _webhooks(services: Services) -> Webhooks:
         errors=[422],
     ),
 )
-async def create_endpoint(request: Request, context: AuthContext = Depends(require_auth)) -> Response:
+async def create_endpoint(request: Request, context: Auth, services: Svc) -> Response:
     body = await read_json_object(request)
-    services = services_of(request)
     config = _webhooks(services).runtime.config
     async with services.db.write() as conn:
         data = await service.create_endpoint(conn, config, _owner(context), context.brand.venues, body)
@@ -76,19 +76,17 @@ async def create_endpoint(request: Request, context: AuthContext = Depends(requi
     summary="The API client's webhook endpoints",
     **operation(answer=shapes.ENDPOINT, many=True, query=ENDPOINT_QUERY),
 )
-async def list_endpoints(request: Request, context: AuthContext = Depends(require_auth)) -> Response:
+async def list_endpoints(request: Request, context: Auth, services: Svc) -> Response:
     query = parse_list_query(request.url.query, ENDPOINT_QUERY)
-    async with services_of(request).db.read() as conn:
+    async with services.db.read() as conn:
         data, total = await service.list_endpoints(conn, _owner(context), query)
     return success(request, data, total=total, sorts=ENDPOINT_QUERY.sorts)
 
 
 @router.get(ONE, summary="One webhook endpoint (never its secret)", **operation(answer=shapes.ENDPOINT))
-async def get_endpoint(
-    endpoint_id: str, request: Request, context: AuthContext = Depends(require_auth)
-) -> Response:
+async def get_endpoint(endpoint_id: str, request: Request, context: Auth, services: Svc) -> Response:
     identifier = parse_id(endpoint_id, "endpoint_id")
-    async with services_of(request).db.read() as conn:
+    async with services.db.read() as conn:
         data = await service.get_endpoint(conn, _owner(context), identifier)
     return success(request, data)
 
@@ -98,12 +96,9 @@ async def get_endpoint(
     summary="Change a webhook endpoint: url, events, description, venue_ids, enabled",
     **operation(answer=shapes.ENDPOINT, message=True, body=[shapes.ENDPOINT_CHANGES], errors=[422]),
 )
-async def update_endpoint(
-    endpoint_id: str, request: Request, context: AuthContext = Depends(require_auth)
-) -> Response:
+async def update_endpoint(endpoint_id: str, request: Request, context: Auth, services: Svc) -> Response:
     identifier = parse_id(endpoint_id, "endpoint_id")
     body = await read_json_object(request)
-    services = services_of(request)
     config = _webhooks(services).runtime.config
     async with services.db.write() as conn:
         data = await service.update_endpoint(
@@ -117,11 +112,9 @@ async def update_endpoint(
     summary="Delete a webhook endpoint, its deliveries and its attempts",
     **operation(answer=shapes.ENDPOINT, message=True),
 )
-async def delete_endpoint(
-    endpoint_id: str, request: Request, context: AuthContext = Depends(require_auth)
-) -> Response:
+async def delete_endpoint(endpoint_id: str, request: Request, context: Auth, services: Svc) -> Response:
     identifier = parse_id(endpoint_id, "endpoint_id")
-    async with services_of(request).db.write() as conn:
+    async with services.db.write() as conn:
         data = await service.delete_endpoint(conn, _owner(context), identifier)
     return success(request, data, message="Webhook endpoint deleted")
 
@@ -131,12 +124,9 @@ async def delete_endpoint(
     summary="A new secret (answered once); the old one keeps signing beside it for 24 hours",
     **operation(answer=shapes.ENDPOINT_WITH_SECRET, message=True, body=[NO_BODY], body_required=False),
 )
-async def rotate_secret(
-    endpoint_id: str, request: Request, context: AuthContext = Depends(require_auth)
-) -> Response:
+async def rotate_secret(endpoint_id: str, request: Request, context: Auth, services: Svc) -> Response:
     identifier = parse_id(endpoint_id, "endpoint_id")
     await _no_body(request)
-    services = services_of(request)
     config = _webhooks(services).runtime.config
     async with services.db.write() as conn:
         data = await service.rotate_secret(conn, config, _owner(context), identifier)
@@ -148,12 +138,10 @@ async def rotate_secret(
     summary="The endpoint's delivery attempts, newest first",
     **operation(answer=shapes.ATTEMPT, many=True, query=ATTEMPT_QUERY),
 )
-async def list_attempts(
-    endpoint_id: str, request: Request, context: AuthContext = Depends(require_auth)
-) -> Response:
+async def list_attempts(endpoint_id: str, request: Request, context: Auth, services: Svc) -> Response:
     identifier = parse_id(endpoint_id, "endpoint_id")
     query = parse_list_query(request.url.query, ATTEMPT_QUERY)
-    async with services_of(request).db.read() as conn:
+    async with services.db.read() as conn:
         data, total = await service.list_attempts(conn, _owner(context), identifier, query)
     return success(request, data, total=total, sorts=ATTEMPT_QUERY.sorts)
 
@@ -168,12 +156,9 @@ async def list_attempts(
         errors=[422],
     ),
 )
-async def redeliver(
-    endpoint_id: str, request: Request, context: AuthContext = Depends(require_auth)
-) -> Response:
+async def redeliver(endpoint_id: str, request: Request, context: Auth, services: Svc) -> Response:
     identifier = parse_id(endpoint_id, "endpoint_id")
     body = await read_json_object(request)
-    services = services_of(request)
     async with services.db.write() as conn:
         data = await service.redeliver(conn, _owner(context), identifier, body)
     _webhooks(services).wake()
@@ -185,14 +170,11 @@ async def redeliver(
     summary="Test brands: send a webhook.test delivery to the endpoint now; answers the attempt",
     **operation(answer=shapes.ATTEMPT, message=True, body=[NO_BODY], body_required=False, errors=[403, 404]),
 )
-async def ping_endpoint(
-    endpoint_id: str, request: Request, context: AuthContext = Depends(require_auth)
-) -> Response:
+async def ping_endpoint(endpoint_id: str, request: Request, context: Auth, services: Svc) -> Response:
     if not context.brand.is_test:
         raise ApiError("forbidden", "Test helpers are available on test brands only (is_test)")
     identifier = parse_id(endpoint_id, "endpoint_id")
     await _no_body(request)
-    services = services_of(request)
     attempt = await dispatcher.ping(services.db, _webhooks(services).runtime, _owner(context), identifier)
     if attempt is None:
         raise not_found("Webhook endpoint not found")
