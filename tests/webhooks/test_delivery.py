@@ -183,3 +183,36 @@ async def test_the_documented_plain_hmac_check_accepts_a_delivery(v2: ApiClient,
     tampered = got[0].body.replace(b"order.created", b"order.deleted")
     assert not script.verified(endpoint["secret"], got[0].headers, tampered)
     assert not script.verified("whsec_" + "A" * 32, got[0].headers, got[0].body)
+
+
+@pytest.fixture
+def quick_to_disable(db_url: str) -> Settings:
+    """All deliveries failing for 1 s disables (5 days by default), retries every 0.3 s."""
+    return Settings(
+        database_url=db_url,
+        rate_limits="off",
+        secret_key="test-secret-key-0123456789-abcdefgh",
+        **{
+            **FAST,
+            "webhook_retry_schedule": "0.3,0.3,0.3,0.3,0.3,0.3,0.3,0.3",
+            "webhook_disable_after_seconds": 1,
+        },
+    )
+
+
+async def test_an_endpoint_failing_for_the_whole_period_is_disabled(
+    quick_to_disable: Settings, receiver: Receiver
+) -> None:
+    app: FastAPI = create_app(quick_to_disable)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            api = await ApiClient.login(http, "v2")
+            endpoint = await make_endpoint(api, receiver.url("/status/503"), ["order.created"])
+            await create_order(api)
+            deadline = time.monotonic() + WAIT
+            shown = endpoint
+            while shown["enabled"] and time.monotonic() < deadline:
+                await asyncio.sleep(0.1)
+                shown = (await api.get(f"/webhook-endpoints/{endpoint['id']}")).json()["data"]
+    assert shown["enabled"] is False and "every delivery failed since" in shown["disabled_reason"], shown
