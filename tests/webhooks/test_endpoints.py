@@ -72,6 +72,7 @@ BAD_URLS = [
     ("https://169.254.169.254/latest/meta-data", "url"),
     ("https://[::1]/hook", "url"),
     ("https://localhost/hook", "url"),
+    ("https://\u00cf/hook", "url"),
     (12, "url"),
 ]
 

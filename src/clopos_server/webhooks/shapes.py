@@ -30,8 +30,8 @@ URL: Schema = {
     "maxLength": MAX_URL,
     "format": "uri",
     "pattern": "^https?://",
-    "description": "https:// (http:// only where the server allows it), no user name or password, not a "
-    "loopback or private address",
+    "description": "https:// (http:// only where the server allows it), ASCII (an international name in "
+    "punycode), no user name or password, not a loopback or private address",
     "examples": ["https://example.com/clopos/webhooks"],
 }
 EVENTS: Schema = {
@@ -57,7 +57,7 @@ NEW_ENDPOINT = obj(
     description="The endpoint to create; its secret is answered once.",
 )
 ENDPOINT_CHANGES = obj(
-    {**_FIELDS, "enabled": nullable(boolean())},
+    {**_FIELDS, "url": nullable(URL), "events": nullable(EVENTS), "enabled": nullable(boolean())},
     title="WebhookEndpointChanges",
     description="The fields to change; `enabled: true` re-enables (from the newest event on).",
 )

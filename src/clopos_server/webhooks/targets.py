@@ -68,6 +68,8 @@ def url_problem(url: str, *, allow_http: bool, allow_private: bool) -> str | Non
         return f"must be at most {MAX_URL} characters long"
     if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in url):
         return "must not contain spaces or control characters"
+    if not url.isascii():
+        return "must be ASCII: an international name in punycode (xn--...), other characters %-encoded"
     try:
         parts = urlsplit(url)
         port = parts.port
