@@ -31,7 +31,7 @@ from uvicorn.supervisors import multiprocess as multiprocess_module
 
 from clopos_server import lifecycle, metrics
 from clopos_server.api.transport import uvicorn_options
-from clopos_server.db.engine import Database
+from clopos_server.db.engine import Database, dialect_of
 from clopos_server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -103,7 +103,7 @@ _CLIENTS_CONNECTED = "SELECT count(*) FROM pg_stat_activity WHERE backend_type =
 async def fit_pool(db: Database, settings: Settings) -> int:
     """The pool size to run with: ``settings.db_pool_size``, or less when the database has not room for
     ``workers x pool x 2`` more connections (then a warning); ``PoolDoesNotFit`` below 1 per worker."""
-    if db.is_sqlite:
+    if dialect_of(db) == "sqlite":
         return settings.db_pool_size
     async with db.read() as conn:
         limit = int((await conn.execute(text("SHOW max_connections"))).scalar_one())

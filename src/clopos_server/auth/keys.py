@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from clopos_server.db.engine import Database
+from clopos_server.db.engine import Database, dialect_of
 from clopos_server.db.models import ServerSecret
 
 SIGNING_KEY_NAME = "signing_key"
@@ -17,7 +17,7 @@ SIGNING_KEY_NAME = "signing_key"
 async def load_signing_key(db: Database, configured: str | None) -> bytes:
     if configured:
         return configured.encode()
-    insert = sqlite_insert if db.is_sqlite else pg_insert
+    insert = sqlite_insert if dialect_of(db) == "sqlite" else pg_insert
     candidate = secrets.token_urlsafe(48)
     async with db.write() as conn:
         # insert-if-absent: every instance and worker that races here ends up reading the same winner

@@ -15,14 +15,14 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from clopos_server.board.sessions import BoardSession
-from clopos_server.db.engine import Database
+from clopos_server.db.engine import Database, dialect_of
 from clopos_server.db.models import RevokedBoardSession
 from clopos_server.timeutil import utcnow
 
 
 async def revoke(db: Database, session: BoardSession) -> None:
     """End ``session`` everywhere; signing out twice (a copied cookie signing out too) is no error."""
-    insert = sqlite_insert if db.is_sqlite else pg_insert
+    insert = sqlite_insert if dialect_of(db) == "sqlite" else pg_insert
     expires = datetime.fromtimestamp(session.expires, UTC)
     async with db.write() as conn:
         await conn.execute(delete(RevokedBoardSession).where(RevokedBoardSession.expires_at < utcnow()))

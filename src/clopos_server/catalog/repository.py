@@ -27,6 +27,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
+from clopos_server.db.engine import dialect_of
 from clopos_server.db.models import (
     Brand,
     Category,
@@ -269,7 +270,7 @@ async def upsert_stop_limit(
     conn: AsyncConnection, brand_id: int, product_id: int, remaining: int, now_ms: int
 ) -> int:
     """Set the portions left; the timestamp always moves forward, even twice in one millisecond."""
-    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    insert = pg_insert if dialect_of(conn) == "postgresql" else sqlite_insert
     values = insert(StopListEntry).values(
         product_id=product_id, brand_id=brand_id, remaining=remaining, timestamp_ms=now_ms
     )

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy import event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -139,6 +139,14 @@ async def driver_of(conn: AsyncConnection) -> Any:
     return driver
 
 
+def dialect_of(source: Database | AsyncConnection | Connection) -> str:
+    """Which database this is, ``"postgresql"`` or ``"sqlite"``: the one way the code asks, of a
+    ``Database`` or of a connection (async, or the sync one of ``run_sync`` and Alembic)."""
+    if isinstance(source, Database):
+        return source.dialect
+    return source.dialect.name
+
+
 # What leaves a connection in an unknown state: closed at once, never given back to the pool.
 _ABANDONED: tuple[type[BaseException], ...] = (TimeoutError, asyncio.CancelledError)
 
@@ -164,12 +172,13 @@ class Database:
 
     @property
     def is_sqlite(self) -> bool:
+        """Kept for the tests that ask it; the code asks ``dialect_of(db)``."""
         return self.dialect == "sqlite"
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
         async with self.engine.connect() as conn:
-            if self.is_sqlite:
+            if dialect_of(self) == "sqlite":
                 async with conn.begin():
                     yield conn
                 return
@@ -190,7 +199,7 @@ class Database:
         driver connection (``driver_of``) in the same transaction: docs/decisions/0002.
         """
         async with self.engine.connect() as conn:
-            if self.is_sqlite:
+            if dialect_of(self) == "sqlite":
                 conn = await conn.execution_options(sqlite_immediate=True)
                 async with conn.begin():
                     yield conn
@@ -213,7 +222,7 @@ class Database:
         it may be frozen, and a polite goodbye would wait for its answer."""
         if conn.invalidated:
             return
-        if not self.is_sqlite:
+        if dialect_of(self) != "sqlite":
             fairy = getattr(conn.sync_connection, "_dbapi_connection", None)  # no revalidation
             raw = getattr(fairy, "driver_connection", None)
             if raw is not None:

@@ -19,6 +19,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from clopos_server.db.engine import dialect_of
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 # One number for "clopos-server migrates": pg_try_advisory_lock's key (any bigint; this is b"clopos:m").
 MIGRATE_LOCK_KEY = 0x636C6F706F733A6D
@@ -44,7 +46,7 @@ async def upgrade(
         command.upgrade(config, revision)
 
     async with engine.connect() as conn:
-        if conn.dialect.name != "postgresql":
+        if dialect_of(conn) != "postgresql":
             await conn.run_sync(_upgrade)
             await conn.commit()
             return

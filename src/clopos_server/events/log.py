@@ -37,7 +37,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clopos_server import jsonio
-from clopos_server.db.engine import Database
+from clopos_server.db.engine import Database, dialect_of
 from clopos_server.db.events_models import SEQ_LOW_BITS, Event
 from clopos_server.db.models import Base
 from clopos_server.timeutil import ts_iso, utcnow
@@ -194,7 +194,7 @@ async def record(
 
 def _visible(conn: AsyncConnection) -> list[ColumnElement[bool]]:
     """What keeps a reader to committed, commit-ordered events (PostgreSQL: below the horizon)."""
-    return [_EVENTS.c.seq < _PG_HORIZON] if conn.dialect.name == "postgresql" else []
+    return [_EVENTS.c.seq < _PG_HORIZON] if dialect_of(conn) == "postgresql" else []
 
 
 def _feed_query(brand_id: int, types: Sequence[str], venue_id: int | None) -> Select[Any]:
@@ -238,7 +238,7 @@ async def read_after(
 ) -> Page:
     """The brand's events after ``after``, oldest first, at most ``limit``; without ``after``, the newest
     ``limit`` (still oldest first). Its cost does not grow with the log (see ``page_query``)."""
-    query = page_query(conn.dialect.name, brand_id, after=after, limit=limit, types=types, venue_id=venue_id)
+    query = page_query(dialect_of(conn), brand_id, after=after, limit=limit, types=types, venue_id=venue_id)
     rows = list((await conn.execute(query)).all())
     if after is None:
         rows.reverse()

@@ -29,7 +29,7 @@ import asyncpg  # type: ignore[import-untyped]
 import orjson
 from sqlalchemy.engine import make_url
 
-from clopos_server.db.engine import Database
+from clopos_server.db.engine import Database, dialect_of
 from clopos_server.events.bus import EventBus, channel_name
 from clopos_server.settings import Settings
 
@@ -306,7 +306,7 @@ async def start_transport(settings: Settings, db: Database, bus: EventBus) -> Tr
     transport: Transport
     if settings.redis_url:
         transport = RedisTransport(settings.redis_url, bus)
-    elif db.dialect == "postgresql":
+    elif dialect_of(db) == "postgresql":
         transport = PostgresTransport(db, bus)
     else:
         return None

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from clopos_server.db.engine import Database
+from clopos_server.db.engine import Database, dialect_of
 from clopos_server.db.finance_models import FinanceCategory, FinanceTransaction, MoneyAccount
 from clopos_server.db.models import Brand, Receipt
 from clopos_server.finance import hooks, shifts, supplies
@@ -79,7 +79,7 @@ async def _align_sequences(conn: AsyncConnection) -> None:
     """PostgreSQL: each finance table's next id is one past its largest (explicit ids do not advance a
     sequence, and an import sets empty tables' sequences past 1), so the demo's ids are the same as on
     SQLite."""
-    if conn.dialect.name != "postgresql":
+    if dialect_of(conn) != "postgresql":
         return
     for table in (MoneyAccount.__table__, FinanceCategory.__table__, FinanceTransaction.__table__):
         following = select(func.coalesce(func.max(table.c.id), 0) + 1).scalar_subquery()

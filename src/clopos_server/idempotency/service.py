@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode
 
 import orjson
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
@@ -25,8 +26,9 @@ from starlette.responses import Response
 
 from clopos_server import jsonio, metrics
 from clopos_server.auth.context import AuthContext
-from clopos_server.db.engine import Database, driver_of
+from clopos_server.db.engine import Database, dialect_of, driver_of
 from clopos_server.db.models import Base, IdempotencyKey
+from clopos_server.db.statements import on_driver
 from clopos_server.db.types import stored_time
 from clopos_server.errors import ApiError, Problem
 from clopos_server.kit.responses import error_response
@@ -44,23 +46,40 @@ _PLAIN_EXPONENT = 100  # the parser's bound (kit.body.NUMBER_DIGITS): every numb
 
 Work = Callable[[AsyncConnection], Awaitable[Response]]
 
-# The claim and the stored answer are on every keyed POST: on PostgreSQL they go to the driver
-# (docs/decisions/0002); elsewhere through these Core statements, built once (see orders/repository.py).
-_PG_CLAIM = (
-    "INSERT INTO idempotency_keys (brand_id, client_ref, key, fingerprint, created_at, expires_at)"
-    " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (brand_id, client_ref, key) DO NOTHING RETURNING id"
-)
-_PG_SAVE = (
-    "UPDATE idempotency_keys SET response_status = $2, response_body = $3, response_headers = $4"
-    " WHERE id = $1"
-)
+# The claim and the stored answer are on every keyed POST: written once in Core, they run as they are on
+# SQLite and, compiled for asyncpg at import, on the driver connection on PostgreSQL (docs/decisions/0002).
 _KEYS = Base.metadata.tables[IdempotencyKey.__tablename__]
-_CLAIM = (
-    sqlite_insert(_KEYS)
-    .on_conflict_do_nothing(index_elements=["brand_id", "client_ref", "key"])
-    .returning(_KEYS.c.id)
+
+
+def _claim_statement(insert: Callable[[Table], Any]) -> Any:
+    """The key's row, unless it is there already (the dialect's ``INSERT ... ON CONFLICT DO NOTHING``)."""
+    return (
+        insert(_KEYS)
+        .values(
+            brand_id=bindparam("brand_id"),
+            client_ref=bindparam("client_ref"),
+            key=bindparam("the_key"),
+            fingerprint=bindparam("fingerprint"),
+            created_at=bindparam("created"),
+            expires_at=bindparam("expires"),
+        )
+        .on_conflict_do_nothing(index_elements=["brand_id", "client_ref", "key"])
+        .returning(_KEYS.c.id)
+    )
+
+
+_CLAIM = _claim_statement(sqlite_insert)
+_PG_CLAIM = on_driver(_claim_statement(pg_insert))
+_SAVE = (
+    update(_KEYS)
+    .where(_KEYS.c.id == bindparam("row_id"))
+    .values(
+        response_status=bindparam("status"),
+        response_body=bindparam("body"),
+        response_headers=bindparam("headers"),
+    )
 )
-_SAVE = update(_KEYS).where(_KEYS.c.id == bindparam("row_id"))
+_PG_SAVE = on_driver(_SAVE)
 _THIS_KEY = (
     (_KEYS.c.brand_id == bindparam("brand"))
     & (_KEYS.c.client_ref == bindparam("client"))
@@ -249,22 +268,19 @@ class _Guard:
 
     async def _claim(self, conn: AsyncConnection, now: datetime) -> int | None:
         created = stored_time(now)
-        expires = created + timedelta(seconds=self.ttl)
-        if not self.db.is_sqlite:
-            driver = await driver_of(conn)
-            row_id: int | None = await driver.fetchval(
-                _PG_CLAIM, self.brand_id, self.client_ref, self.key, self.print_, created, expires
-            )
-            return row_id
-        params = {
+        values = {
             "brand_id": self.brand_id,
             "client_ref": self.client_ref,
-            "key": self.key,
+            "the_key": self.key,
             "fingerprint": self.print_,
-            "created_at": created,
-            "expires_at": expires,
+            "created": created,
+            "expires": created + timedelta(seconds=self.ttl),
         }
-        claimed: int | None = (await conn.execute(_CLAIM, params)).scalar_one_or_none()
+        if dialect_of(self.db) == "postgresql":
+            driver = await driver_of(conn)
+            row_id: int | None = await driver.fetchval(_PG_CLAIM.sql, *_PG_CLAIM.args(values))
+            return row_id
+        claimed: int | None = (await conn.execute(_CLAIM, values)).scalar_one_or_none()
         return claimed
 
     def _in_use(self) -> ApiError:
@@ -291,18 +307,18 @@ class _Guard:
 
     async def _save(self, conn: AsyncConnection, row_id: int, response: Response) -> None:
         headers = {name: response.headers[name] for name in _KEPT_HEADERS if name in response.headers}
-        if not self.db.is_sqlite:
-            driver = await driver_of(conn)
-            body = bytes(response.body)
-            await driver.execute(_PG_SAVE, row_id, response.status_code, body, jsonio.dumps_str(headers))
-            return
-        params = {
+        values: dict[str, Any] = {
             "row_id": row_id,
-            "response_status": response.status_code,
-            "response_body": bytes(response.body),
-            "response_headers": headers,
+            "status": response.status_code,
+            "body": bytes(response.body),
         }
-        await conn.execute(_SAVE, params)
+        if dialect_of(self.db) == "postgresql":
+            driver = await driver_of(conn)
+            await driver.execute(
+                _PG_SAVE.sql, *_PG_SAVE.args({**values, "headers": jsonio.dumps_str(headers)})
+            )
+            return
+        await conn.execute(_SAVE, {**values, "headers": headers})
 
     async def _store_rejection(self, error: ApiError) -> Response:
         """Stored in a transaction of its own, after the work rolled back, so nothing the work began

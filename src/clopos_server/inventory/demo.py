@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from clopos_server.catalog.importer.apply import bump_sequences
 from clopos_server.db.backoffice_models import StockDocument
-from clopos_server.db.engine import Database
+from clopos_server.db.engine import Database, dialect_of
 from clopos_server.db.models import Brand
 from clopos_server.inventory import documents
 
@@ -30,6 +30,6 @@ async def seed(db: Database, slug: str, document: dict[str, Any]) -> bool:
             await documents.record(
                 conn, brand_id, body, created_by=1, publish=not entry.get("draft"), document_id=entry["id"]
             )
-        if conn.dialect.name == "postgresql":
+        if dialect_of(conn) == "postgresql":
             await bump_sequences(conn)
     return True

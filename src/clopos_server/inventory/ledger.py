@@ -21,6 +21,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from clopos_server.db.engine import dialect_of
 from clopos_server.db.models import StockLevel, StockOperation
 from clopos_server.db.types import stored_money
 
@@ -55,7 +56,7 @@ async def _ensure_level(
     conn: AsyncConnection, brand_id: int, storage_id: int, product_id: int, cost: Decimal
 ) -> None:
     """A level of 0 at ``cost`` unless one exists (insert-if-absent: safe under concurrency)."""
-    dialect_insert = sqlite_insert if conn.dialect.name == "sqlite" else pg_insert
+    dialect_insert = sqlite_insert if dialect_of(conn) == "sqlite" else pg_insert
     await conn.execute(
         dialect_insert(StockLevel)
         .values(brand_id=brand_id, storage_id=storage_id, product_id=product_id, quantity=0, cost=cost)

@@ -7,13 +7,35 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Row, Text, bindparam, cast, func, insert, select, update
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Integer,
+    Row,
+    Select,
+    String,
+    Text,
+    any_,
+    bindparam,
+    cast,
+    false,
+    func,
+    insert,
+    literal_column,
+    null,
+    select,
+    true,
+    union_all,
+    update,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
 from clopos_server import jsonio
-from clopos_server.db.engine import driver_of
+from clopos_server.db.engine import dialect_of, driver_of
 from clopos_server.db.models import Base, Customer, Order, OrderHistory, Product, Receipt, StopListEntry
+from clopos_server.db.statements import on_driver
 from clopos_server.events import log as events
 from clopos_server.kit.values import MAX_ID
 from clopos_server.orders.intake.records import CustomerInfo
@@ -25,62 +47,100 @@ SORT_COLUMNS = {"id": Order.id, "created_at": Order.created_at, "updated_at": Or
 _JSON_COLUMNS = ("payload", "pricing", "warnings")
 
 
-# The create path's statements. On PostgreSQL they go to the driver (docs/decisions/0002): SQLAlchemy's
-# work per statement cost more CPU than the round trip. On SQLite they are Core statements built once and
-# executed with parameter dicts, which reuses their compiled form.
+# The create path's statements, each written once in Core (docs/decisions/0002). On PostgreSQL they are
+# compiled for asyncpg at import and sent on the driver connection: SQLAlchemy's work per statement cost
+# more CPU than the round trip. On SQLite the same Core statements run as usual, built once.
 _ORDERS = Base.metadata.tables[Order.__tablename__]
-# The columns in the order of _PG_INSERT_ORDER's $1 .. $16.
+_HISTORY = Base.metadata.tables[OrderHistory.__tablename__]
+_EVENTS = Base.metadata.tables["events"]
 _INSERTED_COLUMNS = (
     "brand_id", "venue_id", "customer_id", "sale_type_id", "api_client_id", "status", "type",
     "integration", "integration_status", "payload", "total", "pricing", "warnings", "receipt_id",
     "created_at", "updated_at",
 )  # fmt: skip
+# The stop list of some products: ``= ANY(array)`` on PostgreSQL (one prepared statement for any number of
+# products), an expanding ``IN`` on SQLite.
+_PG_PRODUCTS = StopListEntry.product_id == any_(bindparam("products", type_=ARRAY(Integer)))
+_SQLITE_PRODUCTS = StopListEntry.product_id.in_(bindparam("products", expanding=True))
+
+
+def _stop_list_of(products: ColumnElement[bool]) -> Select[int, int, str]:
+    return (
+        select(StopListEntry.product_id, StopListEntry.remaining, Product.name)
+        .join(Product, Product.id == StopListEntry.product_id)
+        .where(StopListEntry.brand_id == bindparam("brand"), products)
+    )
+
+
+_THE_CUSTOMER = (Customer.brand_id == bindparam("brand"), Customer.id == bindparam("customer"))
+_CUSTOMER_BY_ID = select(Customer.id, Customer.name, Customer.phone, Customer.address).where(*_THE_CUSTOMER)
+_STOP_LIST_OF = _stop_list_of(_SQLITE_PRODUCTS)
+_PG_STOP_LIST = on_driver(_stop_list_of(_PG_PRODUCTS))
 # The customer, and the stop-list entries of the products the body names: one round trip.
-_PG_CUSTOMER_AND_STOP_LIST = """
-SELECT false, id, name, phone, address, NULL::integer FROM customers WHERE brand_id = $1 AND id = $2
-UNION ALL
-SELECT true, s.product_id, p.name, NULL, NULL, s.remaining
-FROM stop_list s JOIN products p ON p.id = s.product_id
-WHERE s.brand_id = $1 AND s.product_id = ANY($3::integer[])
-"""
-_PG_STOP_LIST = (
-    "SELECT s.product_id, s.remaining, p.name FROM stop_list s JOIN products p ON p.id = s.product_id"
-    " WHERE s.brand_id = $1 AND s.product_id = ANY($2::integer[])"
-)
-# The order, its first history row and its order.created event in one round trip; $17 is the history's
-# "by", $18 the event's data as rendered before the id was known (the id is set in at its two places).
-_PG_INSERT_ORDER = """
-WITH new_order AS (
-    INSERT INTO orders (
-        brand_id, venue_id, customer_id, sale_type_id, api_client_id, status, type, integration,
-        integration_status, payload, total, pricing, warnings, receipt_id, created_at, updated_at
-    )
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
-    RETURNING id, brand_id, venue_id, status, created_at
-), history AS (
-    INSERT INTO order_history (brand_id, order_id, status, at, "by")
-    SELECT brand_id, id, status, created_at, $17 FROM new_order
-), event AS (
-    INSERT INTO events (type, brand_id, venue_id, created_at, data)
-    SELECT 'order.created', brand_id, venue_id, created_at,
-        jsonb_set(jsonb_set($18::jsonb, '{object,id}', to_jsonb(id)), '{object,payload,id}', to_jsonb(id))
-    FROM new_order
-)
-SELECT id FROM new_order
-"""
-_CUSTOMER_BY_ID = select(Customer.id, Customer.name, Customer.phone, Customer.address).where(
-    Customer.brand_id == bindparam("brand"), Customer.id == bindparam("customer")
-)
-_STOP_LIST_OF = (
-    select(StopListEntry.product_id, StopListEntry.remaining, Product.name)
-    .join(Product, Product.id == StopListEntry.product_id)
-    .where(
-        StopListEntry.brand_id == bindparam("brand"),
-        StopListEntry.product_id.in_(bindparam("products", expanding=True)),
+_PG_CUSTOMER_AND_STOP_LIST = on_driver(
+    union_all(
+        select(false(), *_CUSTOMER_BY_ID.selected_columns, cast(null(), Integer)).where(*_THE_CUSTOMER),
+        select(true(), StopListEntry.product_id, Product.name, null(), null(), StopListEntry.remaining)
+        .join(Product, Product.id == StopListEntry.product_id)
+        .where(StopListEntry.brand_id == bindparam("brand"), _PG_PRODUCTS),
     )
 )
+
+
+def _insert_order_with_history_and_event() -> Select[Any]:
+    """The order, its first history row and its order.created event in one statement (PostgreSQL's
+    data-modifying CTEs): ``by`` is the history's, ``data`` the event's as rendered before the id was
+    known (the id is set in at its two places)."""
+    new_order = (
+        insert(_ORDERS)
+        .values({name: bindparam(f"order_{name}") for name in _INSERTED_COLUMNS})
+        .returning(
+            _ORDERS.c.id, _ORDERS.c.brand_id, _ORDERS.c.venue_id, _ORDERS.c.status, _ORDERS.c.created_at
+        )
+        .cte("new_order")
+    )
+    history = (
+        insert(_HISTORY)
+        .from_select(
+            ["brand_id", "order_id", "status", "at", "by"],
+            select(
+                new_order.c.brand_id,
+                new_order.c.id,
+                new_order.c.status,
+                new_order.c.created_at,
+                bindparam("by", type_=String),
+            ),
+        )
+        .cte("history")
+    )
+    order_id = func.to_jsonb(new_order.c.id)
+    data = func.jsonb_set(
+        func.jsonb_set(
+            cast(bindparam("data", type_=String), JSONB), literal_column("'{object,id}'"), order_id
+        ),
+        literal_column("'{object,payload,id}'"),
+        order_id,
+    )
+    event = (
+        insert(_EVENTS)
+        .from_select(
+            ["type", "brand_id", "venue_id", "created_at", "data"],
+            select(
+                literal_column(f"'{events.ORDER_CREATED}'"),
+                new_order.c.brand_id,
+                new_order.c.venue_id,
+                new_order.c.created_at,
+                data,
+            ),
+        )
+        .cte("event")
+    )
+    return select(new_order.c.id).add_cte(history, event)
+
+
+_PG_INSERT_ORDER = on_driver(_insert_order_with_history_and_event())
 _INSERT_ORDER = insert(_ORDERS).returning(_ORDERS.c.id)
-_INSERT_HISTORY = insert(Base.metadata.tables[OrderHistory.__tablename__])
+_INSERT_HISTORY = insert(_HISTORY)
 # Column defaults the INSERT fills in, so that the answer can be rendered without reading the row back.
 _ORDER_DEFAULTS = {
     column.name: column.default.arg
@@ -100,7 +160,7 @@ class DbLookups:
     def __init__(self, conn: AsyncConnection, brand_id: int, likely_products: Collection[int] = ()) -> None:
         self.conn = conn
         self.brand_id = brand_id
-        self.on_postgres = conn.dialect.name == "postgresql"
+        self.on_postgres = dialect_of(conn) == "postgresql"
         self.likely_products = frozenset(likely_products)
         self.prefetched: dict[int, tuple[int, str]] | None = None  # the likely products' entries
 
@@ -109,9 +169,9 @@ class DbLookups:
             params = {"brand": self.brand_id, "customer": customer_id}
             found = (await self.conn.execute(_CUSTOMER_BY_ID, params)).first()
             return None if found is None else CustomerInfo(found[0], found[1], found[2], found[3])
-        rows = await (await driver_of(self.conn)).fetch(
-            _PG_CUSTOMER_AND_STOP_LIST, self.brand_id, customer_id, list(self.likely_products)
-        )
+        values = {"brand": self.brand_id, "customer": customer_id, "products": list(self.likely_products)}
+        driver = await driver_of(self.conn)
+        rows = await driver.fetch(_PG_CUSTOMER_AND_STOP_LIST.sql, *_PG_CUSTOMER_AND_STOP_LIST.args(values))
         info: CustomerInfo | None = None
         self.prefetched = {}
         for is_stop_entry, row_id, name, phone, address, remaining in rows:
@@ -127,11 +187,11 @@ class DbLookups:
         if self.prefetched is not None and self.likely_products.issuperset(product_ids):
             return {pid: self.prefetched[pid] for pid in product_ids if pid in self.prefetched}
         rows: Sequence[Any]
+        values = {"brand": self.brand_id, "products": list(product_ids)}
         if self.on_postgres:
-            rows = await (await driver_of(self.conn)).fetch(_PG_STOP_LIST, self.brand_id, list(product_ids))
+            rows = await (await driver_of(self.conn)).fetch(_PG_STOP_LIST.sql, *_PG_STOP_LIST.args(values))
         else:
-            params = {"brand": self.brand_id, "products": list(product_ids)}
-            rows = (await self.conn.execute(_STOP_LIST_OF, params)).all()
+            rows = (await self.conn.execute(_STOP_LIST_OF, values)).all()
         return {product_id: (remaining, name) for product_id, remaining, name in rows}
 
 
@@ -154,12 +214,16 @@ async def insert_order(conn: AsyncConnection, values: dict[str, Any], *, by: str
     4 places, JSON of str, int, Decimal, bool, None, lists and dicts.
     """
     row = {"receipt_id": None, **_ORDER_DEFAULTS, **values}
-    if conn.dialect.name == "postgresql":
-        arguments = [
-            jsonio.dumps_str(row[name]) if name in _JSON_COLUMNS else row[name] for name in _INSERTED_COLUMNS
-        ]
-        data = jsonio.dumps_str(events.event_data(render_order(SimpleNamespace(**row, id=0))))
-        row["id"] = await (await driver_of(conn)).fetchval(_PG_INSERT_ORDER, *arguments, by, data)
+    if dialect_of(conn) == "postgresql":
+        values = {
+            f"order_{name}": jsonio.dumps_str(row[name]) if name in _JSON_COLUMNS else row[name]
+            for name in _INSERTED_COLUMNS
+        }
+        values["by"] = by
+        values["data"] = jsonio.dumps_str(events.event_data(render_order(SimpleNamespace(**row, id=0))))
+        row["id"] = await (await driver_of(conn)).fetchval(
+            _PG_INSERT_ORDER.sql, *_PG_INSERT_ORDER.args(values)
+        )
         return SimpleNamespace(**row)
     row["id"] = (await conn.execute(_INSERT_ORDER, row)).scalar_one()
     await add_history(

@@ -29,7 +29,7 @@ from clopos_server.catalog.importer.spec import CHUNK, TABLES, BrandDocumentErro
 from clopos_server.catalog.importer.table import BRAND, BY_NAME, SPECS
 from clopos_server.catalog.importer.values import column_kind
 from clopos_server.catalog.snapshot import bump_catalog_version
-from clopos_server.db.engine import Database
+from clopos_server.db.engine import Database, dialect_of
 from clopos_server.db.models import Base
 from clopos_server.events import log as events
 
@@ -403,7 +403,7 @@ async def import_brand(
             await run.apply(report, prune=prune)
             await bump_catalog_version(conn, str(slug))
             await _record_import(conn, run.brand_id, report)
-            if conn.dialect.name == "postgresql":
+            if dialect_of(conn) == "postgresql":
                 await bump_sequences(conn)
     except IntegrityError as exc:
         raise BrandDocumentError([("", f"the database refused the document: {exc.orig}")]) from exc
