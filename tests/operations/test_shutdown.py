@@ -67,7 +67,10 @@ async def test_sigterm_under_load_with_a_board_stream_open(db_url: str) -> None:
                 stop = asyncio.Event()
                 answers: list[httpx.Response] = []
                 loads = [asyncio.create_task(_load(server.base_url, token, stop, answers)) for _ in range(6)]
-                await asyncio.sleep(1.0)
+                for _ in range(300):  # until the load is on (a busy machine takes a while)
+                    if len(answers) >= 6:
+                        break
+                    await asyncio.sleep(0.1)
                 in_load = len(answers)
                 server.process.send_signal(signal.SIGTERM)
                 signalled = time.monotonic()

@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -95,7 +96,20 @@ def json_lines(stderr: str) -> list[dict[str, object]]:
 async def test_two_workers_log_json_and_share_metrics(private_pg: PrivatePostgres, fault_db_url: str) -> None:
     env = {"CLOPOS_WORKERS": "2", "CLOPOS_LOG_LEVEL": "info", "CLOPOS_RATE_LIMITS": "off"}
     with serving(fault_db_url, 1, **env) as [(process, base)]:
+        stderr = process.stderr
+        assert stderr is not None
+        collected: list[bytes] = []
+
+        def collect() -> None:  # read as it comes: a full pipe would stall the server
+            collected.extend(iter(stderr.readline, b""))
+
+        reader = threading.Thread(target=collect, daemon=True)
+        reader.start()
         await ready(base, process)
+        for _ in range(600):  # both workers up (one may be slower to start on a busy machine)
+            if sum(b'"msg":"started"' in line for line in collected) >= 2:
+                break
+            await asyncio.sleep(0.1)
         async with httpx.AsyncClient(base_url=base, timeout=5) as http:
             for _ in range(20):  # new connections: both workers take some
                 assert (await http.get("/healthz", headers={"Connection": "close"})).status_code == 200
@@ -105,7 +119,8 @@ async def test_two_workers_log_json_and_share_metrics(private_pg: PrivatePostgre
             metrics = (await http.get("/metrics")).text
         process.send_signal(signal.SIGTERM)
         process.wait(15)
-        lines = json_lines(process.stderr.read().decode() if process.stderr else "")
+        reader.join(5)
+        lines = json_lines(b"".join(collected).decode())
     assert process.returncode == 0
     healthz = [float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines() if 'route="/healthz"' in line]
     assert healthz and sum(healthz) >= 20  # every worker's counts (whichever answered)
