@@ -35,11 +35,14 @@ pytestmark = pytest.mark.slow
 def serving(url: str, count: int, **env: str) -> Iterator[list[tuple[subprocess.Popen[bytes], str]]]:
     """``count`` ``serve`` processes started at once (not one after the other); SIGTERM at the end."""
     started = []
+    quiet = {
+        "CLOPOS_LOG_LEVEL": "warning"
+    }  # stderr is read at the end only: a full pipe would stall a server
     for _ in range(count):
         port = free_port()
         process = subprocess.Popen(
             [sys.executable, "-m", "clopos_server.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env={**os.environ, "CLOPOS_DATABASE_URL": url, "CLOPOS_DB_POOL_SIZE": "2", **env},
+            env={**os.environ, "CLOPOS_DATABASE_URL": url, "CLOPOS_DB_POOL_SIZE": "2", **quiet, **env},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
