@@ -41,8 +41,8 @@ from clopos_server.api.routes import (
     venues,
     waiter_call,
 )
-from clopos_server.api.routes import webhooks as webhook_routes
 from clopos_server.api.routes import metrics as metrics_route
+from clopos_server.api.routes import webhooks as webhook_routes
 from clopos_server.auth.directory import Directory
 from clopos_server.auth.keys import load_signing_key
 from clopos_server.auth.tokens import TokenSigner
@@ -112,7 +112,11 @@ def _stopping_notice(services: Services) -> Callable[[], None]:
     """What the server's stop signal does here (clopos_server.lifecycle): from the signal handler, it only
     schedules ``_stop_streams`` on this app's loop."""
     loop = asyncio.get_running_loop()
-    return lambda: loop.call_soon_threadsafe(_stop_streams, services)
+
+    def notice() -> None:
+        loop.call_soon_threadsafe(_stop_streams, services)
+
+    return notice
 
 
 def _stop_streams(services: Services) -> None:
@@ -141,7 +145,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             events=EventBus(),
             limiter=RateLimiter(settings) if settings.rate_limits == "on" else None,
         )
-        app.state.services.webhooks = await Webhooks.start(settings, db, signer)  # the dispatcher, in every instance
+        # the webhook dispatcher, in every instance
+        app.state.services.webhooks = await Webhooks.start(settings, db, signer)
         background = [
             asyncio.create_task(directory.keep_fresh(db, settings.revocation_refresh_seconds)),
             asyncio.create_task(_purge_keys_forever(db)),
