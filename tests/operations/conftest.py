@@ -63,7 +63,9 @@ async def app_client(database_url: str, **overrides: Any) -> AsyncIterator[httpx
 @pytest.fixture
 async def fault_client(fault_db_url: str) -> AsyncIterator[httpx.AsyncClient]:
     """An app on the private server with the short bounds, and a client to it."""
-    async with app_client(fault_db_url, db_pool_size=4, **FAULT_TIMEOUTS) as http:
+    # No webhook dispatcher: it polls through the same pool, and a connection it reopens the moment a
+    # slot frees would serve the test's requests (right in production, but not the fault under test).
+    async with app_client(fault_db_url, db_pool_size=4, webhook_dispatcher="off", **FAULT_TIMEOUTS) as http:
         yield http
 
 
