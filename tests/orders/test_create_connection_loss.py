@@ -15,6 +15,15 @@ from fastapi import FastAPI
 from tests.api.test_foundation import assert_error
 from tests.support.api import ApiClient, example
 
+from clopos_server.settings import Settings
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """Without the webhook dispatcher: it polls through the same pool and would meet the dead connection
+    before the create does (its own recovery is tests/webhooks')."""
+    return settings.model_copy(update={"webhook_dispatcher": "off"})
+
 
 async def terminate_app_connections(db_url: str) -> int:
     """End every other backend on the test database, as a server restart or an admin would."""

@@ -214,8 +214,17 @@ class Database:
                 await self._abandon(conn)
                 raise
             except _DRIVER_DISCONNECTS as lost:  # SQLAlchemy never saw it: drop the connection here
+                self._recycle_pool(conn, lost)
                 await conn.invalidate()
                 raise DisconnectionError("the database connection was lost") from lost
+
+    def _recycle_pool(self, conn: AsyncConnection, lost: BaseException) -> None:
+        """A lost connection usually means the server restarted: every pooled connection opened before
+        now is reopened at its next checkout, as SQLAlchemy does for a disconnect it sees itself, instead
+        of failing one request each."""
+        fairy = getattr(conn.sync_connection, "_dbapi_connection", None)
+        if fairy is not None:
+            self.engine.sync_engine.pool._invalidate(fairy, lost, _checkin=False)
 
     async def _abandon(self, conn: AsyncConnection) -> None:
         """Close a connection whose statement timed out or was cancelled, without a word to the server:
