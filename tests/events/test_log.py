@@ -123,11 +123,12 @@ async def test_pruning_keeps_what_is_younger_than_the_retention(database: Databa
 
 
 async def test_the_pruning_task(database: Database, app: Any) -> None:
-    """What the app's lifespan runs: a prune at once, then every hour (CLOPOS_EVENTS_RETENTION_DAYS, 30)."""
+    """What the app's lifespan runs: a prune a minute after start, then every hour
+    (CLOPOS_EVENTS_RETENTION_DAYS, 30)."""
     assert app.state.services.settings.events_retention_days == 30
     async with database.write() as conn:
         await log.record(conn, log.CUSTOMER_CREATED, 1, 1, {"id": 1}, at=utcnow() - timedelta(days=40))
-    task = asyncio.create_task(log.prune_forever(database, 30, interval=0.05))
+    task = asyncio.create_task(log.prune_forever(database, 30, interval=0.05, first_after=0))
     try:
         for _ in range(100):
             async with database.read() as conn:

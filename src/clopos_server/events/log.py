@@ -84,6 +84,7 @@ ID_PREFIX = "evt_"
 _ID_DIGITS = 16  # hex digits of a cursor below 2**64: ids sort as their cursors do
 MAX_CURSOR = 2**63 - 1
 PRUNE_EVERY_SECONDS = 3600.0
+PRUNE_FIRST_AFTER_SECONDS = 60.0
 DEFAULT_FEED_LIMIT = 50
 MAX_FEED_LIMIT = 100
 
@@ -318,10 +319,17 @@ async def prune(conn: AsyncConnection, retention_days: int, *, now: datetime | N
     return int(result.rowcount or 0)
 
 
-async def prune_forever(db: Database, retention_days: int, interval: float = PRUNE_EVERY_SECONDS) -> None:
-    """The server's own pruning (a task of the app's lifespan): at start, then every ``interval`` seconds.
+async def prune_forever(
+    db: Database,
+    retention_days: int,
+    interval: float = PRUNE_EVERY_SECONDS,
+    first_after: float = PRUNE_FIRST_AFTER_SECONDS,
+) -> None:
+    """The server's own pruning (a task of the app's lifespan): ``first_after`` seconds after start (not
+    during start-up's requests: it would take a pool connection of its own), then every ``interval``.
 
     Every instance prunes; a DELETE of rows another instance already deleted deletes nothing."""
+    await asyncio.sleep(first_after)
     while True:
         try:
             async with db.write() as conn:
