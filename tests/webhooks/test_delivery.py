@@ -56,7 +56,7 @@ async def test_an_orders_life_reaches_the_receiver_signed(v2: ApiClient, receive
         assert payload["data"]["object"]["id"] in (order["id"], order["receipt_id"])
         assert abs(int(received.headers["webhook-timestamp"]) - received.at) < 5
     created = next(r for r in got if r.json["type"] == "order.created")
-    assert created.at - started < 5
+    assert created.at - started < WAIT  # within a second on a quiet server: docs/webhooks.md, "Measured"
 
 
 async def test_two_failures_then_delivered_with_the_same_webhook_id(

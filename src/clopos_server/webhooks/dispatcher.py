@@ -47,6 +47,26 @@ PRUNE_SECONDS = 3600.0
 RETENTION_DAYS = 30
 
 
+class _Throttled:
+    """A failure that repeats every second while the database is down is logged with its traceback once a
+    minute, and at debug level in between: an outage does not flood the logs."""
+
+    def __init__(self, every: float = 60.0) -> None:
+        self.every = every
+        self.last = -every
+
+    def warning(self, message: str) -> None:
+        now = time.monotonic()
+        if now - self.last >= self.every:
+            self.last = now
+            log.warning(message, exc_info=True)
+        else:
+            log.debug(message, exc_info=True)
+
+
+_failures = _Throttled()
+
+
 @dataclass(frozen=True)
 class Runtime:
     """What an instance holds for webhooks: the endpoint rules and sealer, the delivery policy, the HTTP
@@ -119,7 +139,7 @@ class Dispatcher:
                 await self._maybe_prune()
                 delay = self.poll_seconds
             except Exception:
-                log.warning("webhook dispatch failed; retrying", exc_info=True)
+                _failures.warning("webhook dispatch failed; retrying every second")
                 delay = ERROR_BACKOFF
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
@@ -200,7 +220,7 @@ class EndpointRunner:
         try:
             claimed, keep_going = await self._round(results)
         except Exception:
-            log.warning("recording webhook attempts failed; retrying", exc_info=True)
+            _failures.warning("recording webhook attempts failed; retrying every second")
             self.results = results + self.results
             await asyncio.sleep(ERROR_BACKOFF)
             return True
