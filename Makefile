@@ -22,8 +22,12 @@ $(DEV_STAMP): pyproject.toml | $(BIN)/python
 run: $(STAMP)  ## migrate, seed the demo brands, serve on 127.0.0.1:8000
 	$(BIN)/clopos-server serve --demo
 
-test: $(DEV_STAMP)  ## the whole suite, on SQLite and PostgreSQL
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+# The suite in PYTEST_WORKERS processes (pytest-xdist; docs/testing.md). A later -n in PYTEST_ARGS wins:
+# `make test PYTEST_ARGS="tests/orders -n 0"` runs one directory in this process, without the start-up.
+PYTEST_WORKERS ?= 3
+
+test: $(DEV_STAMP)  ## the whole suite, on SQLite and PostgreSQL, in $(PYTEST_WORKERS) worker processes
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --maxschedchunk 2 $(PYTEST_ARGS)
 
 fuzz: $(DEV_STAMP)  ## schemathesis against /openapi.json, longer than the suite's run (CLOPOS_FUZZ_EXAMPLES=200)
 	CLOPOS_FUZZ_EXAMPLES=$${CLOPOS_FUZZ_EXAMPLES:-200} $(BIN)/python -m pytest tests/api/test_fuzz.py $(PYTEST_ARGS)

@@ -1,8 +1,13 @@
-"""Shared fixtures: every behaviour test runs once on SQLite and once on PostgreSQL.
+"""Shared fixtures: every behaviour test runs once on SQLite and once on PostgreSQL (docs/testing.md).
 
-Each test gets its own database, copied from a template that was migrated and seeded with the demo
-brands once per session (a file copy on SQLite, ``CREATE DATABASE ... TEMPLATE`` on PostgreSQL, made
-ahead of the test by a background thread: ``PgCopies``).
+Per worker process (``make test`` runs several with pytest-xdist) and database kind, the demo brands are
+migrated and seeded once into a template, and copied once into the worker's working database. Each test
+that takes ``db_url`` gets that working database put back to the template's rows first (a file copy on
+SQLite, a one-round-trip restore script on PostgreSQL: tests/support/databases.py), so a test still sees
+a fresh demo database and nothing an earlier test wrote. The ``app`` is built once per settings and
+started (its lifespan: a new pool, directory, caches) for each test (tests/support/apps.py), and the
+integrator fixtures hold tokens signed like ``/auth`` signs them (tests/support/tokens.py).
+
 PostgreSQL comes from ``CLOPOS_TEST_DATABASE_URL`` (default: the local server); where it is unreachable
 its tests skip with the reason, except under ``CI=true``, where they fail.
 """
@@ -22,31 +27,46 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
-from clopos_server.app import create_app
 from clopos_server.db.engine import Database
 from clopos_server.settings import Settings
 from tests.support.api import GENERATIONS, OTHER_BRAND_LOGIN, ApiClient, V1Client
+from tests.support.apps import AppCache
 from tests.support.databases import (
     BACKENDS,
-    PgCopies,
+    PgWorkingDatabase,
+    SqliteWorkingDatabase,
+    WorkingDatabase,
+    copy_pg_database,
     create_pg_database,
     drop_pg_database,
     pg_admin_url,
     pg_reachable,
     prepare_template,
 )
+from tests.support.schedule import long_first
+from tests.support.tokens import TokenMint
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PG_BASE_URL = os.environ.get(
     "CLOPOS_TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/clopos_test"
 )
+SECRET_KEY = "test-secret-key-0123456789-abcdefgh"
 _templates: dict[str, str] = {}
-_pg_copies: list[PgCopies] = []  # one, once the PostgreSQL template exists
+_working: dict[str, WorkingDatabase] = {}
 _run_counts: dict[str, int] = {"sqlite": 0, "postgres": 0}
+_apps = AppCache()
+_tokens = TokenMint()
 
 
 def pytest_report_header() -> list[str]:
     return [f"clopos: postgres url {make_url(PG_BASE_URL).render_as_string(hide_password=True)}"]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist, the long tests first (tests/support/schedule.py); alone, collection order."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        items[:] = long_first(items)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
@@ -56,9 +76,18 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     )
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: object, error: object) -> None:
+    """pytest-xdist: a worker's counts, added to the controller's for the summary line."""
+    counts = getattr(node, "workeroutput", {}).get("clopos_run_counts", {})
+    for backend, count in counts.items():
+        _run_counts[backend] += count
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    for copies in _pg_copies:
-        copies.close()
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # a pytest-xdist worker: the controller prints the counts
+        workeroutput["clopos_run_counts"] = dict(_run_counts)
     if "postgres" in _templates:
         asyncio.run(drop_pg_database(_templates["postgres"]))
 
@@ -66,6 +95,13 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 @pytest.fixture(scope="session")
 def tmp_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("clopos")
+
+
+def _pg_url(suffix: str) -> str:
+    """A database of this worker process beside ``CLOPOS_TEST_DATABASE_URL``'s (parallel sessions and
+    xdist workers never touch each other's)."""
+    base = make_url(PG_BASE_URL)
+    return base.set(database=f"{base.database}_{suffix}_{os.getpid()}").render_as_string(hide_password=False)
 
 
 async def _template_url(backend: str, tmp_root: Path) -> str:
@@ -78,22 +114,17 @@ async def _template_url(backend: str, tmp_root: Path) -> str:
                 if IN_CI:
                     pytest.fail(f"{message} (CI=true: PostgreSQL tests must run)")
                 pytest.skip(f"{message}; set CLOPOS_TEST_DATABASE_URL or start PostgreSQL")
-            # one template per test session, so that parallel sessions never drop each other's
-            base = make_url(PG_BASE_URL)
-            url = base.set(database=f"{base.database}_tpl_{os.getpid()}").render_as_string(
-                hide_password=False
-            )
+            url = _pg_url("tpl")
             await create_pg_database(url, replace=True)
         await prepare_template(url)
-        if backend == "postgres":
-            _pg_copies.append(PgCopies(url))
         _templates[backend] = url
     return _templates[backend]
 
 
 @asynccontextmanager
 async def fresh_database(backend: str, tmp_root: Path) -> AsyncIterator[str]:
-    """A fresh database with the demo brands, copied from the session's template; its URL."""
+    """A database of its own with the demo brands, copied from the session's template; its URL. For
+    fixtures that keep a database beside the tests' (module-scoped ones); a test takes ``db_url``."""
     template = await _template_url(backend, tmp_root)
     _run_counts[backend] += 1
     if backend == "sqlite":
@@ -103,16 +134,47 @@ async def fresh_database(backend: str, tmp_root: Path) -> AsyncIterator[str]:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
     else:
-        url = _pg_copies[0].take()
-        yield url
-        _pg_copies[0].give_back(url)
+        url = await copy_pg_database(template, f"clopos_t_{uuid.uuid4().hex[:12]}")
+        try:
+            yield url
+        finally:
+            await drop_pg_database(url)
+
+
+async def _working_database(backend: str, tmp_root: Path) -> WorkingDatabase:
+    """The worker's database for ``backend``'s tests, made from the template on first use."""
+    if backend not in _working:
+        template = await _template_url(backend, tmp_root)
+        if backend == "sqlite":
+            work: WorkingDatabase = SqliteWorkingDatabase(
+                template, f"sqlite+aiosqlite:///{tmp_root / 'work.sqlite3'}"
+            )
+        else:
+            work = PgWorkingDatabase(template, _pg_url("work"))
+        await work.create()
+        _working[backend] = work
+    return _working[backend]
+
+
+@pytest.fixture(scope="session")
+async def working_databases() -> AsyncIterator[dict[str, WorkingDatabase]]:
+    """The working databases, dropped at the end of the session (their kept connections closed first)."""
+    yield _working
+    for work in _working.values():
+        await work.drop()
+    _working.clear()
 
 
 @pytest.fixture(params=BACKENDS)
-async def db_url(request: pytest.FixtureRequest, tmp_root: Path) -> AsyncIterator[str]:
-    """A fresh database with the demo brands, for one test; its URL."""
-    async with fresh_database(request.param, tmp_root) as url:
-        yield url
+async def db_url(
+    request: pytest.FixtureRequest, tmp_root: Path, working_databases: dict[str, WorkingDatabase]
+) -> str:
+    """A fresh database with the demo brands, for one test; its URL (the worker's working database, put
+    back to the template's state before the test)."""
+    work = await _working_database(request.param, tmp_root)
+    await work.restore()
+    _run_counts[request.param] += 1
+    return work.url
 
 
 @pytest.fixture
@@ -127,13 +189,13 @@ __all__ = ["pg_admin_url"]
 
 @pytest.fixture
 def settings(db_url: str) -> Settings:
-    return Settings(database_url=db_url, rate_limits="off", secret_key="test-secret-key-0123456789-abcdefgh")
+    return Settings(database_url=db_url, rate_limits="off", secret_key=SECRET_KEY)
 
 
 @pytest.fixture
 async def app(settings: Settings) -> AsyncIterator[FastAPI]:
-    application = create_app(settings)
-    async with application.router.lifespan_context(application):
+    """The app for ``settings``, started for this test (tests/support/apps.py)."""
+    async with _apps.running(settings) as application:
         yield application
 
 
@@ -145,15 +207,27 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-async def v1(client: httpx.AsyncClient) -> V1Client:
+async def v1(app: FastAPI, client: httpx.AsyncClient) -> V1Client:
     """A client authenticated as the demo integrator at venue 1 of ``openapitest``."""
-    return await V1Client.login(client)
+    return await _tokens.client(app, client, "v1")
 
 
 @pytest.fixture
-async def other_v1(client: httpx.AsyncClient) -> V1Client:
+async def other_v1(app: FastAPI, client: httpx.AsyncClient) -> V1Client:
     """The same app, authenticated as the ``demo-other`` brand."""
-    return await V1Client.login(client, **OTHER_BRAND_LOGIN)
+    return await _tokens.client(app, client, "v1", **OTHER_BRAND_LOGIN)
+
+
+@pytest.fixture
+async def v2(app: FastAPI, client: httpx.AsyncClient) -> ApiClient:
+    """The demo brand's test integrator under ``/open-api/v2`` alone (v2-only endpoints)."""
+    return await _tokens.client(app, client, "v2")
+
+
+@pytest.fixture
+async def other_v2(app: FastAPI, client: httpx.AsyncClient) -> ApiClient:
+    """The ``demo-other`` brand's production integrator under ``/open-api/v2``."""
+    return await _tokens.client(app, client, "v2", **OTHER_BRAND_LOGIN)
 
 
 @pytest.fixture(params=GENERATIONS)
@@ -164,13 +238,13 @@ def generation(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-async def api(client: httpx.AsyncClient, generation: str) -> ApiClient:
+async def api(app: FastAPI, client: httpx.AsyncClient, generation: str) -> ApiClient:
     """The demo brand's integrator at venue 1, logged in under ``/open-api`` (v1: x-token, x-brand,
     x-venue) or ``/open-api/v2`` (v2: x-token only, the demo test integrator)."""
-    return await ApiClient.login(client, generation)
+    return await _tokens.client(app, client, generation)
 
 
 @pytest.fixture
-async def other_api(client: httpx.AsyncClient, generation: str) -> ApiClient:
+async def other_api(app: FastAPI, client: httpx.AsyncClient, generation: str) -> ApiClient:
     """The ``demo-other`` brand under the same generation as ``api`` (v2: its production integrator)."""
-    return await ApiClient.login(client, generation, **OTHER_BRAND_LOGIN)
+    return await _tokens.client(app, client, generation, **OTHER_BRAND_LOGIN)

@@ -34,6 +34,23 @@ PREFIXES = {"v1": "/open-api", "v2": "/open-api/v2"}
 GENERATIONS = tuple(PREFIXES)
 
 
+def login_body(generation: str, **login: Any) -> dict[str, Any]:
+    """The body of a login under ``generation``, ``login`` overriding fields of the demo login.
+
+    v1 keys (``venue_id``) are dropped from a v2 login and v2 keys (``integrator_id``) from a v1 one, so
+    that one override dict serves both; a v2 login of ``demo-other`` uses its production integrator
+    unless one is given.
+    """
+    if generation == "v1":
+        body = {**DEMO_LOGIN, **login}
+        body.pop("integrator_id", None)
+    else:
+        base = OTHER_BRAND_V2_LOGIN if login.get("brand") == OTHER_BRAND_LOGIN["brand"] else DEMO_V2_LOGIN
+        body = {**base, **login}
+        body.pop("venue_id", None)
+    return body
+
+
 def example(name: str) -> Any:
     """A body from examples/ (the spec's examples, shipped with the repo)."""
     return json.loads((EXAMPLES / name).read_text(encoding="utf-8"))
@@ -59,23 +76,20 @@ class ApiClient:
 
     @classmethod
     async def login(cls, http: httpx.AsyncClient, generation: str = "v1", **login: Any) -> ApiClient:
-        """Log in under ``generation``; ``login`` overrides fields of the demo login of that generation.
-
-        v1 keys (``venue_id``) are dropped from a v2 login and v2 keys (``integrator_id``) from a v1
-        one, so that one override dict serves both; a v2 login of ``demo-other`` uses its production
-        integrator unless one is given.
-        """
-        if generation == "v1":
-            body = {**DEMO_LOGIN, **login}
-            body.pop("integrator_id", None)
-        else:
-            base = OTHER_BRAND_V2_LOGIN if login.get("brand") == OTHER_BRAND_LOGIN["brand"] else DEMO_V2_LOGIN
-            body = {**base, **login}
-            body.pop("venue_id", None)
+        """Log in under ``generation`` at ``POST {prefix}/auth``; ``login`` overrides fields of the demo
+        login of that generation (``login_body``)."""
+        body = login_body(generation, **login)
         answer = await http.post(f"{PREFIXES[generation]}/auth", json=body)
         assert answer.status_code == 200 and answer.json()["success"] is True, answer.text
+        return cls.with_token(http, answer.json()["token"], generation, **login)
+
+    @classmethod
+    def with_token(
+        cls, http: httpx.AsyncClient, token: str, generation: str = "v1", **login: Any
+    ) -> ApiClient:
+        """The client that ``login`` with the same arguments returns, holding ``token``."""
         venue = int(login.get("venue_id", 1))  # v2: the token's venue is the brand's main venue (1)
-        return cls(http, answer.json()["token"], str(body["brand"]), venue, generation=generation)
+        return cls(http, token, str(login_body(generation, **login)["brand"]), venue, generation=generation)
 
     def headers(self, **extra: str) -> dict[str, str]:
         if self.generation == "v1":
@@ -107,3 +121,17 @@ V1Client = ApiClient  # the name the v1-only tests use
 
 def error_fields(answer: httpx.Response) -> list[str | None]:
     return [entry.get("field") for entry in answer.json()["error"]]
+
+
+def assert_error(answer: httpx.Response, status: int, code: str) -> dict:
+    """The error envelope of spec/api.md with this status and code, every entry complete; its body."""
+    assert answer.status_code == status, answer.text
+    assert answer.headers["content-type"].startswith("application/json")
+    body = answer.json()
+    assert body["success"] is False
+    assert body["code"] == code
+    assert isinstance(body["error"], list) and body["error"]
+    for entry in body["error"]:
+        assert {"message", "type", "exception", "code", "http_code"} <= entry.keys()
+        assert entry["type"] == code and entry["http_code"] == status and isinstance(entry["code"], int)
+    return body
