@@ -10,7 +10,9 @@ in SNI and the certificate check.
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
+import ssl
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -72,6 +74,13 @@ async def _read_start(response: httpx.Response) -> str:
     return bytes(taken[:BODY_LIMIT]).decode("utf-8", errors="replace")
 
 
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """The certificate check every sender uses (httpx's default: certifi's CA bundle), made once per
+    process: reading the bundle costs ~25 ms of CPU, paid per sender and so per app start (every test)."""
+    return httpx.create_ssl_context(trust_env=False)
+
+
 class Sender:
     """Sends attempts. The process's shared one keeps no connection alive (a connection opened for one
     name is never reused for another name at the same address); an endpoint's sender has its own, which
@@ -84,6 +93,7 @@ class Sender:
             follow_redirects=False,
             limits=httpx.Limits(max_connections=None, max_keepalive_connections=keep_alive),
             trust_env=False,
+            verify=_tls_context(),
         )
 
     async def send(self, url: str, body: bytes, headers: Mapping[str, str]) -> Outcome:
