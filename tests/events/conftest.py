@@ -1,5 +1,5 @@
-"""Fixtures of the event-log tests: v2 integrators of both demo brands, and a reader of the feed that
-waits (boundedly) for events to become visible."""
+"""Fixtures of the event-log tests: a reader of the feed that waits (boundedly) for events to become
+visible. The v2 integrators of both demo brands (``v2``, ``other_v2``) are the suite's (tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -7,24 +7,11 @@ import asyncio
 import time
 from typing import Any
 
-import httpx
-import pytest
-
-from tests.support.api import OTHER_BRAND_LOGIN, ApiClient
+from tests.support.api import ApiClient
 
 # On PostgreSQL an event is visible once every transaction older than its own has ended (any database of
 # the server counts: other test processes share it), usually within milliseconds.
 VISIBLE_WITHIN = 10.0
-
-
-@pytest.fixture
-async def v2(client: httpx.AsyncClient) -> ApiClient:
-    return await ApiClient.login(client, "v2")
-
-
-@pytest.fixture
-async def other_v2(client: httpx.AsyncClient) -> ApiClient:
-    return await ApiClient.login(client, "v2", **OTHER_BRAND_LOGIN)
 
 
 async def feed(api: ApiClient, **params: Any) -> dict[str, Any]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 from decimal import Decimal
 
-import httpx
 import pytest
 
 from tests.api.test_foundation import assert_error
@@ -29,12 +28,6 @@ def pay(*amounts: object, method: dict | None = None) -> dict:
             {**(method or CASH), "amount": str(a) if isinstance(a, Decimal) else a} for a in amounts
         ]
     }
-
-
-@pytest.fixture
-async def v2(client: httpx.AsyncClient) -> ApiClient:
-    """v2 only: the close endpoint does not exist under ``/open-api``."""
-    return await ApiClient.login(client, "v2")
 
 
 async def customer(api: ApiClient, customer_id: int) -> dict:

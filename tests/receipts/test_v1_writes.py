@@ -5,17 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import httpx
 import pytest
 
 from tests.api.test_foundation import assert_error
 from tests.support.api import ApiClient
 from tests.support.lifecycle import accepted_order, money
-
-
-@pytest.fixture
-async def v2(client: httpx.AsyncClient) -> ApiClient:
-    return await ApiClient.login(client, "v2")
 
 
 def sale(**changes: Any) -> dict[str, Any]:

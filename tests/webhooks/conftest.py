@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 
 from clopos_server.settings import Settings
@@ -32,11 +31,6 @@ def settings(db_url: str) -> Settings:
 def receiver() -> Iterator[Receiver]:
     with running_receiver() as running:
         yield running
-
-
-@pytest.fixture
-async def v2(client: httpx.AsyncClient) -> ApiClient:
-    return await ApiClient.login(client, "v2")
 
 
 async def make_endpoint(api: ApiClient, url: str, events: list[str] | None = None, **extra: Any) -> dict:
