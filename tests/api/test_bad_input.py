@@ -29,9 +29,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
-from tests.api.test_foundation import assert_error
 from tests.conftest import fresh_database
-from tests.support.api import DEMO_LOGIN, DEMO_V2_LOGIN, EXAMPLES, PREFIXES, TEST_INTEGRATOR
+from tests.support.api import DEMO_LOGIN, DEMO_V2_LOGIN, EXAMPLES, PREFIXES, TEST_INTEGRATOR, assert_error
 from tests.support.board import BoardUser
 from tests.support.databases import BACKENDS
 

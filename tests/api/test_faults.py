@@ -13,8 +13,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
-from tests.api.test_foundation import assert_error
-from tests.support.api import DEMO_LOGIN, ApiClient, example
+from tests.support.api import DEMO_LOGIN, ApiClient, assert_error, example
 from tests.support.lifecycle import order_body
 from tests.support.servers import running_servers
 

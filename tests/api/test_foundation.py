@@ -4,20 +4,9 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from tests.support.api import V1Client
+from tests.support.api import V1Client, assert_error
 
-
-def assert_error(answer: httpx.Response, status: int, code: str) -> dict:
-    assert answer.status_code == status, answer.text
-    assert answer.headers["content-type"].startswith("application/json")
-    body = answer.json()
-    assert body["success"] is False
-    assert body["code"] == code
-    assert isinstance(body["error"], list) and body["error"]
-    for entry in body["error"]:
-        assert {"message", "type", "exception", "code", "http_code"} <= entry.keys()
-        assert entry["type"] == code and entry["http_code"] == status and isinstance(entry["code"], int)
-    return body
+__all__ = ["assert_error"]  # its home is tests/support/api.py; still importable from here
 
 
 async def test_healthz_and_readyz(client: httpx.AsyncClient) -> None:

@@ -6,8 +6,7 @@ from __future__ import annotations
 import json
 
 import httpx
-from tests.api.test_foundation import assert_error
-from tests.support.api import DEMO_LOGIN, DEMO_V2_LOGIN, PREFIXES, ApiClient, example
+from tests.support.api import DEMO_LOGIN, DEMO_V2_LOGIN, PREFIXES, ApiClient, assert_error, example
 from tests.support.board import sign_in
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")

@@ -10,8 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from tests.api.test_foundation import assert_error
-from tests.support.api import ApiClient, V1Client
+from tests.support.api import ApiClient, V1Client, assert_error
 from tests.support.lifecycle import accepted_order, money
 
 SEARCH = "/open-api/customers?filters[0][0]=name&filter[0][1]=aysel"

@@ -6,8 +6,7 @@ import time
 
 import httpx
 import pytest
-from tests.api.test_foundation import assert_error
-from tests.support.api import DEMO_LOGIN, V1Client
+from tests.support.api import DEMO_LOGIN, V1Client, assert_error
 
 
 async def test_auth_answers_an_oauth_token(client: httpx.AsyncClient) -> None:

@@ -10,7 +10,6 @@ import httpx
 import jwt
 import pytest
 from sqlalchemy import update
-from tests.api.test_foundation import assert_error
 from tests.support.api import (
     DEMO_LOGIN,
     DEMO_V2_LOGIN,
@@ -18,6 +17,7 @@ from tests.support.api import (
     PROD_INTEGRATOR,
     TEST_INTEGRATOR,
     ApiClient,
+    assert_error,
     example,
 )
 

@@ -8,8 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api.test_foundation import assert_error
-from tests.support.api import V1Client
+from tests.support.api import V1Client, assert_error
 
 ISO = "2025-01-01T00:00:00.000000Z"
 

@@ -21,8 +21,7 @@ from clopos_server.db.models import (
     ProductVenue,
     RecipeItem,
 )
-from tests.api.test_foundation import assert_error
-from tests.support.api import V1Client
+from tests.support.api import V1Client, assert_error
 
 ALL_INCLUDES = [
     "category",

@@ -6,8 +6,7 @@ import httpx
 import pytest
 
 from clopos_server.catalog.render import venue_status_map
-from tests.api.test_foundation import assert_error
-from tests.support.api import ApiClient, V1Client
+from tests.support.api import ApiClient, V1Client, assert_error
 
 ISO = "2025-01-01T00:00:00.000000Z"
 LISTS = [

@@ -13,8 +13,7 @@ from sqlalchemy import select
 
 from clopos_server.db.engine import Database
 from clopos_server.db.models import Brand
-from tests.api.test_foundation import assert_error
-from tests.support.api import V1Client
+from tests.support.api import V1Client, assert_error
 
 DEMO_STOP_LIST = [
     {"id": 54, "limit": 0, "timestamp": 1761202010781},

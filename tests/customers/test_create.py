@@ -11,8 +11,7 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from clopos_server.db.models import Balance, Customer, IdempotencyKey
-from tests.api.test_foundation import assert_error
-from tests.support.api import V1Client
+from tests.support.api import V1Client, assert_error
 
 UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 ISO_RE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000000Z")

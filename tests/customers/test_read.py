@@ -5,8 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.api.test_foundation import assert_error
-from tests.support.api import V1Client
+from tests.support.api import V1Client, assert_error
 
 ISO = "2025-01-01T00:00:00.000000Z"
 DEMO = [9, 10, 11, 12]

@@ -8,9 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api.test_foundation import assert_error
 from tests.events.conftest import events_until, feed, now
-from tests.support.api import ApiClient
+from tests.support.api import ApiClient, assert_error
 
 
 async def new_customer(api: ApiClient, name: str = "Feed Reader") -> dict[str, Any]:

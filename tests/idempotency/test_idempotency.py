@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from tests.api.test_foundation import assert_error
-from tests.support.api import ApiClient, example
+from tests.support.api import ApiClient, assert_error, example
 
 KEY = "0fe7bc1e-9972-4c2f-bf03-4e0f09ba9d9d"
 

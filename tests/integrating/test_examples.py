@@ -7,8 +7,7 @@ import copy
 from decimal import Decimal
 from typing import Any
 
-from tests.api.test_foundation import assert_error
-from tests.support.api import EXAMPLES, ApiClient, example
+from tests.support.api import EXAMPLES, ApiClient, assert_error, example
 
 PLACEHOLDERS = {"id", "created_at", "updated_at", "time", "timestamp", "unix"}
 

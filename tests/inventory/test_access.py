@@ -15,9 +15,8 @@ from typer.testing import CliRunner
 from clopos_server import cli
 from clopos_server.auth.access import SCOPES
 from clopos_server.settings import get_settings
-from tests.api.test_foundation import assert_error
 from tests.inventory.conftest import services_of
-from tests.support.api import TEST_INTEGRATOR, ApiClient
+from tests.support.api import TEST_INTEGRATOR, ApiClient, assert_error
 
 
 @pytest.fixture

@@ -10,9 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api.test_foundation import assert_error
 from tests.inventory.conftest import Change
-from tests.support.api import ApiClient, error_fields
+from tests.support.api import ApiClient, assert_error, error_fields
 
 STORAGES = ("storages:read", "STOCK_STORAGE_VIEW")
 SUPPLIERS = ("suppliers:read", "STOCK_SUPPLIER_VIEW")

@@ -16,9 +16,8 @@ from sqlalchemy import update
 
 from clopos_server.board.live import BoardStream
 from clopos_server.db.models import Brand
-from tests.api.test_foundation import assert_error
 from tests.inventory.conftest import Change, services_of
-from tests.support.api import ApiClient, error_fields
+from tests.support.api import ApiClient, assert_error, error_fields
 from tests.support.board import OTHER_OWNER, BoardUser
 from tests.support.lifecycle import switch_payment_method
 

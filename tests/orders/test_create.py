@@ -8,8 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from starlette.routing import Match
-from tests.api.test_foundation import assert_error
-from tests.support.api import ApiClient, example
+from tests.support.api import ApiClient, assert_error, example
 
 from clopos_server.api.routes.orders import create_order_direct
 

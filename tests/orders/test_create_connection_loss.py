@@ -12,8 +12,7 @@ import uuid
 import asyncpg  # type: ignore[import-untyped]
 import pytest
 from fastapi import FastAPI
-from tests.api.test_foundation import assert_error
-from tests.support.api import ApiClient, example
+from tests.support.api import ApiClient, assert_error, example
 
 from clopos_server.settings import Settings
 

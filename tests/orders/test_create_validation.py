@@ -8,8 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from tests.api.test_foundation import assert_error
-from tests.support.api import V1Client, example
+from tests.support.api import V1Client, assert_error, example
 
 Body = dict[str, Any]
 

@@ -8,8 +8,7 @@ import uuid
 
 import pytest
 from fastapi import FastAPI
-from tests.api.test_foundation import assert_error
-from tests.support.api import ApiClient
+from tests.support.api import ApiClient, assert_error
 from tests.support.lifecycle import (
     accept,
     accepted_order,

@@ -6,8 +6,7 @@ import json
 from decimal import Decimal
 
 import pytest
-from tests.api.test_foundation import assert_error
-from tests.support.api import ApiClient, example
+from tests.support.api import ApiClient, assert_error, example
 
 
 async def create(api: ApiClient, **changes: object) -> dict:

@@ -8,9 +8,8 @@ import asyncio
 import httpx
 import pytest
 
-from tests.api.test_foundation import assert_error
 from tests.ratelimit.conftest import clear_of_window_edge
-from tests.support.api import DEMO_V2_LOGIN
+from tests.support.api import DEMO_V2_LOGIN, assert_error
 from tests.support.redis import private_redis, shared_redis_url, unique_prefix
 from tests.support.servers import ServerProcess, running_servers
 

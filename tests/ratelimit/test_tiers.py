@@ -8,9 +8,8 @@ import time
 import httpx
 import pytest
 
-from tests.api.test_foundation import assert_error
 from tests.ratelimit.conftest import MakeClient, clear_of_window_edge
-from tests.support.api import DEMO_LOGIN, DEMO_V2_LOGIN
+from tests.support.api import DEMO_LOGIN, DEMO_V2_LOGIN, assert_error
 from tests.support.servers import free_port
 
 V1_HEADERS = ("x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset")

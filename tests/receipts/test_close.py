@@ -8,8 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.api.test_foundation import assert_error
-from tests.support.api import ApiClient
+from tests.support.api import ApiClient, assert_error
 from tests.support.lifecycle import (
     accepted_order,
     as_generation,

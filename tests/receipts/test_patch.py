@@ -5,8 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.api.test_foundation import assert_error
-from tests.support.api import ApiClient
+from tests.support.api import ApiClient, assert_error
 from tests.support.lifecycle import accepted_order, money
 
 

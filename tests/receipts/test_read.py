@@ -6,8 +6,7 @@ import uuid
 
 import pytest
 
-from tests.api.test_foundation import assert_error
-from tests.support.api import ApiClient
+from tests.support.api import ApiClient, assert_error
 from tests.support.lifecycle import accepted_order, as_generation, create_order, helper, money
 
 RECEIPT_KEYS = {

@@ -7,8 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.test_foundation import assert_error
-from tests.support.api import ApiClient
+from tests.support.api import ApiClient, assert_error
 from tests.support.lifecycle import accepted_order, money
 
 
