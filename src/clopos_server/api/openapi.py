@@ -20,7 +20,7 @@ from fastapi.openapi.utils import get_openapi
 
 from clopos_server.api.query import MAX_PAGE
 from clopos_server.kit.query import Kind, ResourceQuerySpec
-from clopos_server.kit.schema import BLANK, ID_MAX, UUID, Schema
+from clopos_server.kit.schema import ANY_VALUE, ANY_VALUE_SCHEMA, BLANK, ID_MAX, UUID, Schema
 from clopos_server.kit.schema import query_parameter as _query
 from clopos_server.webhooks.shapes import openapi_webhooks
 
@@ -383,6 +383,7 @@ def build_document(app: FastAPI) -> dict[str, Any]:
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)
     schemas["ErrorEnvelope"] = ERROR_ENVELOPE
+    schemas[ANY_VALUE] = ANY_VALUE_SCHEMA
     schemas.update(_COMPONENTS)
     components["securitySchemes"] = SECURITY_SCHEMES
     document["webhooks"], delivery_schemas = openapi_webhooks()  # what the server sends (docs/webhooks.md)

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
+from clopos_server.kit.body import MAX_DEPTH, NUMBER_DIGITS
 from clopos_server.kit.values import MAX_EPOCH_MS, MAX_ID, NUMBER_TEXT_LIMIT
 
 Schema = dict[str, Any]
@@ -25,6 +26,22 @@ DECIMAL_TEXT = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$"
 
 
 BLANK: Schema = {"type": "string", "maxLength": 0, "description": "blank: as if not sent"}
+
+# Any JSON value the body reader takes where a body holds keys it does not read (kit.body.parse_json bounds
+# every number, read or not): registered once as the component ``AnyValue``, which refers to itself.
+ANY_VALUE = "AnyValue"
+_NUMBER_BOUND = float(f"1E+{NUMBER_DIGITS}")  # a float: the document is JSON, 1E+100 has no int64
+ANY_VALUE_SCHEMA: Schema = {
+    "title": ANY_VALUE,
+    "description": f"any JSON value; numbers below 1E+{NUMBER_DIGITS} in size, at most {NUMBER_DIGITS} "
+    f"decimal places, at most {MAX_DEPTH} levels of nesting",
+    "anyOf": [
+        {"type": ["string", "boolean", "null"]},
+        {"type": "number", "exclusiveMinimum": -_NUMBER_BOUND, "exclusiveMaximum": _NUMBER_BOUND},
+        {"type": "array", "items": {"$ref": f"#/components/schemas/{ANY_VALUE}"}},
+        {"type": "object", "additionalProperties": {"$ref": f"#/components/schemas/{ANY_VALUE}"}},
+    ],
+}
 
 
 def or_blank(schema: Schema) -> Schema:
@@ -139,8 +156,7 @@ def obj(
     """An object; other keys are allowed (clients send more than the server reads, and it ignores them)
     unless ``additional`` is false (where a client has nothing else to send)."""
     schema: Schema = {"type": "object", "properties": dict(properties)}
-    if not additional:
-        schema["additionalProperties"] = False
+    schema["additionalProperties"] = ref(ANY_VALUE) if additional else False
     names = list(required)
     if names:
         schema["required"] = names
