@@ -55,6 +55,7 @@ class RequestContextMiddleware:
         scope.setdefault("state", {}).update(started=started, request_id=request_id)
         token = request_id_var.set(request_id)
         status_holder: dict[str, int] = {}
+        route: list[str] = []  # the route template, worked out once when the answer begins
         extra = [(b"x-request-id", request_id.encode())]
         if scope["path"] in AUTH_PATHS:  # a token answer (or a refusal) is not for any cache to keep
             extra.append(_NO_STORE)
@@ -64,7 +65,8 @@ class RequestContextMiddleware:
                 if status_holder.pop("armed", 0):  # the answer has begun: a stream may run on
                     deadline.reschedule(None)
                 status_holder["status"] = message["status"]
-                _observe(scope, message["status"], started)
+                route.append(route_template(scope))
+                _observe(route[0], scope["method"], message["status"], started)
                 answer_headers = [*message.get("headers", []), *extra]
                 if not any(name == _NOSNIFF[0] for name, _ in answer_headers):
                     answer_headers.append(_NOSNIFF)
@@ -88,7 +90,8 @@ class RequestContextMiddleware:
                 raise
             await send_error(send_with_id, self._error_for(exc, deadline, request_id), self.error_format)
         finally:
-            log.info("request", extra=_access_fields(scope, status_holder.get("status"), started))
+            template = route[0] if route else route_template(scope)
+            log.info("request", extra=_access_fields(scope, template, status_holder.get("status"), started))
             request_id_var.reset(token)
 
     def _error_for(self, exc: Exception, deadline: asyncio.Timeout, request_id: str) -> ApiError:
@@ -128,19 +131,18 @@ def route_template(scope: Scope) -> str:
     return "/".join(segments)
 
 
-def _observe(scope: Scope, status: int, started: float) -> None:
-    route, method = route_template(scope), scope["method"]
+def _observe(route: str, method: str, status: int, started: float) -> None:
     metrics.REQUESTS.labels(route=route, method=method, status=str(status)).inc()
     metrics.REQUEST_SECONDS.labels(route=route, method=method).observe(time.perf_counter() - started)
 
 
-def _access_fields(scope: Scope, status: int | None, started: float) -> dict[str, Any]:
+def _access_fields(scope: Scope, route: str, status: int | None, started: float) -> dict[str, Any]:
     """The access line's fields: the same in every worker and format."""
     client = scope.get("client")
     fields: dict[str, Any] = {
         "method": scope["method"],
         "path": scope["path"],
-        "route": route_template(scope),
+        "route": route,
         "status": status,
         "ms": round((time.perf_counter() - started) * 1000, 2),
         "client": client[0] if client else None,
