@@ -26,12 +26,12 @@ from clopos_server.board import render
 from clopos_server.board.render import esc
 from clopos_server.board.web import (
     Viewer,
-    asset_version,
     csrf_ok,
     html,
     read_form,
     refusal,
     state_of,
+    venue_page,
     viewer_of,
 )
 from clopos_server.db.finance_models import CashShift
@@ -88,16 +88,7 @@ async def cash_shift_page(request: Request) -> Response:
             _closed_table(viewer, closed_rows),
         ]
     )
-    page = render.page(
-        "cash_shift.html",
-        viewer.t,
-        asset_version=asset_version(),
-        venue_name=esc(venue.name),
-        venue_id=str(venue.id),
-        brand_name=esc(viewer.brand.name),
-        body=body,
-    )
-    return html(page)
+    return html(venue_page(viewer.t, "Cash shift", viewer.brand, venue, body))
 
 
 def _int(raw: str | None) -> int | None:

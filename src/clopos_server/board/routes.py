@@ -46,6 +46,7 @@ from clopos_server.board.web import (
     refusal,
     set_cookie,
     state_of,
+    venue_page,
     viewer_of,
 )
 from clopos_server.errors import ApiError
@@ -271,16 +272,8 @@ async def today_page(request: Request) -> Response:
         steps = await queries.histories(conn, brand.id, [o.id for o in orders])
         closed = await queries.closed_revenue(conn, brand.id, venue.id, start, end)
         ctx = await render_context(services, conn, brand, venue.id, viewer.csrf, t)
-    body = render.page(
-        "today.html",
-        t,
-        asset_version=asset_version(),
-        venue_name=render.esc(venue.name),
-        venue_id=str(venue.id),
-        brand_name=render.esc(brand.name),
-        body=today.today_body(ctx, orders, today.summarize(orders, steps, closed), query, t.day(day)),
-    )
-    return html(body)
+    body = today.today_body(ctx, orders, today.summarize(orders, steps, closed), query, t.day(day))
+    return html(venue_page(t, "Today", brand, venue, body))
 
 
 @router.get("/events")

@@ -24,12 +24,12 @@ from clopos_server.board import render
 from clopos_server.board.render import esc
 from clopos_server.board.web import (
     Viewer,
-    asset_version,
     csrf_ok,
     html,
     int_field,
     read_form,
     state_of,
+    venue_page,
     viewer_of,
 )
 from clopos_server.catalog.repository import AnyRow
@@ -90,16 +90,7 @@ async def stock_page(request: Request) -> Response:
             *(_levels_table(viewer, storage, levels.get(storage.id, [])) for storage in storages),
         ]
     )
-    page = render.page(
-        "stock.html",
-        viewer.t,
-        asset_version=asset_version(),
-        venue_name=esc(venue.name),
-        venue_id=str(venue.id),
-        brand_name=esc(viewer.brand.name),
-        body=body,
-    )
-    return html(page)
+    return html(venue_page(viewer.t, "Stock", viewer.brand, venue, body, page_class="stock-page"))
 
 
 # ------------------------------------------------------------------------------------------------ reads

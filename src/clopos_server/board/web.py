@@ -86,6 +86,24 @@ def asset_bytes(name: str) -> bytes:
     return resources.files("clopos_server.board").joinpath("static", name).read_bytes()
 
 
+def venue_page(
+    t: Texts, title: str, brand: BrandInfo, venue: VenueInfo, body: str, page_class: str = ""
+) -> str:
+    """A page of one venue beside the board (today, stock, cash shift): the top bar with its title and the
+    way back, then ``body`` (HTML). ``title`` is the English words, shown in the viewer's language."""
+    return render.page(
+        "venue_page.html",
+        t,
+        title=render.esc(t(title)),
+        page_class=f" {page_class}" if page_class else "",
+        asset_version=asset_version(),
+        venue_name=render.esc(venue.name),
+        venue_id=str(venue.id),
+        brand_name=render.esc(brand.name),
+        body=body,
+    )
+
+
 @cache
 def asset_version() -> str:
     digest = hashlib.sha256()
