@@ -3,12 +3,16 @@
 SQLite runs in WAL mode with a busy timeout, and write transactions start with ``BEGIN IMMEDIATE`` so
 that two writers queue for the lock instead of failing half-way (the recipe in SQLAlchemy's SQLite docs).
 
+On PostgreSQL the hot paths (create, replay, the order reads) use the driver's own pool instead
+(``Database.driver``, db/driver_pool.py, docs/decisions/0006), set up with the same bounds; the two pools
+together hold at most twice the pool size per process (``fit_pool`` in serving.py counts on that).
+
 Every wait is bounded (``DbTimeouts``): on PostgreSQL the server cancels a statement after the statement
-timeout and a lock wait after the lock timeout (both set at connect, so they hold for the create path's
-statements on the asyncpg connection too: docs/decisions/0002); the driver gives up on its own a second
-later (a frozen server cancels nothing); connecting and waiting for a pooled connection give up after the
-pool timeout. A connection that timed out or was cancelled is closed, never returned to the pool half-way.
-``unavailable_reason`` names the errors that mean "not available now", which the API answers with a 503.
+timeout and a lock wait after the lock timeout (both set at connect); the driver gives up on its own a
+second later (a frozen server cancels nothing); connecting and waiting for a pooled connection give up
+after the pool timeout. A connection that timed out or was cancelled is closed, never returned to the pool
+half-way. ``unavailable_reason`` names the errors that mean "not available now", which the API answers
+with a 503.
 """
 
 from __future__ import annotations
@@ -20,13 +24,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from clopos_server import jsonio, metrics
+from clopos_server.db.driver_pool import DRIVER_DISCONNECTS, DriverPool
+from clopos_server.db.sqlite_writer import SqliteWriter
 from clopos_server.db.unavailable import unavailable_reason
 from clopos_server.settings import Settings
 
@@ -51,7 +56,8 @@ class DbTimeouts:
 
 
 def create_engine(url: str, *, pool_size: int = 10, timeouts: DbTimeouts | None = None) -> AsyncEngine:
-    """An engine for ``url``; on PostgreSQL a pool of ``pool_size`` connections and as many overflow."""
+    """An engine for ``url``; on PostgreSQL a pool of ``pool_size`` connections, no overflow (the driver's
+    pool of the hot paths holds as many again: ``Database``)."""
     timeouts = timeouts or DbTimeouts()
     options: dict[str, Any] = {"json_serializer": jsonio.dumps_str, "json_deserializer": jsonio.loads_exact}
     parsed = make_url(url)
@@ -66,7 +72,7 @@ def create_engine(url: str, *, pool_size: int = 10, timeouts: DbTimeouts | None 
     # with a 503 (nothing half-written: the transaction is gone) and the pool replaces it.
     options.update(
         pool_size=pool_size,
-        max_overflow=pool_size,
+        max_overflow=0,
         pool_recycle=1800,
         pool_timeout=timeouts.pool,
         connect_args={
@@ -114,20 +120,15 @@ def _configure_sqlite(engine: AsyncEngine, busy_ms: int) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-# asyncpg's errors for a connection that is gone (closed, terminated, the server shutting down).
-_DRIVER_DISCONNECTS: tuple[type[BaseException], ...] = (
-    asyncpg.InterfaceError,  # "connection is closed"
-    asyncpg.InternalClientError,  # the protocol met the server's goodbye mid-state
-    asyncpg.PostgresConnectionError,  # with ConnectionDoesNotExistError
-    asyncpg.AdminShutdownError,
-    asyncpg.CannotConnectNowError,
-    OSError,
-)
+# asyncpg's errors for a connection that is gone (db/driver_pool.py), for the readers of ``driver_of``.
+_DRIVER_DISCONNECTS = DRIVER_DISCONNECTS
 
 
 async def driver_of(conn: AsyncConnection) -> Any:
     """The asyncpg connection under ``conn`` (PostgreSQL only): statements sent on it skip SQLAlchemy's
-    per-statement work and use asyncpg's own prepared-statement cache.
+    per-statement work and use asyncpg's own prepared-statement cache. New hot paths take a connection
+    of ``Database.driver`` instead; a statement sent here before SQLAlchemy's first one in a transaction
+    runs outside it (SQLAlchemy begins at its first statement).
 
     Kept in the pooled connection's ``info``, which SQLAlchemy clears when it replaces the connection:
     asking SQLAlchemy for it costs a greenlet switch, and the create path asks five times.
@@ -159,6 +160,17 @@ class Database:
         self.timeouts = timeouts or DbTimeouts()
         self.engine = create_engine(url, pool_size=pool_size, timeouts=self.timeouts)
         self.dialect = self.engine.dialect.name
+        # SQLite: the process's writers take turns here before BEGIN IMMEDIATE (docs/decisions/0003).
+        self.sqlite_writer: SqliteWriter | None = None
+        if self.dialect == "sqlite":
+            self.sqlite_writer = SqliteWriter(self.engine, wait=self.timeouts.statement)
+        # The hot paths' pool (PostgreSQL only), as many connections again as SQLAlchemy's.
+        self.driver: DriverPool | None = None
+        if self.dialect == "postgresql":
+            t = self.timeouts
+            self.driver = DriverPool(
+                url, size=pool_size, statement=t.statement, lock=t.lock, pool=t.pool, driver=t.driver
+            )
 
     @classmethod
     def from_settings(cls, settings: Settings, *, pool_size: int | None = None) -> Database:
@@ -198,12 +210,11 @@ class Database:
         sends no BEGIN or COMMIT of its own), so that the create path can send its statements on the
         driver connection (``driver_of``) in the same transaction: docs/decisions/0002.
         """
+        if self.sqlite_writer is not None:
+            async with self.sqlite_writer.transaction() as conn:
+                yield conn
+            return
         async with self.engine.connect() as conn:
-            if dialect_of(self) == "sqlite":
-                conn = await conn.execution_options(sqlite_immediate=True)
-                async with conn.begin():
-                    yield conn
-                return
             conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
             try:
                 transaction = (await driver_of(conn)).transaction()
@@ -251,6 +262,8 @@ class Database:
             await conn.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
+        if self.driver is not None:
+            await self.driver.close()
         await self.engine.dispose()
 
 
