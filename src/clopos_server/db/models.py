@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -450,7 +451,13 @@ class Customer(Base):
 
 class Order(Base):
     __tablename__ = "orders"
-    __table_args__ = (Index("ix_orders_brand_venue_created", "brand_id", "venue_id", "created_at"),)
+    # The list's default order, for a venue and for a venue and one status (migration 0009).
+    __table_args__ = (
+        Index("ix_orders_venue_newest", "brand_id", "venue_id", text("created_at DESC"), "id"),
+        Index(
+            "ix_orders_venue_status_newest", "brand_id", "venue_id", "status", text("created_at DESC"), "id"
+        ),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     brand_id: Mapped[int] = brand_fk()
     venue_id: Mapped[int] = mapped_column(Integer)

@@ -19,14 +19,18 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import orjson
 from sqlalchemy import (
+    ARRAY,
     ColumnElement,
+    Integer,
     Row,
     Select,
     Text,
+    any_,
     bindparam,
     cast,
     delete,
@@ -37,6 +41,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clopos_server import jsonio
+from clopos_server.db.driver_reads import Reader, for_dialects, reader_of
 from clopos_server.db.engine import Database, dialect_of
 from clopos_server.db.events_models import SEQ_LOW_BITS, Event
 from clopos_server.db.models import Base
@@ -198,14 +203,54 @@ def _visible(conn: AsyncConnection) -> list[ColumnElement[bool]]:
     return [_EVENTS.c.seq < _PG_HORIZON] if dialect_of(conn) == "postgresql" else []
 
 
-def _feed_query(brand_id: int, types: Sequence[str], venue_id: int | None) -> Select[Any]:
-    conditions: list[ColumnElement[bool]] = [_EVENTS.c.brand_id == brand_id]
-    if venue_id is not None:
-        conditions.append(_EVENTS.c.venue_id == venue_id)
+def _feed_query(dialect: str, *, types: bool = False, venue: bool = False) -> Select[Any]:
+    """The feed's columns (``data`` as its stored text) and its filters, with named parameters: ``brand``,
+    and ``venue`` and ``types`` when asked for."""
+    conditions: list[ColumnElement[bool]] = [_EVENTS.c.brand_id == bindparam("brand")]
+    if venue:
+        conditions.append(_EVENTS.c.venue_id == bindparam("venue"))
     if types:
-        conditions.append(_EVENTS.c.type.in_(list(types)))
+        if dialect == "postgresql":  # one prepared statement for any number of types
+            conditions.append(_EVENTS.c.type == any_(bindparam("types", type_=ARRAY(_EVENTS.c.type.type))))
+        else:
+            conditions.append(_EVENTS.c.type.in_(bindparam("types", expanding=True)))
     columns = [c for c in _EVENTS.c if c.name != "data"]
     return select(*columns, cast(_EVENTS.c.data, Text).label("data")).where(*conditions)
+
+
+def _page_statement(dialect: str, *, after: bool, types: bool, venue: bool) -> Select[Any]:
+    """A keyset read on ``(brand_id[, venue_id], seq)``: newest first without ``after`` (``limit`` rows),
+    oldest first after it (``limit`` is then one more than the page: the extra row says more follow)."""
+    query = _feed_query(dialect, types=types, venue=venue)
+    if dialect == "postgresql":
+        query = query.where(_EVENTS.c.seq < _PG_HORIZON)
+    limit = bindparam("limit", type_=Integer)
+    if not after:
+        return query.order_by(_EVENTS.c.seq.desc()).limit(limit)
+    return query.where(_EVENTS.c.seq > bindparam("after")).order_by(_EVENTS.c.seq.asc()).limit(limit)
+
+
+# Every shape of the feed's page, compiled once per dialect at import (issue 18, docs/decisions/0005): on
+# PostgreSQL they run on the driver (db/driver_reads.py).
+_PAGES = {
+    (after, types, venue): for_dialects(partial(_page_statement, after=after, types=types, venue=venue))
+    for after in (False, True)
+    for types in (False, True)
+    for venue in (False, True)
+}
+_ONE = for_dialects(lambda dialect: _feed_query(dialect).where(_EVENTS.c.seq == bindparam("seq")))
+
+
+def _page_values(
+    brand_id: int, after: int | None, limit: int, types: Sequence[str], venue_id: int | None
+) -> dict[str, Any]:
+    return {
+        "brand": brand_id,
+        "venue": venue_id,
+        "types": list(types),
+        "after": after,
+        "limit": limit if after is None else limit + 1,
+    }
 
 
 def page_query(
@@ -217,19 +262,14 @@ def page_query(
     types: Sequence[str] = (),
     venue_id: int | None = None,
 ) -> Select[Any]:
-    """The feed's statement: a keyset read on ``(brand_id[, venue_id], seq)``, newest first without
-    ``after`` (then ``limit`` rows), oldest first after it (``limit + 1`` rows: the extra one says more
-    follow). Public so that a test can EXPLAIN exactly what the feed sends."""
-    query = _feed_query(brand_id, types, venue_id)
-    if dialect == "postgresql":
-        query = query.where(_EVENTS.c.seq < _PG_HORIZON)
-    if after is None:
-        return query.order_by(_EVENTS.c.seq.desc()).limit(limit)
-    return query.where(_EVENTS.c.seq > after).order_by(_EVENTS.c.seq.asc()).limit(limit + 1)
+    """The feed's statement with its values bound, for a test to EXPLAIN exactly what the feed sends (its
+    cost does not grow with the log: tests/events/test_feed_cost.py)."""
+    statement = _PAGES[(after is not None, bool(types), venue_id is not None)][dialect].core
+    return statement.params(_page_values(brand_id, after, limit, types, venue_id))
 
 
 async def read_after(
-    conn: AsyncConnection,
+    source: Reader | AsyncConnection,
     brand_id: int,
     *,
     after: int | None,
@@ -238,9 +278,11 @@ async def read_after(
     venue_id: int | None = None,
 ) -> Page:
     """The brand's events after ``after``, oldest first, at most ``limit``; without ``after``, the newest
-    ``limit`` (still oldest first). Its cost does not grow with the log (see ``page_query``)."""
-    query = page_query(dialect_of(conn), brand_id, after=after, limit=limit, types=types, venue_id=venue_id)
-    rows = list((await conn.execute(query)).all())
+    ``limit`` (still oldest first). One statement; its cost does not grow with the log. ``source``: the
+    feed's reader (on the driver), or a connection already open."""
+    reader = reader_of(source)
+    statements = _PAGES[(after is not None, bool(types), venue_id is not None)]
+    rows = list(await reader.fetch(statements, _page_values(brand_id, after, limit, types, venue_id)))
     if after is None:
         rows.reverse()
         return Page([render_event(r) for r in rows], rows[-1].seq if rows else 0, False)
@@ -280,10 +322,9 @@ async def refs_after(
     ]
 
 
-async def read_one(conn: AsyncConnection, brand_id: int, seq: int) -> dict[str, Any] | None:
+async def read_one(source: Reader | AsyncConnection, brand_id: int, seq: int) -> dict[str, Any] | None:
     """One event of the brand by its cursor (another brand's is simply not found)."""
-    query = _feed_query(brand_id, (), None).where(_EVENTS.c.seq == seq)
-    row = (await conn.execute(query)).first()
+    row = await reader_of(source).first(_ONE, {"brand": brand_id, "seq": seq})
     return None if row is None else render_event(row)
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row
+from sqlalchemy import ARRAY, ColumnElement, Row, Select, any_, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clopos_server.auth.context import AuthContext
-from clopos_server.db.models import Receipt
+from clopos_server.db.driver_reads import Reader, for_dialects
+from clopos_server.db.models import Receipt, ReceiptProduct
 from clopos_server.errors import ApiError, Problem, not_found
 from clopos_server.inventory.render import render_stock_operation
 from clopos_server.kit.query import ListQuery
@@ -77,18 +78,57 @@ async def list_receipts(
     return [render_receipt(row) for row in rows], total
 
 
-async def read_one(conn: AsyncConnection, context: AuthContext, receipt_id: int) -> dict[str, Any]:
-    return await whole(conn, context.brand.id, receipt_id)
+# The reads by id and by cid (issue 18, docs/decisions/0005): Core statements compiled once per dialect,
+# on PostgreSQL sent on the driver (db/driver_reads.py); the receipt, then its lines.
+_RECEIPTS = Receipt.__table__
+_LINES = ReceiptProduct.__table__
+_RECEIPT_BY_ID = for_dialects(
+    lambda _: select(*_RECEIPTS.c).where(
+        _RECEIPTS.c.brand_id == bindparam("brand"), _RECEIPTS.c.id == bindparam("receipt")
+    )
+)
 
 
-async def read_by_cid(conn: AsyncConnection, context: AuthContext, cid: str) -> dict[str, Any]:
+def _by_cid(dialect: str) -> Select[Any]:
+    """By cid as written in lower or upper case (UUIDs are case-insensitive; ours are lower case)."""
+    spellings = (
+        _RECEIPTS.c.cid == any_(bindparam("cids", type_=ARRAY(_RECEIPTS.c.cid.type)))
+        if dialect == "postgresql"
+        else _RECEIPTS.c.cid.in_(bindparam("cids", expanding=True))
+    )
+    return select(*_RECEIPTS.c).where(_RECEIPTS.c.brand_id == bindparam("brand"), spellings)
+
+
+_RECEIPT_BY_CID = for_dialects(_by_cid)
+_LINES_OF_RECEIPT = for_dialects(
+    lambda _: (
+        select(*_LINES.c)
+        .where(_LINES.c.brand_id == bindparam("brand"), _LINES.c.receipt_id == bindparam("receipt"))
+        .order_by(_LINES.c.position, _LINES.c.id)
+    )
+)
+
+
+async def _answer(reader: Reader, brand_id: int, row: Row[Any] | None) -> dict[str, Any]:
+    """The receipt with its lines (``whole``'s answer), from its row."""
+    if row is None:
+        raise receipt_not_found()
+    values = {"brand": brand_id, "receipt": row.id}
+    return render_receipt(row, await reader.fetch(_LINES_OF_RECEIPT, values))
+
+
+async def read_one(reader: Reader, context: AuthContext, receipt_id: int) -> dict[str, Any]:
+    values = {"brand": context.brand.id, "receipt": receipt_id}
+    return await _answer(reader, context.brand.id, await reader.first(_RECEIPT_BY_ID, values))
+
+
+async def read_by_cid(reader: Reader, context: AuthContext, cid: str) -> dict[str, Any]:
     if not is_uuid(cid):
         message = "cid must be a UUID"
         raise ApiError("invalid_parameter", message, [Problem(message, "path.cid")])
-    row = await repo.get_receipt_by_cid(conn, context.brand.id, cid.lower())
-    if row is None:
-        raise receipt_not_found()
-    return await whole(conn, context.brand.id, row.id)
+    lower = cid.lower()
+    values = {"brand": context.brand.id, "cids": sorted({lower, lower.upper()})}
+    return await _answer(reader, context.brand.id, await reader.first(_RECEIPT_BY_CID, values))
 
 
 async def stock_operations(

@@ -15,6 +15,7 @@ from clopos_server.api.envelope import envelope_stamp, json_response, success
 from clopos_server.api.openapi import operation, path_schema
 from clopos_server.api.query import parse_query_string
 from clopos_server.auth.context import AuthContext, require_auth
+from clopos_server.db.driver_reads import reading
 from clopos_server.errors import ApiError, Problem, invalid_parameter, not_found
 from clopos_server.events import log, shapes
 from clopos_server.kit.values import MAX_ID, int_text
@@ -86,9 +87,9 @@ async def list_events(request: Request, context: AuthContext = Depends(require_a
     venue_id = _int_param(tree, "venue_id", 1, MAX_ID, None)
     types = _types(tree)
     assert limit is not None
-    async with services_of(request).db.read() as conn:
+    async with reading(services_of(request).db) as reader:
         page = await log.read_after(
-            conn, context.brand.id, after=after, limit=limit, types=types, venue_id=venue_id
+            reader, context.brand.id, after=after, limit=limit, types=types, venue_id=venue_id
         )
     body = {"success": True, "data": page.events, "next": str(page.next), "has_more": page.has_more}
     return json_response({**body, **envelope_stamp(request)})
@@ -106,8 +107,8 @@ async def get_event(
     if seq is None:
         message = "event_id must be evt_ followed by 16 lowercase hex digits"
         raise ApiError("invalid_parameter", message, [Problem(message, "path.event_id")])
-    async with services_of(request).db.read() as conn:
-        event = await log.read_one(conn, context.brand.id, seq)
+    async with reading(services_of(request).db) as reader:
+        event = await log.read_one(reader, context.brand.id, seq)
     if event is None:
         raise not_found("Event not found")
     return success(request, event)

@@ -18,6 +18,7 @@ from clopos_server.api.envelope import success
 from clopos_server.api.openapi import operation
 from clopos_server.api.params import parse_id
 from clopos_server.api.query import parse_list_query
+from clopos_server.db.driver_reads import reading
 from clopos_server.events.outbox import Outbox
 from clopos_server.idempotency.service import run_idempotent
 from clopos_server.kit.body import read_json_object
@@ -72,8 +73,8 @@ async def get_receipt_by_cid(
     context: Auth,
     services: Svc,
 ) -> Response:
-    async with services.db.read() as conn:
-        receipt = await reads.read_by_cid(conn, context, cid)
+    async with reading(services.db) as reader:
+        receipt = await reads.read_by_cid(reader, context, cid)
     return success(request, receipt)
 
 
@@ -90,8 +91,8 @@ async def get_receipt(
 ) -> Response:
     identifier = parse_id(receipt_id, "receipt_id")
     parse_list_query(request.url.query, RECEIPT_READ_QUERY)  # lines are always included; bad values 400
-    async with services.db.read() as conn:
-        receipt = await reads.read_one(conn, context, identifier)
+    async with reading(services.db) as reader:
+        receipt = await reads.read_one(reader, context, identifier)
     return success(request, receipt)
 
 
