@@ -3,26 +3,35 @@
 Creates a fresh database (PostgreSQL by default, ``BENCH_DB=sqlite`` for a temporary SQLite file),
 migrates it, imports a generated brand (bench/brand.py), serves it with ``clopos-server serve`` and drives
 each scenario with wrk (bench/wrk/*.lua) for a fixed duration after a warm-up. The baseline app
-(bench/baseline/app.py) takes the same create-order load on the same database under the same process
-model; ``ratio = ours / baseline`` of create-order requests/s is the figure we steer by.
+(bench/baseline/app.py) takes the same loads on the same database under the same process model: the
+create-order body, and the reads (an order list page, one order, a catalogue page, a feed page) over
+copies of our own rows; ``ours / baseline`` of requests/s and of CPU per request is the figure we steer
+by, and every scenario's row shows it.
+
+Order of the run: the create baselines on the fresh database; create-order, its replay; the read
+baselines over copies of the orders written so far; our reads; then the venue's orders are cloned up to
+BENCH_LARGE_ORDERS (bench/seed.py) for the list's baseline and ours at that size; the webhook last.
 
 Prints one table (requests/s, p50/p99/max latency, errors, CPU per request of the server and of the
-database, peak RSS per worker), writes the raw results to bench/results/latest.json, and exits non-zero
-when any scenario saw an error (a non-2xx answer, a socket error, a create-order replay that was not a
-replay) or got no answer at all.
+database, peak RSS per worker, the ratio to the baseline), the targets of issue 18 as met/MISSED, writes
+the raw results to bench/results/latest.json, and exits non-zero when any scenario saw an error (a non-2xx
+answer, a socket error, a create-order replay that was not a replay) or got no answer at all.
 
 Settings (environment):
   BENCH_DB           postgres (default) or sqlite
   BENCH_PG_URL       admin URL of the PostgreSQL server (default postgresql://postgres@127.0.0.1:5432/postgres);
                      a database clopos_bench_<random> is created there and dropped afterwards
   BENCH_WORKERS      server worker processes (default 2 on PostgreSQL, 1 on SQLite)
-  BENCH_CONNECTIONS  wrk connections (default 32)
+  BENCH_CONNECTIONS  wrk connections (default 32); the create-8 scenario and its baseline always use 8
   BENCH_THREADS      wrk threads (default 1: one wrk thread drives far more than the server takes, and
                      leaves the second core to the server)
   BENCH_DURATION     seconds per scenario (default 20; 4 with BENCH_QUICK=1)
   BENCH_WARMUP       warm-up seconds before each scenario (default 3; 1 with BENCH_QUICK=1)
-  BENCH_QUICK=1      a quick run (about 45 s in all)
-  BENCH_SCENARIOS    comma-separated subset of: baseline,create,replay,orders,products,auth
+  BENCH_QUICK=1      a quick run (about 80 s of load; the setup and cloning come on top)
+  BENCH_SCENARIOS    comma-separated subset of: baseline,create,create-8,replay,order,orders,products,
+                     events,auth,orders-large,webhook (default: all; create-8 only on SQLite). "baseline"
+                     runs the baseline of each scenario chosen (the create baseline always)
+  BENCH_LARGE_ORDERS the venue's order count for orders-large (default 100000)
   BENCH_KEEP_DB=1    keep the database afterwards (its name is printed)
   BENCH_PRIME=0      do not load every worker's catalogue snapshot before measuring; with
                      BENCH_CONNECTIONS=64 BENCH_SCENARIOS=create this can show the snapshot/pool deadlock
@@ -63,10 +72,41 @@ RESULTS = BENCH_DIR / "results" / "latest.json"
 sys.path.insert(0, str(BENCH_DIR))
 
 import brand  # noqa: E402  (bench/brand.py, next to this file)
+import seed  # noqa: E402  (bench/seed.py: cloned orders, the read baselines' tables)
 import webhook_bench  # noqa: E402  (bench/webhook_bench.py: the webhook scenario's receiver and lag)
 
-ALL_SCENARIOS = ("baseline", "create", "replay", "orders", "products", "auth", "webhook")
+ALL_SCENARIOS = (
+    "baseline",
+    "create",
+    "create-8",
+    "replay",
+    "order",
+    "orders",
+    "products",
+    "events",
+    "auth",
+    "orders-large",
+    "webhook",
+)
 PRODUCTS_PATH = "/open-api/products?limit=100&with[]=modificator_groups"
+ORDERS_PATH = "/open-api/orders?limit=50"
+FEED_LIMIT = 50
+FEED_BACK = (
+    200  # the feed page starts this many events before the newest: a full page, as a reader catching up
+)
+SMALL_CONNECTIONS = 8  # the SQLite target's connection count (issue 18)
+# Each scenario's baseline (bench/baseline/app.py), by key: the same request on the same database.
+BASELINE_OF = {
+    "create": "baseline",
+    "replay": "baseline",
+    "webhook": "baseline",
+    "create-8": "baseline-8",
+    "order": "baseline-order",
+    "orders": "baseline-orders",
+    "products": "baseline-products",
+    "events": "baseline-events",
+    "orders-large": "baseline-orders-large",
+}
 
 
 def log(message: str) -> None:
@@ -92,6 +132,7 @@ class Config:
     quick: bool
     scenarios: tuple[str, ...]
     keep_db: bool
+    large_orders: int = 100_000
 
     @classmethod
     def from_env(cls) -> Config:
@@ -102,7 +143,8 @@ class Config:
         if backend not in ("postgres", "sqlite"):
             raise BenchError(f"BENCH_DB must be postgres or sqlite, not {backend!r}")
         quick = env("BENCH_QUICK", "") not in ("", "0")
-        scenarios = tuple(s.strip() for s in env("BENCH_SCENARIOS", ",".join(ALL_SCENARIOS)).split(",") if s)
+        every = [s for s in ALL_SCENARIOS if s != "create-8" or backend == "sqlite"]
+        scenarios = tuple(s.strip() for s in env("BENCH_SCENARIOS", ",".join(every)).split(",") if s.strip())
         unknown = set(scenarios) - set(ALL_SCENARIOS)
         if unknown:
             raise BenchError(f"BENCH_SCENARIOS: unknown {sorted(unknown)}; choose from {ALL_SCENARIOS}")
@@ -117,6 +159,7 @@ class Config:
             quick=quick,
             scenarios=scenarios,
             keep_db=env("BENCH_KEEP_DB", "") not in ("", "0"),
+            large_orders=int(env("BENCH_LARGE_ORDERS", "100000")),
         )
 
 
@@ -508,12 +551,14 @@ class Scenario:
     cpu: dict[str, float] = field(default_factory=dict)
     note: str = ""
     available: bool = True
+    connections: int | None = None  # None: BENCH_CONNECTIONS
+    is_baseline: bool = False
 
     @property
     def rps(self) -> float:
         if not self.result or not self.result["duration_us"]:
             return 0.0
-        return float(self.result["requests"]) / (self.result["duration_us"] / 1e6)
+        return float(self.result["requests"]) * 1e6 / float(self.result["duration_us"])
 
     def cpu_ms_per_request(self, part: str) -> float:
         requests = self.result["requests"] if self.result else 0
@@ -538,10 +583,11 @@ def run_wrk(
         body_file = tmp / f"{scenario.key}.body.json"
         body_file.write_bytes(scenario.body)
         env["BENCH_BODY_FILE"] = str(body_file)
+    connections = scenario.connections or config.connections
     command = [
         wrk,
-        "-t", str(min(config.threads, config.connections)),
-        "-c", str(config.connections),
+        "-t", str(min(config.threads, connections)),
+        "-c", str(connections),
         "-d", f"{seconds}s",
         "--timeout", "5s",
         "-s", str(WRK_DIR / scenario.script),
@@ -643,6 +689,7 @@ def prepare_create(
         raise BenchError(f"the bench order draws warnings: {created['warnings']}")
     lines = body["payload"]["products"]
     shape = {
+        "order_id": created["id"],
         "lines": len(lines),
         "modifiers_per_line": sorted({len(line["product_modificators"]) for line in lines}),
         "total": draft["total"],
@@ -652,6 +699,27 @@ def prepare_create(
         "body_bytes": len(raw),
     }
     return headers, raw, shape
+
+
+def prepare_v2(client: httpx.Client) -> dict[str, str]:
+    """A v2 token (the events feed is v2 only): the bench client with the bench integrator."""
+    login = {k: v for k, v in login_body().items() if k != "venue_id"}
+    answer = _json(
+        client.post("/open-api/v2/auth", json={**login, "integrator_id": brand.INTEGRATOR_ID}),
+        "POST /open-api/v2/auth",
+    )
+    if not answer.get("success"):
+        raise BenchError(f"POST /open-api/v2/auth: {answer}")
+    return {"x-token": str(answer["token"])}
+
+
+def check_get(server: Server, path: str, headers: dict[str, str]) -> httpx.Response:
+    """One GET before the load: a scenario whose request fails is not measured."""
+    with httpx.Client(base_url=server.base_url, timeout=30) as client:
+        answer = client.get(path, headers=headers)
+    if answer.status_code != 200:
+        raise BenchError(f"GET {path} on {server.name}: HTTP {answer.status_code}: {answer.text[:500]}")
+    return answer
 
 
 def prime(server: Server, headers: dict[str, str], body: bytes) -> None:
@@ -692,13 +760,37 @@ def _mb(kib: int) -> str:
     return f"{kib / 1024:.0f} MB"
 
 
+def versus(by_key: dict[str, Scenario], scenario: Scenario) -> dict[str, float] | None:
+    """Ours against the baseline of the same request: requests/s ours / baseline, and CPU per request
+    baseline / ours (both 1.0 when we cost what the bare stack costs)."""
+    base = by_key.get(BASELINE_OF.get(scenario.key, ""))
+    if scenario.is_baseline or base is None or not base.rps or not scenario.rps:
+        return None
+    ours_cpu, base_cpu = cpu_per_request(scenario), cpu_per_request(base)
+    return {
+        "requests": round(scenario.rps / base.rps, 3),
+        "cpu": round(base_cpu / ours_cpu, 3) if ours_cpu and base_cpu else 0.0,
+    }
+
+
 def table(scenarios: list[Scenario], *, in_process_db: bool = False) -> str:
     cpu_head = "CPU ms/req" if in_process_db else "CPU ms/req app+db"
-    head = ("scenario", "requests/s", "p50", "p99", "max", "errors", cpu_head, "peak RSS/worker")
+    head = (
+        "scenario",
+        "requests/s",
+        "p50",
+        "p99",
+        "max",
+        "errors",
+        cpu_head,
+        "vs baseline",
+        "peak RSS/worker",
+    )
+    by_key = {s.key: s for s in scenarios}
     rows: list[tuple[str, ...]] = []
     for s in scenarios:
         if not s.available or s.result is None:
-            rows.append((s.label, "not available", "", "", "", "", "", s.note))
+            rows.append((s.label, "not available", "", "", "", "", "", "", s.note))
             continue
         r = s.result
         errors = str(s.errors)
@@ -717,9 +809,13 @@ def table(scenarios: list[Scenario], *, in_process_db: bool = False) -> str:
         if not in_process_db:
             cpu += f" + {s.cpu_ms_per_request('db_s'):.2f}"
         latencies = (_ms(lat["p50"]), _ms(lat["p99"]), _ms(lat["max"]))
-        rows.append((s.label, f"{s.rps:,.0f}", *latencies, errors, cpu, rss))
+        ratios = versus(by_key, s)
+        against = "(baseline)" if s.is_baseline else "-"
+        if ratios is not None:
+            against = f"{ratios['requests']:.2f}, {ratios['cpu']:.2f}"
+        rows.append((s.label, f"{s.rps:,.0f}", *latencies, errors, cpu, against, rss))
     widths = [max(len(row[i]) for row in [head, *rows]) for i in range(len(head))]
-    numeric = {1, 2, 3, 4, 6}
+    numeric = {1, 2, 3, 4, 6, 7}
 
     def line(cells: tuple[str, ...]) -> str:
         return (
@@ -811,21 +907,64 @@ def cpu_per_request(scenario: Scenario) -> float:
     return scenario.cpu_ms_per_request("server_s") + scenario.cpu_ms_per_request("db_s")
 
 
-def targets(by_key: dict[str, Scenario], ratio: float | None, hwm_kib: dict[int, int]) -> list[str]:
-    lines = []
-    create, replay = by_key.get("create"), by_key.get("replay")
+def targets(config: Config, by_key: dict[str, Scenario], hwm_kib: dict[int, int]) -> list[str]:
+    """Issue 18's targets, each as met or MISSED with its figures (a scenario that did not run: not
+    measured). The PostgreSQL targets on a PostgreSQL run, the SQLite ones on a SQLite run."""
+    lines: list[str] = []
 
     def verdict(ok: bool) -> str:
         return "met" if ok else "MISSED"
 
-    if ratio is not None:
-        lines.append(f"ratio >= 0.5 (aim 0.7): {ratio:.2f}, {verdict(ratio >= 0.5)}")
-    if create and create.result:
-        p99 = create.result["latency_us"]["p99"] / 1000
-        lines.append(f"create-order p99 < 50 ms: {p99:.1f} ms, {verdict(p99 < 50)}")
-    if create and replay and create.result and replay.result and create.rps:
-        times = replay.rps / create.rps
-        lines.append(f"replay >= 2x create: {times:.1f}x, {verdict(times >= 2)}")
+    def ratio_line(what: str, key: str, floor: float, *, cpu_too: bool = False) -> None:
+        ours = by_key.get(key)
+        base = by_key.get(BASELINE_OF.get(key, ""))
+        ratios = None if ours is None else versus(by_key, ours)
+        if ours is None or base is None or ratios is None:
+            if ours is not None or base is not None:
+                lines.append(
+                    f"{what} >= {floor} of its baseline: not measured (it or its baseline did not run)"
+                )
+            return
+        figures = (
+            f"requests/s {ratios['requests']:.2f} ({ours.rps:,.0f} / {base.rps:,.0f}), "
+            f"CPU {ratios['cpu']:.2f} ({cpu_per_request(base):.2f} / {cpu_per_request(ours):.2f} ms)"
+        )
+        ok = ratios["requests"] >= floor and (ratios["cpu"] >= floor or not cpu_too)
+        which = "requests/s and CPU" if cpu_too else "requests/s"
+        lines.append(f"{what}: {which} >= {floor} of its baseline: {figures}, {verdict(ok)}")
+
+    def p99_line(what: str, key: str) -> None:
+        scenario = by_key.get(key)
+        if scenario is None or not scenario.result or not scenario.result["requests"]:
+            return
+        p99 = scenario.result["latency_us"]["p99"] / 1000
+        connections = scenario.connections or config.connections
+        lines.append(f"{what} p99 < 50 ms at {connections} connections: {p99:.1f} ms, {verdict(p99 < 50)}")
+
+    if config.backend == "postgres":
+        ratio_line("create-order", "create", 0.5, cpu_too=True)
+        p99_line("create-order", "create")
+        ratio_line("create-order replay", "replay", 0.8)
+        ratio_line(by_key["orders"].label if "orders" in by_key else "GET /orders?limit=50", "orders", 0.5)
+        ratio_line(
+            by_key["orders-large"].label if "orders-large" in by_key else "GET /orders?limit=50, large",
+            "orders-large",
+            0.5,
+        )
+        ratio_line("GET /products?limit=100&with[]=modificator_groups", "products", 0.5)
+        ratio_line("GET /orders/{id}", "order", 0.6)
+    else:
+        ratio_line("SQLite create-order", "create", 0.3)
+        p99_line("SQLite create-order", "create")
+        small = "create-8" if "create-8" in by_key else "create"
+        if small == "create-8" or config.connections == SMALL_CONNECTIONS:
+            ratio_line(f"SQLite create-order at {SMALL_CONNECTIONS} connections", small, 0.3)
+            if small == "create-8":
+                p99_line("SQLite create-order", small)
+        elif "create" in by_key:
+            lines.append(
+                f"SQLite create-order at {SMALL_CONNECTIONS} connections: not measured (run create-8)"
+            )
     if hwm_kib:
         peak = max(hwm_kib.values())
         lines.append(f"peak memory < 200 MB per worker: {_mb(peak)}, {verdict(peak < 200 * 1024)}")
@@ -892,7 +1031,9 @@ def server_env(config: Config, db: BenchDatabase, port: int | None = None) -> di
     return env
 
 
-def baseline_server(config: Config, db: BenchDatabase, tmp: Path) -> Server:
+def baseline_server(
+    config: Config, db: BenchDatabase, tmp: Path, extra_env: dict[str, str] | None = None
+) -> Server:
     port = free_port()
     command = [
         sys.executable, "-m", "uvicorn", "app:create_app", "--factory",
@@ -900,7 +1041,7 @@ def baseline_server(config: Config, db: BenchDatabase, tmp: Path) -> Server:
         "--host", "127.0.0.1", "--port", str(port), "--workers", str(config.workers),
         "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning",
     ]  # fmt: skip
-    env = {**os.environ, "BASELINE_DATABASE_URL": db.url}
+    env = {**os.environ, "BASELINE_DATABASE_URL": db.url, **(extra_env or {})}
     driver = "asyncpg" if db.backend == "postgres" else "aiosqlite"
     return Server(
         f"baseline (Starlette + {driver})", command, env, port, config.workers, tmp / "baseline.log"
@@ -915,6 +1056,46 @@ def clopos_server(config: Config, db: BenchDatabase, tmp: Path) -> Server:
     return Server(
         "clopos-server", command, server_env(config, db, port), port, config.workers, tmp / "server.log"
     )
+
+
+@dataclass
+class Bench:
+    """What every measurement of one run shares: the tools, the database, the servers started and the
+    scenarios measured so far (in the order the table shows them)."""
+
+    wrk: str
+    config: Config
+    db: BenchDatabase
+    tmp: Path
+    sampler: RssSampler
+    servers: list[Server]
+    scenarios: list[Scenario]
+    extra: dict[str, Any]
+
+    def measure(self, server: Server, scenario: Scenario) -> None:
+        if not any(s is scenario for s in self.scenarios):
+            self.scenarios.append(scenario)
+        measure(self.wrk, self.config, server, scenario, self.sampler, self.db, self.tmp)
+
+    def baselines(self, todo: list[Scenario], env: dict[str, str]) -> None:
+        """Start the baseline app, measure ``todo`` on it, stop it (our server idles meanwhile)."""
+        if not todo:
+            return
+        base = baseline_server(self.config, self.db, self.tmp, env)
+        self.servers.append(base)
+        base.start()
+        try:
+            for scenario in todo:
+                if scenario.method == "GET":
+                    check_get(base, scenario.path, scenario.headers)
+                self.measure(base, scenario)
+        finally:
+            hwm = self.extra.setdefault("baseline_hwm_kib", {})
+            for pid in base.worker_pids:
+                hwm[str(pid)] = max(hwm.get(str(pid), 0), self.sampler.hwm.get(pid, 0))
+            base.stop()
+            for pid in base.worker_pids:
+                self.sampler.hwm.pop(pid, None)
 
 
 def run(config: Config) -> int:
@@ -940,59 +1121,82 @@ def run(config: Config) -> int:
         brand_file.write_text(brand.dumps(document), encoding="utf-8")
         log("importing the bench brand (500 products, 50 modifier groups, 2,000 customers)")
         run_cli(env, "import", str(brand_file))
-        from baseline.app import POSTGRES_TABLE, SQLITE_TABLE
+        from baseline.app import POSTGRES_TABLES, SQLITE_TABLES
 
-        db.execute(SQLITE_TABLE if db.backend == "sqlite" else POSTGRES_TABLE)
+        for statement in SQLITE_TABLES if db.backend == "sqlite" else POSTGRES_TABLES:
+            db.execute(statement)
+        seeder = seed.Seeder(db.backend, db.url, getattr(db, "path", None))
 
         ours = clopos_server(config, db, tmp)
         servers.append(ours)
         ours.start()
+        chosen = set(config.scenarios)
         with httpx.Client(base_url=ours.base_url, timeout=30) as client:
             headers, body, shape = prepare_create(client, document)
             extra["create_body"] = shape
-            replay_headers = prepare_replay(client, headers, body) if "replay" in config.scenarios else {}
-            probe = client.get(PRODUCTS_PATH, headers=headers) if "products" in config.scenarios else None
+            replay_headers = prepare_replay(client, headers, body) if "replay" in chosen else {}
+            probe = client.get(PRODUCTS_PATH, headers=headers) if "products" in chosen else None
+            v2_headers = prepare_v2(client) if "events" in chosen else {}
+        products_file = None
+        if probe is not None and probe.status_code == 200:
+            products_file = tmp / "products.json"
+            products_file.write_bytes(probe.content)
         if os.environ.get("BENCH_PRIME", "1") != "0":
             prime(ours, headers, body)
-        # the baseline first, on the fresh database, while our server idles (its background work, a
-        # directory refresh per second, costs well under 1% of a core)
-        if "baseline" in config.scenarios:
-            base = baseline_server(config, db, tmp)
-            servers.append(base)
-            base.start()
-            scenario = Scenario(
-                "baseline", "baseline create-order", "POST", "/open-api/orders", "create-order.lua", {}, body
-            )
-            scenarios.append(scenario)
-            measure(wrk, config, base, scenario, sampler, db, tmp)
-            extra["baseline_hwm_kib"] = {str(p): sampler.hwm.get(p, 0) for p in base.worker_pids}
-            base.stop()
-            for pid in base.worker_pids:
-                sampler.hwm.pop(pid, None)
+        context = Bench(wrk, config, db, tmp, sampler, servers, scenarios, extra)
+
+        def create(key: str, label: str, script: str, hdrs: dict[str, str], **kw: Any) -> Scenario:
+            return Scenario(key, label, "POST", "/open-api/orders", script, hdrs, body, **kw)
+
+        eight = "create-8" in chosen and config.connections != SMALL_CONNECTIONS
+        # the create baselines first, on the fresh database, while our server idles (its background work,
+        # a directory refresh per second, costs well under 1% of a core)
+        if "baseline" in chosen:
+            todo = [create("baseline", "baseline create-order", "create-order.lua", {}, is_baseline=True)]
+            if eight:
+                label = f"baseline create-order, {SMALL_CONNECTIONS} connections"
+                todo.append(
+                    create("baseline-8", label, "create-order.lua", {}, is_baseline=True, connections=8)
+                )
+            context.baselines(todo, {})
             extra["baseline_rows"] = db.execute("SELECT count(*) FROM bench_baseline_orders")
 
         plan = [
-            Scenario("create", "create-order", "POST", "/open-api/orders", "create-order.lua", headers, body),
-            Scenario(
-                "replay",
-                "create-order replay",
-                "POST",
-                "/open-api/orders",
-                "replay.lua",
-                replay_headers,
-                body,
-            ),
-            Scenario(
-                "orders", "GET /orders?limit=50", "GET", "/open-api/orders?limit=50", "get.lua", headers
-            ),
-            Scenario(
-                "products",
-                "GET /products?limit=100&with[]=modificator_groups",
-                "GET",
-                PRODUCTS_PATH,
-                "get.lua",
+            create("create", "create-order", "create-order.lua", headers),
+            create(
+                "create-8",
+                f"create-order, {SMALL_CONNECTIONS} connections",
+                "create-order.lua",
                 headers,
+                connections=SMALL_CONNECTIONS,
             ),
+            create("replay", "create-order replay", "replay.lua", replay_headers),
+        ]
+        for scenario in plan:
+            if scenario.key not in chosen or (scenario.key == "create-8" and not eight):
+                continue
+            orders_before = db.execute("SELECT count(*) FROM orders")
+            context.measure(ours, scenario)
+            if scenario.key != "replay" and scenario.result:
+                written = db.execute("SELECT count(*) FROM orders") - orders_before
+                extra[f"orders_written_by_{scenario.key}"] = written
+                if written < scenario.result["ok_2xx"]:
+                    answered = scenario.result["ok_2xx"]
+                    failures.append(f"{scenario.label}: {answered} answers 201 but {written} orders written")
+
+        # the reads, over the orders written so far; their baselines over copies of them
+        brand_id = seeder.brand_id(brand.SLUG)
+        feed = f"/open-api/v2/events?after={seeder.feed_cursor(brand_id, FEED_BACK)}&limit={FEED_LIMIT}"
+        orders_now = seeder.count("orders")
+
+        def get(key: str, label: str, path: str, hdrs: dict[str, str]) -> Scenario:
+            return Scenario(key, label, "GET", path, "get.lua", hdrs)
+
+        reads = [
+            get("order", "GET /orders/{id}", f"/open-api/orders/{shape['order_id']}", headers),
+            get("orders", f"GET /orders?limit=50, {orders_now:,} orders", ORDERS_PATH, headers),
+            get("products", "GET /products?limit=100&with[]=modificator_groups", PRODUCTS_PATH, headers),
+            get("events", f"GET /v2/events, a page of {FEED_LIMIT}", feed, v2_headers),
             Scenario(
                 "auth",
                 "POST /auth",
@@ -1003,28 +1207,76 @@ def run(config: Config) -> int:
                 json.dumps(login_body()).encode(),
             ),
         ]
-        for scenario in plan:
-            if scenario.key not in config.scenarios:
-                continue
-            scenarios.append(scenario)
+        reads = [s for s in reads if s.key in chosen]
+        for scenario in reads:
             if scenario.key == "products" and probe is not None and probe.status_code == 404:
                 scenario.available = False
                 scenario.note = "GET /open-api/products answers 404 (not built yet)"
-                log(f"{scenario.label}: not available (404)")
+        if "baseline" in chosen:
+            copied = (seeder.fill_reads(), seeder.fill_events())
+            log(f"read baselines: {copied[0]:,} orders and {copied[1]:,} events copied")
+            baseline_env = {"BASELINE_BRAND_ID": str(brand_id)}
+            if products_file is not None:
+                baseline_env["BASELINE_PRODUCTS_FILE"] = str(products_file)
+            todo = [
+                Scenario(
+                    BASELINE_OF[s.key], f"baseline {s.label}", s.method, s.path, s.script, s.headers, s.body,
+                    is_baseline=True,
+                )
+                for s in reads
+                if s.key in BASELINE_OF and s.available
+            ]  # fmt: skip
+            context.baselines(todo, baseline_env)
+        for scenario in reads:
+            scenarios.append(scenario)
+            if not scenario.available:
+                log(f"{scenario.label}: not available")
                 continue
-            orders_before = db.execute("SELECT count(*) FROM orders") if scenario.key == "create" else 0
-            measure(wrk, config, ours, scenario, sampler, db, tmp)
-            if scenario.key == "create" and scenario.result:
-                written = db.execute("SELECT count(*) FROM orders") - orders_before
-                extra["orders_written_by_create"] = written
-                if written < scenario.result["ok_2xx"]:
-                    failures.append(
-                        f"create-order: {scenario.result['ok_2xx']} answers 201 but {written} orders written"
-                    )
-        if "webhook" in config.scenarios:
+            if scenario.method == "GET":
+                check_get(ours, scenario.path, scenario.headers)
+            context.measure(ours, scenario)
+
+        if "orders-large" in chosen:
+            large = Scenario(
+                "orders-large",
+                f"GET /orders?limit=50, {config.large_orders:,} orders",
+                "GET",
+                ORDERS_PATH,
+                "get.lua",
+                headers,
+            )
+            add = config.large_orders - seeder.count("orders")
+            log(f"cloning order {shape['order_id']} {add:,} times (with its history row and its event)")
+            clone_started = time.monotonic()
+            if "baseline" in chosen:
+                seeder.fill_reads()  # the orders written since the read baselines (the template at least)
+            seeder.clone_orders(shape["order_id"], add, baseline="baseline" in chosen)
+            seeder.settle()
+            extra["large_orders"] = {
+                "orders": seeder.count("orders"),
+                "cloned": max(add, 0),
+                "baseline_rows": seeder.count("bench_baseline_reads") if "baseline" in chosen else 0,
+                "seconds": round(time.monotonic() - clone_started, 1),
+            }
+            log(f"cloned in {extra['large_orders']['seconds']} s")
+            if "baseline" in chosen:
+                context.baselines(
+                    [
+                        Scenario(
+                            "baseline-orders-large", f"baseline {large.label}", "GET", ORDERS_PATH, "get.lua",
+                            headers, is_baseline=True,
+                        )
+                    ],
+                    {"BASELINE_BRAND_ID": str(brand_id)},
+                )  # fmt: skip
+            scenarios.append(large)
+            check_get(ours, ORDERS_PATH, headers)
+            context.measure(ours, large)
+
+        if "webhook" in chosen:
             webhook_scenario(wrk, config, ours, (db, sampler, tmp, env), (headers, body), scenarios, extra)
         extra["server_errors_logged"] = ours.errors_logged()[:20]
-    except BenchError as exc:
+    except (BenchError, seed.SeedError) as exc:
         failures.append(str(exc))
     finally:
         for server in servers:
@@ -1046,7 +1298,7 @@ def run(config: Config) -> int:
     ours_hwm = {
         pid: kib
         for pid, kib in sampler.hwm.items()
-        if any(pid in s.rss_kib for s in scenarios if s.key != "baseline")
+        if any(pid in s.rss_kib for s in scenarios if not s.is_baseline)
     }
 
     mode = "quick" if config.quick else "full"
@@ -1054,6 +1306,10 @@ def run(config: Config) -> int:
         print(line)
     print()
     print(table(scenarios, in_process_db=db.backend == "sqlite"))
+    print(
+        "\nvs baseline: ours / baseline of requests/s, then baseline / ours of CPU ms per request (1.00: as "
+        "cheap as the bare stack), against the same request on bench/baseline/app.py"
+    )
     busy = [s for s in scenarios if s.cpu and s.cpu["wall_s"]]
     if busy:
         cores = os.cpu_count() or 1
@@ -1081,7 +1337,8 @@ def run(config: Config) -> int:
             )
     elif "baseline" in config.scenarios:
         print("ratio = ours / baseline: not measured (a scenario did not run)")
-    for line in targets(by_key, ratio, ours_hwm) + webhook_targets(by_key, extra):
+    target_lines = targets(config, by_key, ours_hwm)
+    for line in target_lines + webhook_targets(by_key, extra):
         print(f"target    {line}")
     elapsed = time.monotonic() - started
 
@@ -1109,6 +1366,7 @@ def run(config: Config) -> int:
                     else None
                 ),
                 "peak_hwm_kib_per_worker": {str(k): v for k, v in sorted(ours_hwm.items())},
+                "targets": target_lines,
                 "scenarios": [
                     {
                         "key": s.key,
@@ -1118,6 +1376,9 @@ def run(config: Config) -> int:
                         "available": s.available,
                         "note": s.note,
                         "requests_per_s": round(s.rps, 1),
+                        "connections": s.connections or config.connections,
+                        "baseline": None if s.is_baseline else BASELINE_OF.get(s.key),
+                        "vs_baseline": versus(by_key, s),
                         "errors": s.errors,
                         "peak_rss_kib_per_worker": {str(k): v for k, v in sorted(s.rss_kib.items())},
                         "cpu_s": s.cpu,

@@ -1,7 +1,8 @@
 """The benchmark's brand: a realistic, deterministic brand document and the create-order body.
 
 500 products, 50 modifier groups (300 modifiers), 2,000 customers, 3 venues, sale types, payment methods, a
-price list, a stop list, and one API client whose secret is given in plain text (the importer hashes it).
+price list, a stop list, one API client whose secret is given in plain text (the importer hashes it), and
+one test-mode v2 integrator (the events feed is v2 only).
 Every id is far from the demo brands' ids, so the document imports next to them too.
 
 ``python bench/brand.py FILE`` writes the document (the bench runner calls :func:`brand_document`).
@@ -20,6 +21,7 @@ from typing import Any
 SLUG = "bench"
 CLIENT_ID = "bench-client-0000000000000001"
 CLIENT_SECRET = "bench-secret-Zk3v9QpX2mW7rT5yL8nB4cF6hJ1dS0aG"  # noqa: S105  (a public bench credential)
+INTEGRATOR_ID = "bench-integrator"  # a v2 integrator (test mode, as the brand), for the events feed
 VENUE_ID = 1
 DELIVERY_SALE_TYPE = 900_002
 SERVICE_CHARGE_RATE = 5  # percent, the delivery sale type's
@@ -198,6 +200,9 @@ def brand_document(seed: int = 7) -> dict[str, Any]:
                 "require_idempotency_key": False,
             }
         ),
+        "integrators": [
+            _stamped({"id": INTEGRATOR_ID, "name": "Bench integrator", "is_test": True, "enabled": True})
+        ],
         "venues": [
             _stamped(
                 {
