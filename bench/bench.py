@@ -954,13 +954,13 @@ def targets(config: Config, by_key: dict[str, Scenario], hwm_kib: dict[int, int]
         ratio_line("GET /products?limit=100&with[]=modificator_groups", "products", 0.5)
         ratio_line("GET /orders/{id}", "order", 0.6)
     else:
-        ratio_line("SQLite create-order", "create", 0.3)
-        p99_line("SQLite create-order", "create")
-        small = "create-8" if "create-8" in by_key else "create"
-        if small == "create-8" or config.connections == SMALL_CONNECTIONS:
+        small = "create" if config.connections == SMALL_CONNECTIONS else "create-8"
+        if small != "create":
+            ratio_line(f"SQLite create-order at {config.connections} connections", "create", 0.3)
+            p99_line("SQLite create-order", "create")
+        if small in by_key:
             ratio_line(f"SQLite create-order at {SMALL_CONNECTIONS} connections", small, 0.3)
-            if small == "create-8":
-                p99_line("SQLite create-order", small)
+            p99_line("SQLite create-order", small)
         elif "create" in by_key:
             lines.append(
                 f"SQLite create-order at {SMALL_CONNECTIONS} connections: not measured (run create-8)"
