@@ -1,8 +1,8 @@
 """Catalogue queries. Every query takes the brand, so another brand's row is simply not found.
 
-Relations of a page of rows are read with one ``IN (...)`` query per relation, never one query per row,
-so a page costs the same number of queries whatever its size. One function per query shape: the generic
-page, one row by id, and a batch per relation.
+The generic shapes other packages build on (a page, one row by id, rows by ids), the product row's select
+(``catalog.memory`` reads the whole catalogue with it), the stop list's writes and the price lists.
+Relations of a page of rows are read with one ``IN (...)`` query per relation, never one query per row.
 """
 
 from __future__ import annotations
@@ -14,13 +14,11 @@ from sqlalchemy import (
     ColumnElement,
     Row,
     Select,
-    and_,
     case,
     delete,
     exists,
     func,
     select,
-    true,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -30,19 +28,9 @@ from sqlalchemy.orm import aliased
 from clopos_server.db.engine import dialect_of
 from clopos_server.db.models import (
     Brand,
-    Category,
-    Modifier,
-    PaymentMethodVenue,
     PriceListPrice,
     Product,
-    ProductModifierGroup,
-    ProductTax,
-    ProductVenue,
-    RecipeItem,
-    SaleTypeVenue,
     StopListEntry,
-    Tax,
-    Venue,
 )
 from clopos_server.kit.query import ListQuery
 
@@ -116,41 +104,6 @@ async def fetch_by_ids(
     return {row.id: row for row in await conn.execute(statement)}
 
 
-async def venue_ids(conn: AsyncConnection, brand_id: int) -> list[int]:
-    """Every venue of the brand, for ``status`` maps that must name them all."""
-    rows = await conn.execute(select(Venue.id).where(Venue.brand_id == brand_id).order_by(Venue.id))
-    return list(rows.scalars())
-
-
-async def venue_statuses(
-    conn: AsyncConnection, link: Any, brand_id: int, owner_ids: Sequence[int]
-) -> dict[int, dict[int, int]]:
-    """Owner id -> venue id -> 1/0, from a per-venue table (``SaleTypeVenue.sale_type_id``, ...)."""
-    table = link.class_
-    rows = await conn.execute(
-        select(link.label("owner_id"), table.venue_id, table.status).where(
-            table.brand_id == brand_id, link.in_(list(owner_ids))
-        )
-    )
-    statuses: dict[int, dict[int, int]] = {}
-    for row in rows:
-        statuses.setdefault(row.owner_id, {})[row.venue_id] = row.status
-    return statuses
-
-
-SALE_TYPE_VENUE_LINK = SaleTypeVenue.sale_type_id
-PAYMENT_METHOD_VENUE_LINK = PaymentMethodVenue.payment_method_id
-
-
-# --------------------------------------------------------------------------------------------------------
-# Categories
-
-
-async def all_categories(conn: AsyncConnection, brand_id: int) -> Rows:
-    """The brand's whole category forest: nested-set bounds are computed over all of it."""
-    return list((await conn.execute(select(Category).where(Category.brand_id == brand_id))).all())
-
-
 # --------------------------------------------------------------------------------------------------------
 # Products
 
@@ -158,9 +111,6 @@ _Parent = aliased(Product, name="parent_product")
 _Child = aliased(Product, name="child_product")
 
 HAS_VARIANTS = exists().where(_Child.parent_id == Product.id, _Child.brand_id == Product.brand_id)
-HAS_MODIFIERS = exists().where(
-    ProductModifierGroup.product_id == Product.id, ProductModifierGroup.brand_id == Product.brand_id
-)
 
 
 def product_select() -> AnySelect:
@@ -170,85 +120,6 @@ def product_select() -> AnySelect:
         func.coalesce(_Parent.name, "").label("parent_name"),
         case((HAS_VARIANTS, 1), else_=0).label("has_variants"),
     ).outerjoin(_Parent, _Parent.id == Product.parent_id)
-
-
-async def product_page(
-    conn: AsyncConnection,
-    conditions: Sequence[ColumnElement[bool]],
-    order_by: Sequence[Any],
-    *,
-    limit: int,
-    offset: int,
-) -> tuple[Rows, int]:
-    return await fetch_page(conn, product_select(), Product, conditions, order_by, limit=limit, offset=offset)
-
-
-async def products_where(conn: AsyncConnection, *conditions: ColumnElement[bool]) -> Rows:
-    """Product rows (variants, one product by id) in position then id order."""
-    statement = product_select().where(*conditions).order_by(*ordering(Product.position, False, Product.id))
-    return list((await conn.execute(statement)).all())
-
-
-async def recipe_rows(conn: AsyncConnection, brand_id: int, product_ids: Sequence[int]) -> Rows:
-    """Each recipe item as its ingredient's product row plus ``recipe_of``, ``gross`` and ``net``."""
-    statement = (
-        product_select()
-        .add_columns(RecipeItem.product_id.label("recipe_of"), RecipeItem.gross, RecipeItem.net)
-        .join(RecipeItem, RecipeItem.ingredient_id == Product.id)
-        .where(RecipeItem.brand_id == brand_id, RecipeItem.product_id.in_(list(product_ids)))
-        .order_by(RecipeItem.product_id, RecipeItem.ingredient_id)
-    )
-    return list((await conn.execute(statement)).all())
-
-
-async def venue_overrides(conn: AsyncConnection, brand_id: int, product_ids: Sequence[int]) -> Rows:
-    """Per-venue overrides with the venue's name (clients parse these entries as venues)."""
-    statement = (
-        select(
-            ProductVenue.product_id,
-            ProductVenue.venue_id,
-            ProductVenue.price,
-            ProductVenue.status,
-            Venue.name,
-        )
-        .join(Venue, and_(Venue.brand_id == ProductVenue.brand_id, Venue.id == ProductVenue.venue_id))
-        .where(ProductVenue.brand_id == brand_id, ProductVenue.product_id.in_(list(product_ids)))
-        .order_by(ProductVenue.product_id, ProductVenue.venue_id)
-    )
-    return list((await conn.execute(statement)).all())
-
-
-async def group_links(conn: AsyncConnection, brand_id: int, product_ids: Sequence[int]) -> Rows:
-    """Which modifier groups hang on which products, in display order."""
-    statement = (
-        select(ProductModifierGroup.product_id, ProductModifierGroup.group_id, ProductModifierGroup.position)
-        .where(
-            ProductModifierGroup.brand_id == brand_id, ProductModifierGroup.product_id.in_(list(product_ids))
-        )
-        .order_by(
-            ProductModifierGroup.product_id, ProductModifierGroup.position, ProductModifierGroup.group_id
-        )
-    )
-    return list((await conn.execute(statement)).all())
-
-
-async def modifiers_of_groups(conn: AsyncConnection, brand_id: int, group_ids: Sequence[int]) -> Rows:
-    statement = (
-        select(Modifier)
-        .where(Modifier.brand_id == brand_id, Modifier.group_id.in_(list(group_ids)))
-        .order_by(Modifier.group_id, Modifier.position, Modifier.id)
-    )
-    return list((await conn.execute(statement)).all())
-
-
-async def product_taxes(conn: AsyncConnection, brand_id: int, product_ids: Sequence[int]) -> Rows:
-    statement = (
-        select(ProductTax.product_id, Tax)
-        .join(Tax, Tax.id == ProductTax.tax_id)
-        .where(ProductTax.brand_id == brand_id, ProductTax.product_id.in_(list(product_ids)))
-        .order_by(ProductTax.product_id, Tax.priority, Tax.id)
-    )
-    return list((await conn.execute(statement)).all())
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -322,13 +193,6 @@ def any_of(column: Any, values: Sequence[Any]) -> ColumnElement[bool]:
     if len(values) == 1:
         return column == values[0]  # type: ignore[no-any-return]
     return column.in_(list(values))  # type: ignore[no-any-return]
-
-
-def flag(condition: ColumnElement[bool], wanted: Sequence[bool]) -> ColumnElement[bool]:
-    """A boolean filter: true, false, or (both asked for) no restriction."""
-    if set(wanted) == {True, False}:
-        return true()
-    return condition if wanted[0] else ~condition
 
 
 def in_range(column: Any, bounds: tuple[Any | None, Any | None]) -> list[ColumnElement[bool]]:

@@ -1,17 +1,18 @@
-"""An immutable in-memory copy of one brand's catalogue, as the order path needs it.
+"""An immutable in-memory copy of one brand's catalogue: what the order path prices with, and the rows
+the catalogue's read endpoints render (``rows``, decision 0004).
 
 Validating and pricing an order touches products, modifiers, groups, sale types, taxes and price lists;
-reading them per request would cost a dozen queries. The snapshot is loaded once per catalogue version
-(``brands.catalog_version``, bumped by every catalogue write) and shared read-only by every request.
-The stop list and customers change without a catalogue write, so they are not in here: callers read them
-fresh.
+reading them per request would cost a dozen queries, and a page of products as many again. The snapshot
+is loaded once per catalogue version (``brands.catalog_version``, bumped by every catalogue write) and
+shared read-only by every request. The stop list and customers change without a catalogue write, so they
+are not in here: callers read them fresh.
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -21,22 +22,10 @@ from typing import Any, TypeVar
 from sqlalchemy import Row, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from clopos_server.catalog.memory import CatalogRows, load_rows
+from clopos_server.catalog.pages import PageCache
 from clopos_server.db.engine import Database
-from clopos_server.db.models import (
-    Brand,
-    Modifier,
-    ModifierGroup,
-    PriceList,
-    PriceListBinding,
-    PriceListPrice,
-    Product,
-    ProductModifierGroup,
-    ProductTax,
-    ProductVenue,
-    SaleType,
-    SaleTypeVenue,
-    Tax,
-)
+from clopos_server.db.models import Brand, PriceList, PriceListBinding, PriceListPrice
 
 __all__ = [
     "CatalogSnapshot",
@@ -143,6 +132,7 @@ class CatalogSnapshot:
     taxes: Mapping[int, TaxInfo]
     # (sale_type_id, venue_id) -> product_id -> price, from the active price list bound there
     price_lists: Mapping[tuple[int, int], Mapping[int, Decimal]]
+    rows: CatalogRows  # the same catalogue as the read endpoints render it
 
     def unit_price(self, product: ProductInfo, venue_id: int, sale_type_id: int) -> Decimal:
         """The venue's override, else the price list bound to the sale type at that venue, else the price."""
@@ -163,76 +153,29 @@ async def _connection(source: Database | AsyncConnection) -> AsyncIterator[Async
 
 
 async def load_snapshot(source: Database | AsyncConnection, brand_id: int, version: int) -> CatalogSnapshot:
-    """Read the brand's catalogue, one query per table (joins for price lists).
+    """Read the brand's catalogue: its rows as the read endpoints render them (``memory.load_rows``), and
+    the active price lists; pricing's records are made from those rows.
 
     ``source`` is the caller's open connection when it has one: a request that holds a pooled connection
     must never wait for a second one, or a burst of requests on a cold cache takes every connection while
     the loader waits for one (a deadlock until the pool times out).
     """
     async with _connection(source) as conn:
-
-        async def rows(statement: Any) -> Sequence[Row[Any]]:
-            return (await conn.execute(statement)).all()
-
-        products = await rows(
-            select(
-                Product.id,
-                Product.name,
-                Product.type,
-                Product.status,
-                Product.parent_id,
-                Product.price,
-                Product.category_id,
-                Product.station_id,
-                Product.sold_by_weight,
-                Product.discountable,
-                Product.ignore_service_charge,
-                Product.inventory_behavior,
-            ).where(Product.brand_id == brand_id)
-        )
-        product_taxes = await rows(
-            select(ProductTax.product_id, ProductTax.tax_id)
-            .where(ProductTax.brand_id == brand_id)
-            .order_by(ProductTax.product_id, ProductTax.tax_id)
-        )
-        overrides = await rows(select(ProductVenue).where(ProductVenue.brand_id == brand_id))
-        attached = await rows(
-            select(ProductModifierGroup)
-            .where(ProductModifierGroup.brand_id == brand_id)
-            .order_by(
-                ProductModifierGroup.product_id, ProductModifierGroup.position, ProductModifierGroup.group_id
+        rows = await load_rows(conn, brand_id)
+        listed = (
+            await conn.execute(
+                select(
+                    PriceListBinding.sale_type_id,
+                    PriceListBinding.venue_id,
+                    PriceListPrice.product_id,
+                    PriceListPrice.price,
+                )
+                .join(PriceList, PriceList.id == PriceListBinding.list_id)
+                .join(PriceListPrice, PriceListPrice.list_id == PriceList.id)
+                .where(PriceListBinding.brand_id == brand_id, PriceList.status.is_(True))
             )
-        )
-        groups = await rows(select(ModifierGroup).where(ModifierGroup.brand_id == brand_id))
-        modifiers = await rows(select(Modifier).where(Modifier.brand_id == brand_id))
-        sale_types = await rows(select(SaleType).where(SaleType.brand_id == brand_id))
-        sale_type_venues = await rows(select(SaleTypeVenue).where(SaleTypeVenue.brand_id == brand_id))
-        taxes = await rows(select(Tax).where(Tax.brand_id == brand_id))
-        listed = await rows(
-            select(
-                PriceListBinding.sale_type_id,
-                PriceListBinding.venue_id,
-                PriceListPrice.product_id,
-                PriceListPrice.price,
-            )
-            .join(PriceList, PriceList.id == PriceListBinding.list_id)
-            .join(PriceListPrice, PriceListPrice.list_id == PriceList.id)
-            .where(PriceListBinding.brand_id == brand_id, PriceList.status.is_(True))
-        )
+        ).all()
 
-    tax_ids: dict[int, list[int]] = {}
-    for row in product_taxes:
-        tax_ids.setdefault(row.product_id, []).append(row.tax_id)
-    group_ids: dict[int, list[int]] = {}
-    for row in attached:
-        group_ids.setdefault(row.product_id, []).append(row.group_id)
-    venue_overrides: dict[int, dict[int, tuple[int, Decimal | None]]] = {}
-    for row in overrides:
-        venue_overrides.setdefault(row.product_id, {})[row.venue_id] = (row.status, row.price)
-    parents = {row.parent_id for row in products if row.parent_id is not None}
-    status_of: dict[int, dict[int, int]] = {}
-    for row in sale_type_venues:
-        status_of.setdefault(row.sale_type_id, {})[row.venue_id] = row.status
     prices: dict[tuple[int, int], dict[int, Decimal]] = {}
     for row in listed:
         prices.setdefault((row.sale_type_id, row.venue_id), {})[row.product_id] = row.price
@@ -240,33 +183,12 @@ async def load_snapshot(source: Database | AsyncConnection, brand_id: int, versi
     return CatalogSnapshot(
         brand_id=brand_id,
         version=version,
-        products=_frozen(
-            {
-                p.id: ProductInfo(
-                    id=p.id,
-                    name=p.name,
-                    type=p.type,
-                    status=p.status,
-                    parent_id=p.parent_id,
-                    has_variants=p.id in parents,
-                    price=p.price,
-                    category_id=p.category_id,
-                    station_id=p.station_id,
-                    sold_by_weight=p.sold_by_weight,
-                    discountable=p.discountable,
-                    ignore_service_charge=p.ignore_service_charge,
-                    tax_ids=tuple(tax_ids.get(p.id, ())),
-                    group_ids=tuple(group_ids.get(p.id, ())),
-                    venue_overrides=_frozen(venue_overrides.get(p.id, {})),
-                    inventory_behavior=p.inventory_behavior,
-                )
-                for p in products
-            }
-        ),
+        products=_frozen({p.id: _product_info(p, rows) for p in rows.products.values()}),
         modifiers=_frozen(
             {
                 m.id: ModifierInfo(m.id, m.group_id, m.name, m.price, m.min_count, m.max_count, m.status)
-                for m in modifiers
+                for group in rows.modifiers.values()
+                for m in group
             }
         ),
         groups=_frozen(
@@ -274,19 +196,47 @@ async def load_snapshot(source: Database | AsyncConnection, brand_id: int, versi
                 g.id: GroupInfo(
                     g.id, g.name, g.type, g.min_select, g.max_select, g.adjust_to_portion, g.status
                 )
-                for g in groups
+                for g in rows.groups.values()
             }
         ),
         sale_types=_frozen(
             {
                 s.id: SaleTypeInfo(
-                    s.id, s.name, s.system_type, s.service_charge_rate, _frozen(status_of.get(s.id, {}))
+                    s.id,
+                    s.name,
+                    s.system_type,
+                    s.service_charge_rate,
+                    _frozen(rows.sale_type_status.get(s.id, {})),
                 )
-                for s in sale_types
+                for s in rows.sale_types
             }
         ),
-        taxes=_frozen({t.id: TaxInfo(t.id, t.name, t.rate, t.type.upper() == "INCLUSIVE") for t in taxes}),
+        taxes=_frozen(
+            {t.id: TaxInfo(t.id, t.name, t.rate, t.type.upper() == "INCLUSIVE") for t in rows.taxes.values()}
+        ),
         price_lists=_frozen({key: _frozen(value) for key, value in prices.items()}),
+        rows=rows,
+    )
+
+
+def _product_info(p: Row[Any], rows: CatalogRows) -> ProductInfo:
+    return ProductInfo(
+        id=p.id,
+        name=p.name,
+        type=p.type,
+        status=p.status,
+        parent_id=p.parent_id,
+        has_variants=bool(p.has_variants),
+        price=p.price,
+        category_id=p.category_id,
+        station_id=p.station_id,
+        sold_by_weight=p.sold_by_weight,
+        discountable=p.discountable,
+        ignore_service_charge=p.ignore_service_charge,
+        tax_ids=tuple(sorted(tax.id for tax in rows.product_taxes.get(p.id, ()))),
+        group_ids=tuple(link.group_id for link in rows.links.get(p.id, ())),
+        venue_overrides=_frozen({o.venue_id: (o.status, o.price) for o in rows.overrides.get(p.id, ())}),
+        inventory_behavior=p.inventory_behavior,
     )
 
 
@@ -295,10 +245,12 @@ class SnapshotCache:
     """One snapshot per brand, replaced when the brand's catalogue version moves.
 
     A lock per brand makes concurrent misses load once: the first loads, the others wait and reuse it.
+    ``pages`` holds the read endpoints' rendered answers; a brand's go when its snapshot is replaced.
     """
 
     _snapshots: dict[int, CatalogSnapshot] = field(default_factory=dict)
     _locks: dict[int, asyncio.Lock] = field(default_factory=dict)
+    pages: PageCache = field(default_factory=PageCache)
 
     async def get(self, conn: AsyncConnection, brand_id: int, version: int) -> CatalogSnapshot:
         """The brand's snapshot at ``version``, loaded on ``conn`` (the caller's own connection) on a miss."""
@@ -309,19 +261,41 @@ class SnapshotCache:
             cached = self._snapshots.get(brand_id)
             if cached is not None and cached.version == version:
                 return cached
-            snapshot = await load_snapshot(conn, brand_id, version)
-            self._snapshots[brand_id] = snapshot
-            gc.freeze()  # a snapshot is many long-lived objects; see the lifespan in app.py
-            return snapshot
+            return self._keep(await load_snapshot(conn, brand_id, version))
+
+    async def current(self, db: Database, brand_id: int, version: int) -> CatalogSnapshot:
+        """The brand's snapshot at ``version``, loaded on a connection of its own on a miss: for a reader
+        that holds none (the catalogue's read endpoints need no connection when the snapshot is held)."""
+        cached = self.cached(brand_id, version)
+        if cached is not None:
+            return cached
+        async with self._locks.setdefault(brand_id, asyncio.Lock()):
+            cached = self.cached(brand_id, version)
+            if cached is not None:
+                return cached
+            return self._keep(await load_snapshot(db, brand_id, version))
+
+    def _keep(self, snapshot: CatalogSnapshot) -> CatalogSnapshot:
+        self._snapshots[snapshot.brand_id] = snapshot
+        self.pages.forget(snapshot.brand_id)
+        gc.freeze()  # a snapshot is many long-lived objects; see the lifespan in app.py
+        return snapshot
+
+    def cached(self, brand_id: int, version: int) -> CatalogSnapshot | None:
+        """The brand's snapshot at ``version`` if this process holds it (no connection needed)."""
+        cached = self._snapshots.get(brand_id)
+        return cached if cached is not None and cached.version == version else None
 
     def drop(self, brand_id: int) -> None:
         """Forget a brand's copy (its next ``get`` reloads), e.g. after a reset in this process."""
         self._snapshots.pop(brand_id, None)
+        self.pages.forget(brand_id)
 
 
 async def bump_catalog_version(conn: AsyncConnection, brand_slug: str) -> None:
-    """Every catalogue write calls this in its transaction: each instance's cached snapshot is then stale
-    and reloads on its next order (instances see the new version within one directory refresh)."""
+    """Every catalogue write calls this in its transaction: each instance's cached snapshot (and the
+    catalogue pages rendered from it) is then stale and reloads on its next use (instances see the new
+    version within one directory refresh; the writer's own instance at once when it refreshes)."""
     await conn.execute(
         update(Brand).where(Brand.slug == brand_slug).values(catalog_version=Brand.catalog_version + 1)
     )

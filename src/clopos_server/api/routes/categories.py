@@ -1,4 +1,5 @@
-"""``GET /categories`` (the tree) and ``GET /categories/{id}`` (one node with its subtree)."""
+"""``GET /categories`` (the tree) and ``GET /categories/{id}`` (one node with its subtree), answered from
+the catalogue snapshot through the page cache (``catalog.service.answer``, decision 0004)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from clopos_server.api.envelope import success
 from clopos_server.api.openapi import operation
 from clopos_server.api.params import parse_id
 from clopos_server.api.query import parse_list_query
-from clopos_server.catalog import service, shapes
+from clopos_server.catalog import reads, service, shapes
 from clopos_server.catalog.schemas import CATEGORY_QUERY, CATEGORY_READ_QUERY
 
 router = APIRouter()
@@ -23,10 +24,19 @@ router = APIRouter()
     **operation(answer=shapes.CATEGORY, many=True, query=CATEGORY_QUERY),
 )
 async def list_categories(request: Request, context: Auth, services: Svc) -> Response:
-    query = parse_list_query(request.url.query, CATEGORY_QUERY)
-    async with services.db.read() as conn:
-        data, total = await service.list_categories(conn, context.brand.id, query)
-    return success(request, data, total=total, sorts=CATEGORY_QUERY.sorts)
+    raw = request.url.query
+    brand = context.brand
+    page = await service.answer(
+        services.snapshots,
+        services.db,
+        brand.id,
+        brand.catalog_version,
+        "categories",
+        raw,
+        lambda: parse_list_query(raw, CATEGORY_QUERY),
+        reads.list_categories,
+    )
+    return success(request, page.data, total=page.total, sorts=CATEGORY_QUERY.sorts)
 
 
 @router.get(
@@ -41,7 +51,16 @@ async def get_category(
     services: Svc,
 ) -> Response:
     identifier = parse_id(category_id, "category_id")
-    query = parse_list_query(request.url.query, CATEGORY_READ_QUERY)
-    async with services.db.read() as conn:
-        data = await service.get_category(conn, context.brand.id, identifier, query)
-    return success(request, data)
+    raw = request.url.query
+    brand = context.brand
+    page = await service.answer(
+        services.snapshots,
+        services.db,
+        brand.id,
+        brand.catalog_version,
+        f"categories/{identifier}",
+        raw,
+        lambda: parse_list_query(raw, CATEGORY_READ_QUERY),
+        lambda rows, query: (reads.get_category(rows, identifier, query), None),
+    )
+    return success(request, page.data)

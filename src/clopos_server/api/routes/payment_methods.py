@@ -1,4 +1,6 @@
-"""``GET /payment-methods``: with the ``status`` map naming every venue of the brand."""
+"""``GET /payment-methods``: with the ``status`` map naming every venue of the brand.
+Answered from the catalogue snapshot through the page cache (decision 0004).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from clopos_server.api.deps import Auth, Svc
 from clopos_server.api.envelope import success
 from clopos_server.api.openapi import operation
 from clopos_server.api.query import parse_list_query
-from clopos_server.catalog import service, shapes
+from clopos_server.catalog import reads, service, shapes
 from clopos_server.catalog.schemas import PAYMENT_METHOD_QUERY
 
 router = APIRouter()
@@ -22,7 +24,16 @@ router = APIRouter()
     **operation(answer=shapes.PAYMENT_METHOD, many=True, query=PAYMENT_METHOD_QUERY),
 )
 async def list_payment_methods(request: Request, context: Auth, services: Svc) -> Response:
-    query = parse_list_query(request.url.query, PAYMENT_METHOD_QUERY)
-    async with services.db.read() as conn:
-        data, total = await service.list_payment_methods(conn, context.brand.id, query)
-    return success(request, data, total=total, sorts=PAYMENT_METHOD_QUERY.sorts)
+    raw = request.url.query
+    brand = context.brand
+    page = await service.answer(
+        services.snapshots,
+        services.db,
+        brand.id,
+        brand.catalog_version,
+        "payment-methods",
+        raw,
+        lambda: parse_list_query(raw, PAYMENT_METHOD_QUERY),
+        reads.list_payment_methods,
+    )
+    return success(request, page.data, total=page.total, sorts=PAYMENT_METHOD_QUERY.sorts)

@@ -1,5 +1,7 @@
 """``GET /products``, ``GET /products/stop-list`` and ``GET /products/{id}``.
 
+Products are answered from the catalogue snapshot through the page cache (``catalog.service.answer``,
+decision 0004); the stop list is read from the database on every request, so a change shows at once.
 The stop list is registered before ``/products/{id}`` so that ``stop-list`` is never read as an id.
 """
 
@@ -14,7 +16,7 @@ from clopos_server.api.envelope import success
 from clopos_server.api.openapi import operation
 from clopos_server.api.params import parse_id
 from clopos_server.api.query import parse_list_query
-from clopos_server.catalog import service, shapes
+from clopos_server.catalog import reads, service, shapes
 from clopos_server.catalog.schemas import PRODUCT_QUERY, PRODUCT_READ_QUERY, STOP_LIST_QUERY
 
 router = APIRouter()
@@ -26,10 +28,19 @@ router = APIRouter()
     **operation(answer=shapes.PRODUCT, many=True, query=PRODUCT_QUERY),
 )
 async def list_products(request: Request, context: Auth, services: Svc) -> Response:
-    query = parse_list_query(request.url.query, PRODUCT_QUERY)
-    async with services.db.read() as conn:
-        data, total = await service.list_products(conn, context.brand.id, query)
-    return success(request, data, total=total, sorts=PRODUCT_QUERY.sorts)
+    raw = request.url.query
+    brand = context.brand
+    page = await service.answer(
+        services.snapshots,
+        services.db,
+        brand.id,
+        brand.catalog_version,
+        "products",
+        raw,
+        lambda: parse_list_query(raw, PRODUCT_QUERY),
+        reads.list_products,
+    )
+    return success(request, page.data, total=page.total, sorts=PRODUCT_QUERY.sorts)
 
 
 @router.get(
@@ -56,7 +67,16 @@ async def get_product(
     services: Svc,
 ) -> Response:
     identifier = parse_id(product_id, "product_id")
-    query = parse_list_query(request.url.query, PRODUCT_READ_QUERY)
-    async with services.db.read() as conn:
-        data = await service.get_product(conn, context.brand.id, identifier, query)
-    return success(request, data)
+    raw = request.url.query
+    brand = context.brand
+    page = await service.answer(
+        services.snapshots,
+        services.db,
+        brand.id,
+        brand.catalog_version,
+        f"products/{identifier}",
+        raw,
+        lambda: parse_list_query(raw, PRODUCT_READ_QUERY),
+        lambda rows, query: (reads.get_product(rows, identifier, query), None),
+    )
+    return success(request, page.data)

@@ -1,4 +1,6 @@
-"""``GET /sale-types``: with the ``status`` map from every venue id (a string) to 1/0."""
+"""``GET /sale-types``: with the ``status`` map from every venue id (a string) to 1/0.
+Answered from the catalogue snapshot through the page cache (decision 0004).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from clopos_server.api.deps import Auth, Svc
 from clopos_server.api.envelope import success
 from clopos_server.api.openapi import operation
 from clopos_server.api.query import parse_list_query
-from clopos_server.catalog import service, shapes
+from clopos_server.catalog import reads, service, shapes
 from clopos_server.catalog.schemas import SALE_TYPE_QUERY
 
 router = APIRouter()
@@ -22,7 +24,16 @@ router = APIRouter()
     **operation(answer=shapes.SALE_TYPE, many=True, query=SALE_TYPE_QUERY),
 )
 async def list_sale_types(request: Request, context: Auth, services: Svc) -> Response:
-    query = parse_list_query(request.url.query, SALE_TYPE_QUERY)
-    async with services.db.read() as conn:
-        data, total = await service.list_sale_types(conn, context.brand.id, query)
-    return success(request, data, total=total, sorts=SALE_TYPE_QUERY.sorts)
+    raw = request.url.query
+    brand = context.brand
+    page = await service.answer(
+        services.snapshots,
+        services.db,
+        brand.id,
+        brand.catalog_version,
+        "sale-types",
+        raw,
+        lambda: parse_list_query(raw, SALE_TYPE_QUERY),
+        reads.list_sale_types,
+    )
+    return success(request, page.data, total=page.total, sorts=SALE_TYPE_QUERY.sorts)
