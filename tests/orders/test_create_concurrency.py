@@ -1,5 +1,7 @@
-"""A burst of creates on a cold catalogue cache is answered: the snapshot loads on the request's own
-connection, so requests holding every pooled connection never wait for one more (a past deadlock)."""
+"""A burst of creates on a cold catalogue cache is answered: no request holds a pooled connection while it
+waits for another one (a past deadlock). On SQLite the snapshot loads on the request's own connection; on
+PostgreSQL on a SQLAlchemy connection taken before the create takes its driver connection
+(orders/service.py)."""
 
 from __future__ import annotations
 
@@ -17,7 +19,8 @@ from clopos_server.settings import Settings
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
-    """Two pooled connections on PostgreSQL (one plus one overflow): a burst takes them all at once."""
+    """One connection in each pool on PostgreSQL (SQLAlchemy's and the driver's): a burst takes them all
+    at once."""
     return settings.model_copy(update={"db_pool_size": 1})
 
 

@@ -1,13 +1,19 @@
-"""A pooled PostgreSQL connection that died under the create path: a 503, nothing written, then recovery.
+"""PostgreSQL connections that die under the create path or while pooled: never a 500, never a half write.
 
-The create path sends its statements on the driver connection (docs/decisions/0002), where SQLAlchemy
-cannot see a lost connection; ``Database.write`` must turn it into the 503 of spec/api.md and drop the
-connection from the pool, so that the next request gets a live one.
+The create path runs on the driver's pool (db/driver_pool.py, docs/decisions/0006). A connection lost
+under a create's statement is the 503 of spec/api.md, with nothing written, and every pooled connection
+(the driver's and SQLAlchemy's) is reopened at its next checkout; a pooled connection that died while idle
+(a server restart between two requests) is replaced at checkout, so no create fails for it.
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 import pytest
@@ -20,34 +26,60 @@ from clopos_server.settings import Settings
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     """Without the webhook dispatcher: it polls through the same pool and would meet the dead connection
-    before the create does (its own recovery is tests/webhooks')."""
-    return settings.model_copy(update={"webhook_dispatcher": "off"})
+    before the create does (its own recovery is tests/webhooks'). A lock wait long enough for the test to
+    end the create's connection while the create waits."""
+    return settings.model_copy(update={"webhook_dispatcher": "off", "db_lock_timeout": 30})
 
 
-async def terminate_app_connections(db_url: str) -> int:
-    """End every other backend on the test database, as a server restart or an admin would."""
-    admin = await asyncpg.connect(db_url.replace("postgresql+asyncpg://", "postgresql://", 1))
+@asynccontextmanager
+async def admin(db_url: str) -> AsyncIterator[Any]:
+    conn = await asyncpg.connect(db_url.replace("postgresql+asyncpg://", "postgresql://", 1))
     try:
-        ended: int = await admin.fetchval(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
+        yield conn
     finally:
-        await admin.close()
+        await conn.close()
+
+
+async def terminate_app_connections(conn: Any, only_waiting: bool = False) -> int:
+    """End the other backends on the test database (those waiting for a lock, with ``only_waiting``), as
+    a server restart or an admin would."""
+    ended: int = await conn.fetchval(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        " AND (NOT $1 OR wait_event_type = 'Lock')",
+        only_waiting,
+    )
     return ended
 
 
-async def test_a_dead_pooled_connection_is_a_503_then_the_pool_recovers(
-    app: FastAPI, api: ApiClient, db_url: str
-) -> None:
+async def orders_in_db(db_url: str) -> int:
+    async with admin(db_url) as conn:
+        count: int = await conn.fetchval("SELECT count(*) FROM orders")
+    return count
+
+
+def skip_on_sqlite(app: FastAPI) -> None:
     if app.state.services.db.is_sqlite:
         pytest.skip("a pooled server connection exists only on PostgreSQL")
-    body = example("create-order.v1.request.json")
-    assert (await api.post("/orders", json=body)).status_code == 201  # the pool now holds a connection
-    assert await terminate_app_connections(db_url) >= 1
 
+
+async def test_a_connection_lost_under_a_create_is_a_503_then_the_pool_recovers(
+    app: FastAPI, api: ApiClient, db_url: str
+) -> None:
+    skip_on_sqlite(app)
+    body = example("create-order.v1.request.json")
+    assert (await api.post("/orders", json=body)).status_code == 201  # the pools now hold connections
     key = {"Idempotency-Key": str(uuid.uuid4())}
-    lost = await api.post("/orders", json=body, headers=key)
+    async with admin(db_url) as locker:
+        async with locker.transaction():
+            await locker.execute("LOCK TABLE orders IN EXCLUSIVE MODE")  # the create's INSERT waits
+            create = asyncio.ensure_future(api.post("/orders", json=body, headers=key))
+            deadline = time.monotonic() + 30
+            while not await terminate_app_connections(locker, only_waiting=True):
+                assert not create.done(), create.result().text
+                assert time.monotonic() < deadline, "the create never waited for the lock"
+                await asyncio.sleep(0.05)
+            lost = await create
     assert_error(lost, 503, "unavailable")
     assert "Traceback" not in lost.text and "asyncpg" not in lost.text
 
@@ -55,3 +87,21 @@ async def test_a_dead_pooled_connection_is_a_503_then_the_pool_recovers(
     assert retried.status_code == 201, retried.text
     assert (await api.post("/orders", json=body, headers=key)).headers["idempotent-replayed"] == "true"
     assert (await api.get("/orders")).json()["total"] == 2  # the first order and the retried one
+
+
+async def test_a_pooled_connection_that_died_idle_fails_no_create(
+    app: FastAPI, api: ApiClient, db_url: str
+) -> None:
+    skip_on_sqlite(app)
+    body = example("create-order.v1.request.json")
+    assert (await api.post("/orders", json=body)).status_code == 201  # the pool now holds a connection
+    async with admin(db_url) as conn:
+        assert await terminate_app_connections(conn) >= 1
+    await asyncio.sleep(0.2)  # the server's goodbye reaches the pooled connection
+
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    created = await api.post("/orders", json=body, headers=key)
+    assert created.status_code == 201, created.text
+    replayed = await api.post("/orders", json=body, headers=key)
+    assert replayed.headers["idempotent-replayed"] == "true" and replayed.content == created.content
+    assert await orders_in_db(db_url) == 2

@@ -1,9 +1,10 @@
 """The create path's SQL statements, counted (not timed): a regression that adds a round trip fails here.
 
-Every statement the app's engine sends during one ``POST /open-api/orders`` is counted with a
-``before_cursor_execute`` listener, after a warm-up request (so that the catalogue snapshot is cached and
-the pool holds a connection). Only statements sent by the request's own task count: background tasks
-(the directory refresh) share the engine, so the refresh interval is also made long.
+Every statement the app sends during one ``POST /open-api/orders`` is counted: on SQLAlchemy's engine with
+a ``before_cursor_execute`` listener, on PostgreSQL's driver pool with asyncpg's query logger. A warm-up
+request first caches the catalogue snapshot and leaves a pooled connection. Only statements sent by the
+request's own task count: background tasks (the directory refresh) share the engine, so the refresh
+interval is also made long.
 
 Round trips cost more than anything else on this path (docs/performance.md): change the expected counts
 only on purpose, and preferably downwards.
@@ -14,8 +15,8 @@ from __future__ import annotations
 import asyncio
 import copy
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,20 +27,22 @@ from tests.support.api import V1Client, example
 
 from clopos_server.settings import Settings
 
-# Statements per create-order request, measured on the working tree of issue 7.
-#   PostgreSQL, every round trip: BEGIN, the customer with the stop list of the body's products (one
-#     statement), the order with its history row and its order.created event (one statement), COMMIT;
-#     with an Idempotency-Key also INSERT key ... ON CONFLICT DO NOTHING and UPDATE key (the stored
-#     answer). The create path sends them on the driver connection (docs/decisions/0002).
-#   SQLite: BEGIN IMMEDIATE, customer, stop list, INSERT order, INSERT history, INSERT event (SQLite has no
-#     INSERT in a WITH clause; its statements are in-process calls, not round trips), and the same two key
-#     statements (COMMIT is not a cursor statement).
+# Statements per create-order request (issue 18, docs/decisions/0006).
+#   PostgreSQL, on the driver's pool, every round trip and no BEGIN or COMMIT (each statement commits on
+#     its own): the customer with the stop list of the body's products (and the key, with one); the order
+#     with its history row and its order.created event (and the key's row with its answer) in one
+#     statement of data-modifying CTEs. A replay is the first statement alone.
+#   SQLite, on SQLAlchemy's connection: BEGIN IMMEDIATE, the customer with the stop list, INSERT order,
+#     INSERT history, INSERT event (SQLite has no INSERT in a WITH clause; its statements are in-process
+#     calls, not round trips), and with a key INSERT key ... ON CONFLICT DO NOTHING and UPDATE key (the
+#     stored answer); COMMIT is not a cursor statement. A replay: BEGIN IMMEDIATE, the claim that finds
+#     the key taken, and the key's row.
 #   The live-events relay (pg_notify) is not on the request: a background task sends queued notes in batches.
 EXPECTED_STATEMENTS = {
-    "sqlite": {"no_key": 6, "key": 8},
-    "postgresql": {"no_key": 4, "key": 6},
+    "sqlite": {"no_key": 5, "key": 7, "replay": 3},
+    "postgresql": {"no_key": 2, "key": 2, "replay": 1},
 }
-# Pool checkouts per create-order request.
+# Pool checkouts per create-order request (on PostgreSQL the driver's pool's, SQLAlchemy's none).
 EXPECTED_CHECKOUTS = {"sqlite": 1, "postgresql": 1}
 
 
@@ -62,27 +65,29 @@ class Counted:
     checkouts: int = 0
 
     def __str__(self) -> str:
-        return "\n".join([f"{self.checkouts} checkout(s)", *self.statements])
+        return "\n".join([f"{self.checkouts} checkout(s)", *(s[:120] for s in self.statements)])
 
 
 @contextmanager
 def counted(app: FastAPI) -> Iterator[Counted]:
-    """The SQL statements and pool checkouts of the current task on the app's engine while the block runs.
+    """The SQL statements and pool checkouts of the current task on the app's database while the block
+    runs.
 
     Statements are counted where SQLAlchemy sends them (``before_cursor_execute``) and, on PostgreSQL,
     where asyncpg sends them outside SQLAlchemy (a query logger on the connection while the task holds
-    it): the create path's own statements, BEGIN and COMMIT.
+    it, from SQLAlchemy's pool or from the driver's): the create path's own statements, BEGIN and COMMIT.
     """
-    engine = app.state.services.db.engine.sync_engine
+    db = app.state.services.db
+    engine = db.engine.sync_engine
     task = asyncio.current_task()
     seen = Counted()
 
     def statement(conn: Any, cursor: Any, text: str, *args: Any) -> None:
         if asyncio.current_task() is task:
-            seen.statements.append(" ".join(text.split())[:120])
+            seen.statements.append(" ".join(text.split()))
 
     def logged(query: Any) -> None:
-        seen.statements.append(" ".join(query.query.split())[:120])
+        seen.statements.append(" ".join(query.query.split()))
 
     def checkout(dbapi_connection: Any, record: Any, proxy: Any) -> None:
         if asyncio.current_task() is task:
@@ -94,6 +99,24 @@ def counted(app: FastAPI) -> Iterator[Counted]:
         if engine.dialect.name == "postgresql" and record.driver_connection is not None:
             record.driver_connection.remove_query_logger(logged)
 
+    driver = db.driver
+    if driver is not None:
+        driver_connection = driver.connection
+
+        @asynccontextmanager
+        async def logged_connection() -> AsyncIterator[Any]:
+            async with driver_connection() as conn:
+                if asyncio.current_task() is not task:
+                    yield conn
+                    return
+                seen.checkouts += 1
+                conn.add_query_logger(logged)
+                try:
+                    yield conn
+                finally:
+                    conn.remove_query_logger(logged)
+
+        setattr(driver, "connection", logged_connection)  # noqa: B010  (on the instance, for the block)
     event.listen(engine, "before_cursor_execute", statement)
     event.listen(engine, "checkout", checkout)
     event.listen(engine, "checkin", checkin)
@@ -103,6 +126,8 @@ def counted(app: FastAPI) -> Iterator[Counted]:
         event.remove(engine, "before_cursor_execute", statement)
         event.remove(engine, "checkout", checkout)
         event.remove(engine, "checkin", checkin)
+        if driver is not None:
+            delattr(driver, "connection")
 
 
 # Sellable at venue 1 with sale type 2, no required modifier group; 57 has a stop-list limit of 3.
@@ -119,8 +144,8 @@ def with_lines(count: int) -> dict[str, Any]:
     return body
 
 
-async def create(v1: V1Client, body: dict[str, Any], *, key: bool) -> None:
-    headers = {"Idempotency-Key": str(uuid.uuid4())} if key else {}
+async def create(v1: V1Client, body: dict[str, Any], *, key: bool | str) -> None:
+    headers = {"Idempotency-Key": key if isinstance(key, str) else str(uuid.uuid4())} if key else {}
     answer = await v1.post("/orders", json=body, headers=headers)
     assert answer.status_code == 201, answer.text
 
@@ -145,6 +170,20 @@ async def test_create_order_statement_count(app: FastAPI, v1: V1Client) -> None:
     assert sum("idempotency_keys" in s for s in with_key.statements) == 2, with_key
     assert not any("idempotency_keys" in s for s in without_key.statements), without_key
     assert without_key.checkouts == with_key.checkouts == EXPECTED_CHECKOUTS[dialect(app)], with_key
+
+
+async def test_replay_statement_count(app: FastAPI, v1: V1Client) -> None:
+    body = example("create-order.v1.request.json")
+    key = str(uuid.uuid4())
+    await create(v1, body, key=key)
+
+    with counted(app) as replay:
+        await create(v1, body, key=key)
+
+    assert len(replay.statements) == EXPECTED_STATEMENTS[dialect(app)]["replay"], replay
+    assert all("idempotency_keys" in s for s in replay.statements if not s.startswith("BEGIN")), replay
+    assert not any("INSERT INTO orders" in s for s in replay.statements), replay
+    assert replay.checkouts == EXPECTED_CHECKOUTS[dialect(app)], replay
 
 
 async def test_statement_count_does_not_grow_with_the_lines(app: FastAPI, v1: V1Client) -> None:

@@ -10,10 +10,11 @@ The connections are set up as SQLAlchemy's are (``db/engine.py``): the server ca
 the statement timeout and a lock wait after the lock timeout (sent at connect), the driver gives up a
 second later, connecting and waiting for a free connection give up after the pool timeout, and ``jsonb``
 is sent as JSON text and read with ``jsonio.loads_exact`` (Decimals, as everywhere else). Errors become
-those ``db.unavailable`` turns into the JSON 503: a connection lost (``DisconnectionError``, and every
-pooled connection is replaced at its next checkout, since the server probably restarted), no connection
-free in time (SQLAlchemy's pool ``TimeoutError``). A connection whose statement timed out or was
-cancelled is closed, never returned to the pool half-way.
+those ``db.unavailable`` turns into the JSON 503: a connection lost under a statement
+(``DisconnectionError``; every connection of both pools is then reopened at its next checkout, since
+the server probably restarted), no connection free in time (SQLAlchemy's pool ``TimeoutError``). A
+connection that died while idle in the pool is replaced at checkout, without a failed request. A
+connection whose statement timed out or was cancelled is closed, never returned to the pool half-way.
 
 Example::
 
@@ -34,7 +35,7 @@ Pooled connections are for statements and transactions only: no ``SET``, ``LISTE
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -43,7 +44,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-from clopos_server import jsonio
+from clopos_server import jsonio, metrics
 
 __all__ = ["DRIVER_DISCONNECTS", "DriverPool", "plain_dsn"]
 
@@ -97,9 +98,20 @@ class DriverPool:
     """asyncpg's pool of up to ``size`` connections, opened on first use (inside the event loop)."""
 
     def __init__(
-        self, url: str, *, size: int, statement: float, lock: float, pool: float, driver: float
+        self,
+        url: str,
+        *,
+        size: int,
+        statement: float,
+        lock: float,
+        pool: float,
+        driver: float,
+        on_lost: Callable[[BaseException], None] | None = None,
     ) -> None:
+        """``on_lost``: told when a connection was lost under a statement (``Database`` then has
+        SQLAlchemy's pool reopen its connections too: the server probably restarted)."""
         self.dsn = plain_dsn(url)
+        self.on_lost = on_lost
         self.size = size
         self.pool_timeout = pool
         self._options: dict[str, Any] = {
@@ -138,15 +150,19 @@ class DriverPool:
             if pool._queue.empty():  # every connection busy: not the server's fault (asyncpg internals)
                 raise PoolTimeoutError("no database connection was free in time") from waited
             raise  # connecting timed out: "did not answer in time"
+        metrics.DB_POOL_IN_USE.inc()  # both pools' connections in use (SQLAlchemy's: db/engine.py)
         try:
             yield conn
         except _ABANDONED:
             conn.terminate()  # the server may be frozen: no goodbye that would wait for its answer
             raise
         except DRIVER_DISCONNECTS as lost:
-            pool.expire_connections()  # the server probably restarted: reopen every older connection
+            await pool.expire_connections()  # the server probably restarted: reopen every older connection
+            if self.on_lost is not None:
+                self.on_lost(lost)
             raise DisconnectionError("the database connection was lost") from lost
         finally:
+            metrics.DB_POOL_IN_USE.dec()
             await pool.release(conn, timeout=self.pool_timeout)
 
     @asynccontextmanager

@@ -26,16 +26,15 @@ from typing import Any, TypeVar
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from clopos_server import jsonio, metrics
-from clopos_server.db.driver_pool import DRIVER_DISCONNECTS, DriverPool
+from clopos_server.db.driver_pool import DriverPool
 from clopos_server.db.sqlite_writer import SqliteWriter
 from clopos_server.db.unavailable import unavailable_reason
 from clopos_server.settings import Settings
 
-__all__ = ["Database", "DbTimeouts", "create_engine", "driver_of", "unavailable_reason"]
+__all__ = ["Database", "DbTimeouts", "create_engine", "unavailable_reason"]
 
 T = TypeVar("T")
 
@@ -120,26 +119,6 @@ def _configure_sqlite(engine: AsyncEngine, busy_ms: int) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-# asyncpg's errors for a connection that is gone (db/driver_pool.py), for the readers of ``driver_of``.
-_DRIVER_DISCONNECTS = DRIVER_DISCONNECTS
-
-
-async def driver_of(conn: AsyncConnection) -> Any:
-    """The asyncpg connection under ``conn`` (PostgreSQL only): statements sent on it skip SQLAlchemy's
-    per-statement work and use asyncpg's own prepared-statement cache. New hot paths take a connection
-    of ``Database.driver`` instead; a statement sent here before SQLAlchemy's first one in a transaction
-    runs outside it (SQLAlchemy begins at its first statement).
-
-    Kept in the pooled connection's ``info``, which SQLAlchemy clears when it replaces the connection:
-    asking SQLAlchemy for it costs a greenlet switch, and the create path asks five times.
-    """
-    info = conn.info
-    driver = info.get("clopos.driver")
-    if driver is None:
-        driver = info["clopos.driver"] = (await conn.get_raw_connection()).driver_connection
-    return driver
-
-
 def dialect_of(source: Database | AsyncConnection | Connection) -> str:
     """Which database this is, ``"postgresql"`` or ``"sqlite"``: the one way the code asks, of a
     ``Database`` or of a connection (async, or the sync one of ``run_sync`` and Alembic)."""
@@ -169,7 +148,13 @@ class Database:
         if self.dialect == "postgresql":
             t = self.timeouts
             self.driver = DriverPool(
-                url, size=pool_size, statement=t.statement, lock=t.lock, pool=t.pool, driver=t.driver
+                url,
+                size=pool_size,
+                statement=t.statement,
+                lock=t.lock,
+                pool=t.pool,
+                driver=t.driver,
+                on_lost=self._recycle_pool,
             )
 
     @classmethod
@@ -206,36 +191,28 @@ class Database:
     async def write(self) -> AsyncIterator[AsyncConnection]:
         """One transaction, committed when the block ends, rolled back when it raises.
 
-        On PostgreSQL the transaction is asyncpg's own and SQLAlchemy runs in AUTOCOMMIT inside it (it then
-        sends no BEGIN or COMMIT of its own), so that the create path can send its statements on the
-        driver connection (``driver_of``) in the same transaction: docs/decisions/0002.
+        On PostgreSQL this is SQLAlchemy's own transaction: the create path, whose statements once ran on
+        the driver connection inside it (in AUTOCOMMIT under asyncpg's transaction), now runs on the
+        driver's pool (``self.driver``: docs/decisions/0006).
         """
         if self.sqlite_writer is not None:
             async with self.sqlite_writer.transaction() as conn:
                 yield conn
             return
         async with self.engine.connect() as conn:
-            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
             try:
-                transaction = (await driver_of(conn)).transaction()
-                await transaction.start()
+                transaction = await conn.begin()
                 async with _settled(transaction.rollback, transaction.commit):
                     yield conn
             except _ABANDONED:
                 await self._abandon(conn)
                 raise
-            except _DRIVER_DISCONNECTS as lost:  # SQLAlchemy never saw it: drop the connection here
-                self._recycle_pool(conn, lost)
-                await conn.invalidate()
-                raise DisconnectionError("the database connection was lost") from lost
 
-    def _recycle_pool(self, conn: AsyncConnection, lost: BaseException) -> None:
-        """A lost connection usually means the server restarted: every pooled connection opened before
-        now is reopened at its next checkout, as SQLAlchemy does for a disconnect it sees itself, instead
-        of failing one request each."""
-        fairy = getattr(conn.sync_connection, "_dbapi_connection", None)
-        if fairy is not None:
-            self.engine.sync_engine.pool._invalidate(fairy, lost, _checkin=False)
+    def _recycle_pool(self, lost: BaseException) -> None:
+        """A connection lost under the driver's pool usually means the server restarted: SQLAlchemy's
+        pooled connections opened before now are reopened at their next checkout too, as SQLAlchemy does
+        for a disconnect it sees itself, instead of failing one request each."""
+        self.engine.sync_engine.pool._invalidate(None, lost, _checkin=False)  # type: ignore[arg-type]
 
     async def _abandon(self, conn: AsyncConnection) -> None:
         """Close a connection whose statement timed out or was cancelled, without a word to the server:

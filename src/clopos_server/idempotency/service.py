@@ -4,6 +4,11 @@ The key row is claimed with ``INSERT ... ON CONFLICT DO NOTHING`` inside the sam
 work and the stored answer, so a crash leaves all three or none. A second request with the same key
 waits on that insert (PostgreSQL row lock, SQLite's write lock) until the first commits or rolls back,
 then replays the stored answer or, if the first rolled back, runs itself: never a second order.
+
+``run_idempotent`` is that, for every POST and PATCH. The create path on PostgreSQL does the same in
+fewer round trips (orders/service.py, docs/decisions/0006): it reads the key with its other reads, and
+claims it, with the answer already in the row, in the one statement that writes the order. It uses the
+pieces below: ``KeyClaim``, ``KEY_ROW_COLUMNS``, ``answer_owed`` and ``store_rejection``.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import MAX_EMAX, MIN_EMIN, Decimal, localcontext
 from typing import TYPE_CHECKING, Any
@@ -24,11 +30,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 from starlette.responses import Response
 
-from clopos_server import jsonio, metrics
+from clopos_server import metrics
 from clopos_server.auth.context import AuthContext
-from clopos_server.db.engine import Database, dialect_of, driver_of
+from clopos_server.db.engine import Database, dialect_of
 from clopos_server.db.models import Base, IdempotencyKey
-from clopos_server.db.statements import on_driver
 from clopos_server.db.types import stored_time
 from clopos_server.errors import ApiError, Problem
 from clopos_server.kit.responses import error_response
@@ -46,15 +51,15 @@ _PLAIN_EXPONENT = 100  # the parser's bound (kit.body.NUMBER_DIGITS): every numb
 
 Work = Callable[[AsyncConnection], Awaitable[Response]]
 
-# The claim and the stored answer are on every keyed POST: written once in Core, they run as they are on
-# SQLite and, compiled for asyncpg at import, on the driver connection on PostgreSQL (docs/decisions/0002).
-_KEYS = Base.metadata.tables[IdempotencyKey.__tablename__]
+# The claim and the stored answer of every keyed POST and PATCH on SQLAlchemy's connection, written once in
+# Core; the create path's statements on the driver build on the same table and conditions (orders/).
+KEYS = Base.metadata.tables[IdempotencyKey.__tablename__]
 
 
 def _claim_statement(insert: Callable[[Table], Any]) -> Any:
     """The key's row, unless it is there already (the dialect's ``INSERT ... ON CONFLICT DO NOTHING``)."""
     return (
-        insert(_KEYS)
+        insert(KEYS)
         .values(
             brand_id=bindparam("brand_id"),
             client_ref=bindparam("client_ref"),
@@ -64,29 +69,35 @@ def _claim_statement(insert: Callable[[Table], Any]) -> Any:
             expires_at=bindparam("expires"),
         )
         .on_conflict_do_nothing(index_elements=["brand_id", "client_ref", "key"])
-        .returning(_KEYS.c.id)
+        .returning(KEYS.c.id)
     )
 
 
-_CLAIM = _claim_statement(sqlite_insert)
-_PG_CLAIM = on_driver(_claim_statement(pg_insert))
+_CLAIMS = {"sqlite": _claim_statement(sqlite_insert), "postgresql": _claim_statement(pg_insert)}
 _SAVE = (
-    update(_KEYS)
-    .where(_KEYS.c.id == bindparam("row_id"))
+    update(KEYS)
+    .where(KEYS.c.id == bindparam("row_id"))
     .values(
         response_status=bindparam("status"),
         response_body=bindparam("body"),
         response_headers=bindparam("headers"),
     )
 )
-_PG_SAVE = on_driver(_SAVE)
-_THIS_KEY = (
-    (_KEYS.c.brand_id == bindparam("brand"))
-    & (_KEYS.c.client_ref == bindparam("client"))
-    & (_KEYS.c.key == bindparam("the_key"))
+THIS_KEY = (
+    (KEYS.c.brand_id == bindparam("brand"))
+    & (KEYS.c.client_ref == bindparam("client"))
+    & (KEYS.c.key == bindparam("the_key"))
 )
-_FIND = select(_KEYS).where(_THIS_KEY)
-_FORGET = delete(_KEYS).where(_THIS_KEY)
+_FIND = select(KEYS).where(THIS_KEY)
+_FORGET = delete(KEYS).where(THIS_KEY)
+# What ``answer_owed`` reads of a key row.
+KEY_ROW_COLUMNS = (
+    KEYS.c.fingerprint,
+    KEYS.c.expires_at,
+    KEYS.c.response_status,
+    KEYS.c.response_body,
+    KEYS.c.response_headers,
+)
 
 
 def read_key(request: Request) -> str | None:
@@ -165,11 +176,8 @@ async def run_idempotent(
     committed: never for a replay, nor for a rejection whose work was rolled back.
     """
     services = services_of(request)
-    key = read_key(request)
-    if key is None:
-        if context.brand.require_idempotency_key:
-            message = "This brand requires an Idempotency-Key header on every POST and PATCH"
-            raise ApiError("validation_failed", message, [Problem(message, "header.Idempotency-Key")])
+    claim = key_claim(request, context, body)
+    if claim is None:
         async with services.db.write() as conn:
             response = await work(conn)
         committed = True
@@ -177,17 +185,114 @@ async def run_idempotent(
         guard = _Guard(
             request,
             services.db,
-            brand_id=context.brand.id,
-            client_ref=context.credential_ref,
-            key=key,
-            print_=fingerprint(request.method, request.url.path, request.url.query, body),
-            ttl=services.settings.idempotency_ttl,
+            brand_id=claim.brand_id,
+            client_ref=claim.client_ref,
+            key=claim.key,
+            print_=claim.fingerprint,
+            ttl=claim.ttl,
         )
         response = await guard.run(work)
         committed = guard.work_committed
     if outbox is not None and committed:
         await outbox.flush(services)
     return response
+
+
+@dataclass(frozen=True)
+class KeyClaim:
+    """A keyed request: whose key, and the fingerprint of the request that claims it."""
+
+    brand_id: int
+    client_ref: str
+    key: str
+    fingerprint: str
+    ttl: int
+
+    def lookup(self) -> dict[str, Any]:
+        """The parameters of ``THIS_KEY``."""
+        return {"brand": self.brand_id, "client": self.client_ref, "the_key": self.key}
+
+    def claim(self, now: datetime) -> dict[str, Any]:
+        """The parameters of the claim (``_claim_statement``): the row as stored, without its answer."""
+        created = stored_time(now)
+        return {
+            "brand_id": self.brand_id,
+            "client_ref": self.client_ref,
+            "the_key": self.key,
+            "fingerprint": self.fingerprint,
+            "created": created,
+            "expires": created + timedelta(seconds=self.ttl),
+        }
+
+
+def key_claim(request: Request, context: AuthContext, body: Any) -> KeyClaim | None:
+    """The request's claim, None without a key; a 400 for a bad key or a brand that requires one."""
+    key = read_key(request)
+    if key is None:
+        if context.brand.require_idempotency_key:
+            message = "This brand requires an Idempotency-Key header on every POST and PATCH"
+            raise ApiError("validation_failed", message, [Problem(message, "header.Idempotency-Key")])
+        return None
+    return KeyClaim(
+        brand_id=context.brand.id,
+        client_ref=context.credential_ref,
+        key=key,
+        fingerprint=fingerprint(request.method, request.url.path, request.url.query, body),
+        ttl=services_of(request).settings.idempotency_ttl,
+    )
+
+
+def answer_owed(row: Any, print_: str, now: datetime) -> Response | None:
+    """What a key used before owes this request (``row``: ``KEY_ROW_COLUMNS``): its stored answer, a 422
+    for another request, a 409 while it runs; None when it has expired (the key is a new request now)."""
+    if row.expires_at <= now:
+        return None
+    if row.fingerprint != print_:
+        metrics.IDEMPOTENT_ANSWERS.labels(outcome="reused").inc()
+        raise ApiError(
+            "idempotency_key_reused",
+            "This Idempotency-Key was used with a different request; use a new key for a new request",
+        )
+    if row.response_status is None:
+        raise key_in_use()
+    headers = dict(row.response_headers or {})
+    headers[REPLAYED_HEADER] = "true"
+    metrics.IDEMPOTENT_ANSWERS.labels(outcome="replayed").inc()
+    return Response(row.response_body or b"", status_code=row.response_status, headers=headers)
+
+
+def key_in_use() -> ApiError:
+    metrics.IDEMPOTENT_ANSWERS.labels(outcome="in_use").inc()
+    return ApiError(
+        "idempotency_key_in_use",
+        "A request with this Idempotency-Key is still running; retry shortly",
+        headers={"Retry-After": "1"},
+    )
+
+
+def stored_headers(response: Response) -> dict[str, str]:
+    """The headers a replay gives back."""
+    return {name: response.headers[name] for name in _KEPT_HEADERS if name in response.headers}
+
+
+def is_stored_rejection(error: ApiError) -> bool:
+    """A deterministic rejection (the same request meets it again): stored under the key and replayed."""
+    return error.code in _STORED_ERROR_CODES
+
+
+async def store_rejection(request: Request, claim: KeyClaim, error: ApiError) -> Response:
+    """``error``'s answer, stored under the key in a transaction of its own (or the answer the key owes, if
+    a twin got in first)."""
+    guard = _Guard(
+        request,
+        services_of(request).db,
+        brand_id=claim.brand_id,
+        client_ref=claim.client_ref,
+        key=claim.key,
+        print_=claim.fingerprint,
+        ttl=claim.ttl,
+    )
+    return await guard._store_rejection(error)
 
 
 class _NotStored(Exception):
@@ -228,6 +333,9 @@ class _Guard:
     def _this_key(self) -> dict[str, Any]:
         return {"brand": self.brand_id, "client": self.client_ref, "the_key": self.key}
 
+    def _claim_of(self) -> KeyClaim:
+        return KeyClaim(self.brand_id, self.client_ref, self.key, self.print_, self.ttl)
+
     async def run(self, work: Work) -> Response:
         try:
             async with self.db.write() as conn:
@@ -237,7 +345,7 @@ class _Guard:
                 try:
                     response = await work(conn)
                 except ApiError as error:
-                    if error.code in _STORED_ERROR_CODES:
+                    if is_stored_rejection(error):
                         raise _Rejected(error) from None
                     raise
                 if response.status_code >= 300:
@@ -257,68 +365,29 @@ class _Guard:
         if claimed is not None:
             return claimed
         existing = (await conn.execute(_FIND, self._this_key())).first()
-        if existing is not None and existing.expires_at > now:
-            return self._answer_existing(existing)
+        owed = None if existing is None else answer_owed(existing, self.print_, now)
+        if owed is not None:
+            return owed
         # expired (or removed meanwhile): the same key is a new request now
         await conn.execute(_FORGET, self._this_key())
         claimed = await self._claim(conn, now)
         if claimed is None:
-            raise self._in_use()
+            raise key_in_use()
         return claimed
 
     async def _claim(self, conn: AsyncConnection, now: datetime) -> int | None:
-        created = stored_time(now)
-        values = {
-            "brand_id": self.brand_id,
-            "client_ref": self.client_ref,
-            "the_key": self.key,
-            "fingerprint": self.print_,
-            "created": created,
-            "expires": created + timedelta(seconds=self.ttl),
-        }
-        if dialect_of(self.db) == "postgresql":
-            driver = await driver_of(conn)
-            row_id: int | None = await driver.fetchval(_PG_CLAIM.sql, *_PG_CLAIM.args(values))
-            return row_id
-        claimed: int | None = (await conn.execute(_CLAIM, values)).scalar_one_or_none()
+        claim = _CLAIMS[dialect_of(self.db)]
+        claimed: int | None = (await conn.execute(claim, self._claim_of().claim(now))).scalar_one_or_none()
         return claimed
 
-    def _in_use(self) -> ApiError:
-        metrics.IDEMPOTENT_ANSWERS.labels(outcome="in_use").inc()
-        return ApiError(
-            "idempotency_key_in_use",
-            "A request with this Idempotency-Key is still running; retry shortly",
-            headers={"Retry-After": "1"},
-        )
-
-    def _answer_existing(self, row: Any) -> Response:
-        if row.fingerprint != self.print_:
-            metrics.IDEMPOTENT_ANSWERS.labels(outcome="reused").inc()
-            raise ApiError(
-                "idempotency_key_reused",
-                "This Idempotency-Key was used with a different request; use a new key for a new request",
-            )
-        if row.response_status is None:
-            raise self._in_use()
-        headers = dict(row.response_headers or {})
-        headers[REPLAYED_HEADER] = "true"
-        metrics.IDEMPOTENT_ANSWERS.labels(outcome="replayed").inc()
-        return Response(row.response_body or b"", status_code=row.response_status, headers=headers)
-
     async def _save(self, conn: AsyncConnection, row_id: int, response: Response) -> None:
-        headers = {name: response.headers[name] for name in _KEPT_HEADERS if name in response.headers}
-        values: dict[str, Any] = {
+        values = {
             "row_id": row_id,
             "status": response.status_code,
             "body": bytes(response.body),
+            "headers": stored_headers(response),
         }
-        if dialect_of(self.db) == "postgresql":
-            driver = await driver_of(conn)
-            await driver.execute(
-                _PG_SAVE.sql, *_PG_SAVE.args({**values, "headers": jsonio.dumps_str(headers)})
-            )
-            return
-        await conn.execute(_SAVE, {**values, "headers": headers})
+        await conn.execute(_SAVE, values)
 
     async def _store_rejection(self, error: ApiError) -> Response:
         """Stored in a transaction of its own, after the work rolled back, so nothing the work began

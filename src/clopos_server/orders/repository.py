@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 from sqlalchemy import (
     ARRAY,
     ColumnElement,
+    CompoundSelect,
     Integer,
     Row,
     Select,
@@ -18,7 +20,6 @@ from sqlalchemy import (
     any_,
     bindparam,
     cast,
-    false,
     func,
     insert,
     literal_column,
@@ -28,15 +29,17 @@ from sqlalchemy import (
     union_all,
     update,
 )
+from sqlalchemy import Sequence as DbSequence
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
 from clopos_server import jsonio
-from clopos_server.db.engine import dialect_of, driver_of
 from clopos_server.db.models import Base, Customer, Order, OrderHistory, Product, Receipt, StopListEntry
 from clopos_server.db.statements import on_driver
 from clopos_server.events import log as events
+from clopos_server.idempotency import service as idempotency
 from clopos_server.kit.values import MAX_ID
 from clopos_server.orders.intake.records import CustomerInfo
 from clopos_server.orders.render import render_order
@@ -47,21 +50,28 @@ SORT_COLUMNS = {"id": Order.id, "created_at": Order.created_at, "updated_at": Or
 _JSON_COLUMNS = ("payload", "pricing", "warnings")
 
 
-# The create path's statements, each written once in Core (docs/decisions/0002). On PostgreSQL they are
-# compiled for asyncpg at import and sent on the driver connection: SQLAlchemy's work per statement cost
-# more CPU than the round trip. On SQLite the same Core statements run as usual, built once.
+# The create path's statements, each written once in Core. On PostgreSQL the create path runs on the
+# driver's pool (db/driver_pool.py, docs/decisions/0006): its statements are compiled for asyncpg at import
+# (``on_driver``), and a create is two round trips, with or without an Idempotency-Key: one that reads
+# the customer, the stop list of the products the body names and the key, and one that writes the order,
+# its history row, its order.created event and the key with its answer (data-modifying CTEs). Each
+# commits on its own, so there is no BEGIN and no COMMIT. On SQLite (and on PostgreSQL's rare SQLAlchemy
+# path: auto-accept) the Core statements run on SQLAlchemy's connection, in ``Database.write``.
 _ORDERS = Base.metadata.tables[Order.__tablename__]
 _HISTORY = Base.metadata.tables[OrderHistory.__tablename__]
 _EVENTS = Base.metadata.tables["events"]
+_ORDER_IDS = DbSequence("orders_id_seq")  # orders.id's own sequence (SERIAL)
 _INSERTED_COLUMNS = (
     "brand_id", "venue_id", "customer_id", "sale_type_id", "api_client_id", "status", "type",
     "integration", "integration_status", "payload", "total", "pricing", "warnings", "receipt_id",
     "created_at", "updated_at",
 )  # fmt: skip
-# The stop list of some products: ``= ANY(array)`` on PostgreSQL (one prepared statement for any number of
-# products), an expanding ``IN`` on SQLite.
-_PG_PRODUCTS = StopListEntry.product_id == any_(bindparam("products", type_=ARRAY(Integer)))
-_SQLITE_PRODUCTS = StopListEntry.product_id.in_(bindparam("products", expanding=True))
+# The stop list of some products: ``= ANY(array)`` on the driver (one prepared statement for any number
+# of products), an expanding ``IN`` on SQLAlchemy's connection.
+_DRIVER_PRODUCTS = StopListEntry.product_id == any_(bindparam("products", type_=ARRAY(Integer)))
+_EXPANDING_PRODUCTS = StopListEntry.product_id.in_(bindparam("products", expanding=True))
+_THE_CUSTOMER = (Customer.brand_id == bindparam("brand"), Customer.id == bindparam("customer"))
+_CUSTOMER_COLUMNS = (Customer.id, Customer.name, Customer.phone, Customer.address)
 
 
 def _stop_list_of(products: ColumnElement[bool]) -> Select[int, int, str]:
@@ -72,33 +82,98 @@ def _stop_list_of(products: ColumnElement[bool]) -> Select[int, int, str]:
     )
 
 
-_THE_CUSTOMER = (Customer.brand_id == bindparam("brand"), Customer.id == bindparam("customer"))
-_CUSTOMER_BY_ID = select(Customer.id, Customer.name, Customer.phone, Customer.address).where(*_THE_CUSTOMER)
-_STOP_LIST_OF = _stop_list_of(_SQLITE_PRODUCTS)
-_PG_STOP_LIST = on_driver(_stop_list_of(_PG_PRODUCTS))
-# The customer, and the stop-list entries of the products the body names: one round trip.
-_PG_CUSTOMER_AND_STOP_LIST = on_driver(
-    union_all(
-        select(false(), *_CUSTOMER_BY_ID.selected_columns, cast(null(), Integer)).where(*_THE_CUSTOMER),
-        select(true(), StopListEntry.product_id, Product.name, null(), null(), StopListEntry.remaining)
-        .join(Product, Product.id == StopListEntry.product_id)
-        .where(StopListEntry.brand_id == bindparam("brand"), _PG_PRODUCTS),
-    )
-)
+def _nothing(column: Any) -> Any:
+    return cast(null(), column.type)
 
 
-def _insert_order_with_history_and_event() -> Select[Any]:
-    """The order, its first history row and its order.created event in one statement (PostgreSQL's
-    data-modifying CTEs): ``by`` is the history's, ``data`` the event's as rendered before the id was
-    known (the id is set in at its two places)."""
-    new_order = (
-        insert(_ORDERS)
-        .values({name: bindparam(f"order_{name}") for name in _INSERTED_COLUMNS})
-        .returning(
-            _ORDERS.c.id, _ORDERS.c.brand_id, _ORDERS.c.venue_id, _ORDERS.c.status, _ORDERS.c.created_at
+# Rows of the create path's first statement: (kind, id, name, phone, address, remaining, expires_at,
+# response_status, response_body, response_headers), each kind filling its own columns.
+_CUSTOMER_ROW, _STOP_ROW, _KEY_ROW = 0, 1, 2
+_KEY_COLUMNS = idempotency.KEY_ROW_COLUMNS
+
+
+def _create_reads(products: ColumnElement[bool], *, keyed: bool) -> CompoundSelect[Any]:
+    """The customer, the stop-list entries of ``products`` and (``keyed``) the key: one round trip."""
+    no_key = tuple(_nothing(column) for column in _KEY_COLUMNS[1:])
+    branches = [
+        select(
+            literal_column(str(_CUSTOMER_ROW)), *_CUSTOMER_COLUMNS, _nothing(StopListEntry.remaining), *no_key
+        ).where(*_THE_CUSTOMER),
+        select(
+            literal_column(str(_STOP_ROW)), StopListEntry.product_id, Product.name, null(), null(),
+            StopListEntry.remaining, *no_key,
         )
-        .cte("new_order")
-    )
+        .join(Product, Product.id == StopListEntry.product_id)
+        .where(StopListEntry.brand_id == bindparam("brand"), products),
+    ]  # fmt: skip
+    if keyed:
+        keys = idempotency.KEYS
+        branches.append(
+            select(
+                literal_column(str(_KEY_ROW)), keys.c.id, *_KEY_COLUMNS[:1], null(), null(), null(),
+                *_KEY_COLUMNS[1:],
+            ).where(idempotency.THIS_KEY)
+        )  # fmt: skip
+    return union_all(*branches)
+
+
+_READS = _create_reads(_EXPANDING_PRODUCTS, keyed=False)
+_DRIVER_READS = {keyed: on_driver(_create_reads(_DRIVER_PRODUCTS, keyed=keyed)) for keyed in (False, True)}
+_DRIVER_CUSTOMER = on_driver(select(*_CUSTOMER_COLUMNS).where(*_THE_CUSTOMER))
+_DRIVER_STOP_LIST = on_driver(_stop_list_of(_DRIVER_PRODUCTS))
+
+
+def _insert_order_statement(*, keyed: bool) -> Select[Any]:
+    """The order, its first history row and its order.created event in one statement (PostgreSQL's
+    data-modifying CTEs): ``by`` is the history's, ``data`` the event's, rendered before the id was known
+    (the id is set in at its two places). ``keyed``: also the key's row with its answer (``answer_parts``
+    joined by the new id: the answer rendered before the id was known), and the order only if the key
+    was free; the result is then the order's id and the key row's (None: the key was taken meanwhile)."""
+    order_values = {
+        name: bindparam(f"order_{name}", type_=_ORDERS.c[name].type) for name in _INSERTED_COLUMNS
+    }
+    returned = (_ORDERS.c.id, _ORDERS.c.brand_id, _ORDERS.c.venue_id, _ORDERS.c.status, _ORDERS.c.created_at)
+    if keyed:
+        keys = idempotency.KEYS
+        ids = select(_ORDER_IDS.next_value().label("id")).cte("ids")
+        answer = func.convert_to(
+            func.array_to_string(bindparam("answer_parts", type_=ARRAY(Text)), cast(ids.c.id, Text)),
+            literal_column("'UTF8'"),
+        )
+        claim = (
+            pg_insert(keys)
+            .from_select(
+                [
+                    "brand_id", "client_ref", "key", "fingerprint", "created_at", "expires_at",
+                    "response_status", "response_body", "response_headers",
+                ],
+                select(
+                    bindparam("brand_id", type_=keys.c.brand_id.type),
+                    bindparam("client_ref", type_=keys.c.client_ref.type),
+                    bindparam("the_key", type_=keys.c.key.type),
+                    bindparam("fingerprint", type_=keys.c.fingerprint.type),
+                    bindparam("created", type_=keys.c.created_at.type),
+                    bindparam("expires", type_=keys.c.expires_at.type),
+                    bindparam("answer_status", type_=Integer),
+                    answer,
+                    cast(bindparam("answer_headers", type_=String), JSONB),
+                ).select_from(ids),
+            )
+            .on_conflict_do_nothing(index_elements=["brand_id", "client_ref", "key"])
+            .returning(keys.c.id)
+            .cte("claim")
+        )  # fmt: skip
+        new_order = (
+            insert(_ORDERS)
+            .from_select(
+                ["id", *_INSERTED_COLUMNS],
+                select(ids.c.id, *order_values.values()).select_from(ids.join(claim, true())),
+            )
+            .returning(*returned)
+            .cte("new_order")
+        )
+    else:
+        new_order = insert(_ORDERS).values(order_values).returning(*returned).cte("new_order")
     history = (
         insert(_HISTORY)
         .from_select(
@@ -135,10 +210,16 @@ def _insert_order_with_history_and_event() -> Select[Any]:
         )
         .cte("event")
     )
+    if keyed:
+        return (
+            select(ids.c.id, claim.c.id)
+            .select_from(ids.outerjoin(claim, true()))
+            .add_cte(new_order, history, event)
+        )
     return select(new_order.c.id).add_cte(history, event)
 
 
-_PG_INSERT_ORDER = on_driver(_insert_order_with_history_and_event())
+_DRIVER_INSERT_ORDER = {keyed: on_driver(_insert_order_statement(keyed=keyed)) for keyed in (False, True)}
 _INSERT_ORDER = insert(_ORDERS).returning(_ORDERS.c.id)
 _INSERT_HISTORY = insert(_HISTORY)
 # Column defaults the INSERT fills in, so that the answer can be rendered without reading the row back.
@@ -149,33 +230,31 @@ _ORDER_DEFAULTS = {
 }
 
 
-class DbLookups:
-    """The fresh reads order intake needs, inside the create transaction.
+def _customer_info(row: Sequence[Any]) -> CustomerInfo:
+    return CustomerInfo(row[0], row[1], row[2], row[3])
 
-    ``likely_products``: the product ids the raw body names. On PostgreSQL the customer's read also
-    fetches their stop-list entries (one round trip for both); a later ``stop_list`` call for ids outside
-    them, or one without a customer read before it, queries as usual.
+
+class DbLookups:
+    """The fresh reads order intake needs, on SQLAlchemy's connection (inside the write transaction).
+
+    ``likely_products``: the product ids the raw body names. The customer's read also fetches their
+    stop-list entries (one statement for both); a later ``stop_list`` call for ids outside them, or one
+    without a customer read before it, queries as usual.
     """
 
     def __init__(self, conn: AsyncConnection, brand_id: int, likely_products: Collection[int] = ()) -> None:
         self.conn = conn
         self.brand_id = brand_id
-        self.on_postgres = dialect_of(conn) == "postgresql"
         self.likely_products = frozenset(likely_products)
         self.prefetched: dict[int, tuple[int, str]] | None = None  # the likely products' entries
 
     async def customer(self, customer_id: int) -> CustomerInfo | None:
-        if not self.on_postgres:
-            params = {"brand": self.brand_id, "customer": customer_id}
-            found = (await self.conn.execute(_CUSTOMER_BY_ID, params)).first()
-            return None if found is None else CustomerInfo(found[0], found[1], found[2], found[3])
         values = {"brand": self.brand_id, "customer": customer_id, "products": list(self.likely_products)}
-        driver = await driver_of(self.conn)
-        rows = await driver.fetch(_PG_CUSTOMER_AND_STOP_LIST.sql, *_PG_CUSTOMER_AND_STOP_LIST.args(values))
+        rows = (await self.conn.execute(_READS, values)).all()
         info: CustomerInfo | None = None
         self.prefetched = {}
-        for is_stop_entry, row_id, name, phone, address, remaining in rows:
-            if is_stop_entry:
+        for kind, row_id, name, phone, address, remaining, *_ in rows:
+            if kind == _STOP_ROW:
                 self.prefetched[row_id] = (remaining, name)
             else:
                 info = CustomerInfo(row_id, name, phone, address)
@@ -186,13 +265,97 @@ class DbLookups:
             return {}
         if self.prefetched is not None and self.likely_products.issuperset(product_ids):
             return {pid: self.prefetched[pid] for pid in product_ids if pid in self.prefetched}
-        rows: Sequence[Any]
         values = {"brand": self.brand_id, "products": list(product_ids)}
-        if self.on_postgres:
-            rows = await (await driver_of(self.conn)).fetch(_PG_STOP_LIST.sql, *_PG_STOP_LIST.args(values))
-        else:
-            rows = (await self.conn.execute(_STOP_LIST_OF, values)).all()
+        rows = (await self.conn.execute(_stop_list_of(_EXPANDING_PRODUCTS), values)).all()
         return {product_id: (remaining, name) for product_id, remaining, name in rows}
+
+
+class DriverLookups:
+    """The fresh reads order intake needs, on the driver's connection: what ``create_reads`` fetched for
+    the customer and the products the raw body names, and a statement of its own for anything else."""
+
+    def __init__(
+        self,
+        conn: Any,
+        brand_id: int,
+        *,
+        customer_id: int,
+        customer: CustomerInfo | None,
+        products: frozenset[int],
+        stop_list: dict[int, tuple[int, str]],
+    ) -> None:
+        self.conn = conn
+        self.brand_id = brand_id
+        self.customer_id = customer_id
+        self._customer = customer
+        self.products = products
+        self._stop_list = stop_list
+
+    async def customer(self, customer_id: int) -> CustomerInfo | None:
+        if customer_id == self.customer_id:
+            return self._customer
+        values = {"brand": self.brand_id, "customer": customer_id}
+        row = await self.conn.fetchrow(_DRIVER_CUSTOMER.sql, *_DRIVER_CUSTOMER.args(values))
+        return None if row is None else _customer_info(row)
+
+    async def stop_list(self, product_ids: Collection[int]) -> Mapping[int, tuple[int, str]]:
+        if not product_ids:
+            return {}
+        if self.products.issuperset(product_ids):
+            return {pid: self._stop_list[pid] for pid in product_ids if pid in self._stop_list}
+        values = {"brand": self.brand_id, "products": list(product_ids)}
+        rows = await self.conn.fetch(_DRIVER_STOP_LIST.sql, *_DRIVER_STOP_LIST.args(values))
+        return {product_id: (remaining, name) for product_id, remaining, name in rows}
+
+
+@dataclass(frozen=True)
+class KeyRow:
+    """A key used before, as ``idempotency.answer_owed`` reads it."""
+
+    fingerprint: str
+    expires_at: datetime
+    response_status: int | None
+    response_body: bytes | None
+    response_headers: dict[str, str] | None
+
+
+async def create_reads(
+    conn: Any, brand_id: int, body: Mapping[str, Any], claim: idempotency.KeyClaim | None
+) -> tuple[DriverLookups, KeyRow | None]:
+    """The create path's first round trip on the driver: the customer and the products the raw body names
+    (hints, checked by intake), and the key's row when the request has a key and it was used before."""
+    customer_id = customer_id_in(body)
+    products = frozenset(product_ids_in(body))
+    values: dict[str, Any] = {"brand": brand_id, "customer": customer_id, "products": list(products)}
+    if claim is not None:
+        values.update(claim.lookup())
+    statement = _DRIVER_READS[claim is not None]
+    customer: CustomerInfo | None = None
+    stop_list: dict[int, tuple[int, str]] = {}
+    key_row: KeyRow | None = None
+    for kind, row_id, name, phone, address, remaining, *key in await conn.fetch(
+        statement.sql, *statement.args(values)
+    ):
+        if kind == _STOP_ROW:
+            stop_list[row_id] = (remaining, name)
+        elif kind == _CUSTOMER_ROW:
+            customer = CustomerInfo(row_id, name, phone, address)
+        else:
+            key_row = KeyRow(name, *key)
+    lookups = DriverLookups(
+        conn, brand_id, customer_id=customer_id, customer=customer, products=products, stop_list=stop_list
+    )
+    return lookups, key_row
+
+
+async def key_row_of(conn: Any, claim: idempotency.KeyClaim) -> KeyRow | None:
+    """The key's row alone (after a twin took the key while this request validated)."""
+    values = {"brand": claim.brand_id, "customer": 0, "products": [], **claim.lookup()}
+    statement = _DRIVER_READS[True]
+    for kind, _, name, _, _, _, *key in await conn.fetch(statement.sql, *statement.args(values)):
+        if kind == _KEY_ROW:
+            return KeyRow(name, *key)
+    return None
 
 
 def product_ids_in(body: Mapping[str, Any]) -> set[int]:
@@ -205,26 +368,76 @@ def product_ids_in(body: Mapping[str, Any]) -> set[int]:
     return {pid for pid in ids if type(pid) is int and 0 < pid <= MAX_ID}  # bound as INTEGER parameters
 
 
-async def insert_order(conn: AsyncConnection, values: dict[str, Any], *, by: str) -> SimpleNamespace:
-    """Insert an order, its first history row (its status, at its creation, ``by``) and its
-    ``order.created`` event; returns the order's row as stored (the id from the database, the rest from
-    ``values``). On PostgreSQL the three are one statement (the create path's round trips are counted).
+def customer_id_in(body: Mapping[str, Any]) -> int:
+    """The customer id of a raw create body, nested (``customer_id``) or flat (``customer.id``); 0 when
+    there is none that fits an INTEGER parameter (a hint: unchecked)."""
+    if "payload" in body:
+        found = body.get("customer_id")
+    else:
+        customer = body.get("customer")
+        found = customer.get("id") if isinstance(customer, dict) else None
+    return found if type(found) is int and 0 < found <= MAX_ID else 0
 
-    ``values`` must be what the column types store unchanged: whole-second UTC times, Decimals at most
+
+def order_row(values: dict[str, Any]) -> dict[str, Any]:
+    """The order's row as stored, from the values intake made: the column defaults filled in."""
+    return {"receipt_id": None, **_ORDER_DEFAULTS, **values}
+
+
+def _driver_values(row: dict[str, Any], by: str, event_object: dict[str, Any]) -> dict[str, Any]:
+    """The order's parameters as the column types store them (JSON as text), its history's and its event's."""
+    values = {
+        f"order_{name}": jsonio.dumps_str(row[name]) if name in _JSON_COLUMNS else row[name]
+        for name in _INSERTED_COLUMNS
+    }
+    values["by"] = by
+    values["data"] = jsonio.dumps_str(events.event_data(event_object))
+    return values
+
+
+async def insert_order_on_driver(
+    conn: Any, row: dict[str, Any], *, by: str, event_object: dict[str, Any]
+) -> int:
+    """Insert the order ``row`` (``order_row``), its first history row and its order.created event (of
+    ``event_object``, the order rendered before its id was known) in one statement; returns its id.
+
+    ``row`` must be what the column types store unchanged: whole-second UTC times, Decimals at most
     4 places, JSON of str, int, Decimal, bool, None, lists and dicts.
     """
-    row = {"receipt_id": None, **_ORDER_DEFAULTS, **values}
-    if dialect_of(conn) == "postgresql":
-        values = {
-            f"order_{name}": jsonio.dumps_str(row[name]) if name in _JSON_COLUMNS else row[name]
-            for name in _INSERTED_COLUMNS
-        }
-        values["by"] = by
-        values["data"] = jsonio.dumps_str(events.event_data(render_order(SimpleNamespace(**row, id=0))))
-        row["id"] = await (await driver_of(conn)).fetchval(
-            _PG_INSERT_ORDER.sql, *_PG_INSERT_ORDER.args(values)
-        )
-        return SimpleNamespace(**row)
+    statement = _DRIVER_INSERT_ORDER[False]
+    order_id: int = await conn.fetchval(statement.sql, *statement.args(_driver_values(row, by, event_object)))
+    return order_id
+
+
+async def insert_keyed_order_on_driver(
+    conn: Any,
+    row: dict[str, Any],
+    *,
+    by: str,
+    event_object: dict[str, Any],
+    claim: dict[str, Any],
+    answer_status: int,
+    answer_parts: list[str],
+    answer_headers: dict[str, str],
+) -> tuple[int, bool]:
+    """``insert_order_on_driver`` guarded by the key (``claim``: ``KeyClaim.claim``), whose row is written
+    in the same statement with its answer (``answer_parts`` joined by the new id). Returns the id and
+    whether the key was free; when it was not, nothing was written."""
+    values = _driver_values(row, by, event_object)
+    values.update(claim)
+    values["answer_status"] = answer_status
+    values["answer_parts"] = answer_parts
+    values["answer_headers"] = jsonio.dumps_str(answer_headers)
+    statement = _DRIVER_INSERT_ORDER[True]
+    found = await conn.fetchrow(statement.sql, *statement.args(values))
+    return found[0], found[1] is not None
+
+
+async def insert_order(conn: AsyncConnection, values: dict[str, Any], *, by: str) -> SimpleNamespace:
+    """Insert an order, its first history row (its status, at its creation, ``by``) and its
+    ``order.created`` event on SQLAlchemy's connection; returns the order's row as stored (the id from
+    the database, the rest from ``values``)."""
+    row = order_row(values)
     row["id"] = (await conn.execute(_INSERT_ORDER, row)).scalar_one()
     await add_history(
         conn, brand_id=row["brand_id"], order_id=row["id"], status=row["status"], at=row["created_at"], by=by
