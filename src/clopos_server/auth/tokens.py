@@ -7,6 +7,12 @@ v2: a JWT (HS256, the same signing key) with the claims ``brand`` (brand id), ``
 main venue when issued), ``integrator``, ``client`` (API client row id), ``user``, ``iat``, ``exp``,
 ``jti``. The two shapes cannot be mistaken for each other: a v1 token is not a JWT, a JWT has no
 ``oauth_`` prefix, so a token of one generation is an ``Invalid token`` under the other.
+
+A token that verified is remembered until its expiry (``_Verified``): integrators send the same token
+with every request, and checking a JWT's signature again cost more CPU than the rest of the token check.
+Only the signature and the claims are remembered; whether the client, the integrator or the brand may
+still call is asked of the directory on every request (auth/context.py), so a revocation is still
+honoured within the directory's refresh interval.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import logging
 import secrets
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import jwt
@@ -49,6 +56,26 @@ class TokenClaims:
     venue_known: bool = True  # v2: False when the brand had no venue at all when the token was issued
 
 
+class _Verified:
+    """Tokens that verified, with their claims, until they expire; at most ``size`` (the oldest go first)."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._claims: dict[str, TokenClaims] = {}
+
+    def get(self, token: str, verify: Callable[[str], TokenClaims]) -> TokenClaims:
+        claims = self._claims.get(token)
+        if claims is None:
+            claims = verify(token)  # raises for a bad token: nothing is remembered
+            if len(self._claims) >= self.size:
+                del self._claims[next(iter(self._claims))]
+            self._claims[token] = claims
+        elif claims.exp < time.time():
+            del self._claims[token]
+            raise unauthorized("Token expired")
+        return claims
+
+
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
@@ -60,6 +87,8 @@ def _unb64(text: str) -> bytes:
 class TokenSigner:
     def __init__(self, key: bytes) -> None:
         self._key = key
+        self._verified_v1 = _Verified()
+        self._verified_v2 = _Verified()
         if len(key) < MIN_KEY_BYTES:
             log.warning(
                 "CLOPOS_SECRET_KEY is shorter than %d bytes; HS256 (v2) tokens want a longer key",
@@ -80,6 +109,9 @@ class TokenSigner:
         return f"{V1_PREFIX}{body}.{self._mac(body)}", exp
 
     def verify_v1(self, token: str) -> TokenClaims:
+        return self._verified_v1.get(token, self._verify_v1)
+
+    def _verify_v1(self, token: str) -> TokenClaims:
         if not token.startswith(V1_PREFIX) or token.count(".") != 1 or len(token) > 2048:
             raise unauthorized("Invalid token")
         body, mac = token[len(V1_PREFIX) :].split(".")
@@ -119,6 +151,9 @@ class TokenSigner:
         return jwt.encode(claims, self._key, algorithm=V2_ALGORITHM), exp
 
     def verify_v2(self, token: str) -> TokenClaims:
+        return self._verified_v2.get(token, self._verify_v2)
+
+    def _verify_v2(self, token: str) -> TokenClaims:
         if token.startswith(V1_PREFIX) or token.count(".") != 2 or len(token) > 4096:
             raise unauthorized("Invalid token")
         try:
