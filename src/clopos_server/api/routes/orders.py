@@ -16,10 +16,11 @@ from clopos_server.api.openapi import operation
 from clopos_server.api.params import parse_id
 from clopos_server.api.query import parse_list_query
 from clopos_server.auth.context import require_auth
+from clopos_server.db.driver_reads import reading
 from clopos_server.events.outbox import Outbox
 from clopos_server.idempotency.service import REPLAYED_HEADER, run_idempotent
 from clopos_server.kit.body import read_json_object
-from clopos_server.orders import service, shapes
+from clopos_server.orders import reads, service, shapes
 from clopos_server.orders.schemas import ORDER_LIST_QUERY, ORDER_READ_QUERY
 from clopos_server.services import services_of
 
@@ -52,17 +53,11 @@ async def create_order(request: Request, context: Auth, services: Svc) -> Respon
     status = 201 if "payload" in body else 200
     outbox = Outbox()
 
-    def answer(order: dict[str, Any]) -> Response:
+    async def work(conn: AsyncConnection) -> Response:
+        order = await service.create(services, conn, context, body, outbox)
         return success(request, order, status=status, message="Order created")
 
-    async def work(conn: AsyncConnection) -> Response:
-        return answer(await service.create(services, conn, context, body, outbox))
-
-    response = None
-    if services.db.driver is not None:  # PostgreSQL: two round trips on the driver (decision 0006)
-        response = await service.create_on_driver(services, request, context, body, outbox, answer)
-    if response is None:
-        response = await run_idempotent(request, context, body, work, outbox)
+    response = await run_idempotent(request, context, body, work, outbox)
     if response.status_code < 300 and REPLAYED_HEADER not in response.headers:
         metrics.ORDERS_CREATED.labels(api=context.generation).inc()
     return response
@@ -101,8 +96,8 @@ async def calculate_order(request: Request, context: Auth, services: Svc) -> Res
 )
 async def list_orders(request: Request, context: Auth, services: Svc) -> Response:
     query = parse_list_query(request.url.query, ORDER_LIST_QUERY)
-    async with services.db.read() as conn:
-        data, total = await service.read_many(conn, context, query)
+    async with reading(services.db, cold=bool(query.includes)) as reader:
+        data, total = await reads.read_many(reader, context, query)
     return success(request, data, total=total, sorts=ORDER_LIST_QUERY.sorts)
 
 
@@ -119,8 +114,8 @@ async def get_order(
 ) -> Response:
     identifier = parse_id(order_id, "order_id")
     query = parse_list_query(request.url.query, ORDER_READ_QUERY)
-    async with services.db.read() as conn:
-        order = await service.read_one(conn, context, identifier, dict(query.includes))
+    async with reading(services.db, cold=bool(query.includes)) as reader:
+        order = await reads.read_one(reader, context, identifier, dict(query.includes))
     return success(request, order)
 
 
