@@ -1,7 +1,9 @@
 """The database: one async engine per process, with read and write connection helpers.
 
-SQLite runs in WAL mode with a busy timeout, and write transactions start with ``BEGIN IMMEDIATE`` so
-that two writers queue for the lock instead of failing half-way (the recipe in SQLAlchemy's SQLite docs).
+SQLite runs in WAL mode, its statements in the event loop's thread (db/sqlite_driver.py); a write
+transaction first takes the process's write turn (db/sqlite_writer.py), then starts with ``BEGIN
+IMMEDIATE``, so that writers queue in Python instead of sleeping in SQLite's busy handler, and never fail
+half-way (docs/decisions/0003-sqlite-writes.md).
 
 On PostgreSQL the hot paths (create, replay, the order reads) use the driver's own pool instead
 (``Database.driver``, db/driver_pool.py, docs/decisions/0006), set up with the same bounds; the two pools
@@ -29,6 +31,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from clopos_server import jsonio, metrics
+from clopos_server.db import sqlite_driver
 from clopos_server.db.driver_pool import DriverPool
 from clopos_server.db.sqlite_writer import SqliteWriter
 from clopos_server.db.unavailable import unavailable_reason
@@ -63,9 +66,10 @@ def create_engine(url: str, *, pool_size: int = 10, timeouts: DbTimeouts | None 
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        options["connect_args"] = {"timeout": timeouts.statement}
+        # Statements run in the loop's thread, lock waits sleep in asyncio (db/sqlite_driver.py).
+        options["creator"] = sqlite_driver.connector(parsed, busy_wait=timeouts.statement)
         engine = create_async_engine(url, **options)
-        _configure_sqlite(engine, busy_ms=int(timeouts.statement * 1000))
+        _configure_sqlite(engine)
         return engine
     # No pre-ping: it costs a round trip per checkout. A connection the server dropped fails its request
     # with a 503 (nothing half-written: the transaction is gone) and the pool replaces it.
@@ -100,15 +104,15 @@ def _count_pool_use(engine: AsyncEngine) -> None:
         metrics.DB_POOL_IN_USE.dec()
 
 
-def _configure_sqlite(engine: AsyncEngine, busy_ms: int) -> None:
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    """Once per connection: WAL (readers never wait for the writer), foreign keys, no fsync per commit
+    (WAL's NORMAL); the busy wait is the connection's own (db/sqlite_driver.py)."""
     sync_engine = engine.sync_engine
 
     @event.listens_for(sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
