@@ -31,6 +31,7 @@ from clopos_server.db.engine import Database
 from clopos_server.settings import Settings
 from tests.support.api import GENERATIONS, OTHER_BRAND_LOGIN, ApiClient, V1Client
 from tests.support.apps import AppCache
+from tests.support.cputime import CpuLog
 from tests.support.databases import (
     BACKENDS,
     PgWorkingDatabase,
@@ -56,6 +57,12 @@ _working: dict[str, WorkingDatabase] = {}
 _run_counts: dict[str, int] = {"sqlite": 0, "postgres": 0}
 _apps = AppCache()
 _tokens = TokenMint()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """``CLOPOS_TEST_CPU_LOG=<file>``: each test's CPU seconds appended to it (tests/support/cputime.py)."""
+    if cpu_log := os.environ.get("CLOPOS_TEST_CPU_LOG"):
+        config.pluginmanager.register(CpuLog(Path(cpu_log)), "clopos-cpu-log")
 
 
 def pytest_report_header() -> list[str]:
