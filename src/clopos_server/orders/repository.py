@@ -44,7 +44,6 @@ from clopos_server.kit.values import MAX_ID
 from clopos_server.orders.intake.records import CustomerInfo
 from clopos_server.orders.render import render_order
 
-SORT_COLUMNS = {"id": Order.id, "created_at": Order.created_at, "updated_at": Order.updated_at}
 # In a list the JSON columns are read as their stored text, which the answer embeds as it is (decoding
 # them with exact Decimals and encoding them again was most of a list's CPU).
 _JSON_COLUMNS = ("payload", "pricing", "warnings")
@@ -476,60 +475,6 @@ async def update_order(
     conn: AsyncConnection, *, brand_id: int, order_id: int, values: dict[str, Any]
 ) -> None:
     await conn.execute(update(Order).where(Order.brand_id == brand_id, Order.id == order_id).values(**values))
-
-
-async def list_orders(
-    conn: AsyncConnection,
-    *,
-    brand_id: int,
-    venue_ids: Sequence[int],
-    statuses: Sequence[str],
-    customer_ids: Sequence[int],
-    sale_type_ids: Sequence[int],
-    created_from: datetime | None,
-    created_before: datetime | None,
-    sort: str,
-    descending: bool,
-    limit: int,
-    offset: int,
-) -> tuple[list[Row[Any]], int]:
-    conditions: list[Any] = [Order.brand_id == brand_id, Order.venue_id.in_(list(venue_ids))]
-    if statuses:
-        conditions.append(Order.status.in_(list(statuses)))
-    if customer_ids:
-        conditions.append(Order.customer_id.in_(list(customer_ids)))
-    if sale_type_ids:
-        conditions.append(Order.sale_type_id.in_(list(sale_type_ids)))
-    if created_from is not None:
-        conditions.append(Order.created_at >= created_from)
-    if created_before is not None:
-        conditions.append(Order.created_at < created_before)
-    column = SORT_COLUMNS[sort]
-    # The page is chosen first and only its rows are cast: PostgreSQL would otherwise cast the JSON of
-    # every matching order before the sort.
-    page = (
-        select(Order)
-        .where(*conditions)
-        .order_by(column.desc() if descending else column.asc(), Order.id.asc())
-        .limit(limit)
-        .offset(offset)
-        .subquery("page")
-    )
-    sort_key = page.c[column.key]
-    rows = (
-        await conn.execute(
-            select(
-                *(
-                    cast(page_column, Text).label(page_column.key)
-                    if page_column.key in _JSON_COLUMNS
-                    else page_column
-                    for page_column in page.c
-                )
-            ).order_by(sort_key.desc() if descending else sort_key.asc(), page.c.id.asc())
-        )
-    ).all()
-    total = (await conn.execute(select(func.count()).select_from(Order).where(*conditions))).scalar_one()
-    return list(rows), int(total)
 
 
 async def history_of(

@@ -15,16 +15,15 @@ from clopos_server.auth.context import AuthContext
 from clopos_server.auth.directory import BrandInfo
 from clopos_server.catalog.snapshot import CatalogSnapshot
 from clopos_server.db.types import stored_money
-from clopos_server.errors import ApiError, Problem, not_found
+from clopos_server.errors import ApiError, Problem
 from clopos_server.events.outbox import Outbox
 from clopos_server.idempotency import service as idempotency
-from clopos_server.kit.query import ListQuery
 from clopos_server.orders import repository as repo
 from clopos_server.orders.intake import ValidatedOrder, render_pricing, validate_order
 from clopos_server.orders.lifecycle import accept, move
 from clopos_server.orders.render import render_order
 from clopos_server.services import Services
-from clopos_server.timeutil import business_days_range, utcnow
+from clopos_server.timeutil import utcnow
 
 
 async def validate(
@@ -187,75 +186,6 @@ async def _snapshot(services: Services, brand: BrandInfo) -> CatalogSnapshot:
         return cached
     async with services.db.read() as conn:
         return await services.snapshots.get(conn, brand.id, brand.catalog_version)
-
-
-async def read_one(
-    conn: AsyncConnection, context: AuthContext, order_id: int, includes: dict[str, tuple[str, ...] | None]
-) -> dict[str, Any]:
-    brand_id = context.brand.id
-    row = await repo.get_order(conn, brand_id, order_id)
-    if row is None:
-        raise not_found("Order not found")
-    receipts = await repo.receipts_by_id(conn, brand_id, [row.receipt_id] if row.receipt_id else [])
-    customers = await repo.customers_by_id(conn, brand_id, [row.customer_id] if row.customer_id else [])
-    history = await repo.history_of(conn, brand_id, [row.id]) if "history" in includes else {}
-    return render_order(
-        row,
-        includes=includes,
-        receipt=receipts.get(row.receipt_id or 0),
-        customer=customers.get(row.customer_id or 0),
-        history=history.get(row.id, []),
-    )
-
-
-async def read_many(
-    conn: AsyncConnection, context: AuthContext, query: ListQuery
-) -> tuple[list[dict[str, Any]], int]:
-    brand = context.brand
-    venue_ids = [int(v) for v in query.filters.get("venue_id", ())] or [context.venue_id]
-    statuses = [str(s) for s in query.filters.get("status", ())]
-    if "status" in query.params:
-        statuses = [str(query.params["status"])]
-    start, end = business_days_range(query.date_from, query.date_to, brand.timezone, brand.day_cutoff_hour)
-    rows, total = await repo.list_orders(
-        conn,
-        brand_id=brand.id,
-        venue_ids=venue_ids,
-        statuses=statuses,
-        customer_ids=[int(v) for v in query.filters.get("customer_id", ())],
-        sale_type_ids=[int(v) for v in query.filters.get("sale_type_id", ())],
-        created_from=start,
-        created_before=end,
-        sort=query.sort,
-        descending=query.descending,
-        limit=query.limit,
-        offset=query.offset,
-    )
-    includes = dict(query.includes)
-    receipts = (
-        await repo.receipts_by_id(conn, brand.id, [r.receipt_id for r in rows if r.receipt_id])
-        if "receipt" in includes
-        else {}
-    )
-    customers = (
-        await repo.customers_by_id(conn, brand.id, [r.customer_id for r in rows if r.customer_id])
-        if "customer" in includes
-        else {}
-    )
-    history = (
-        await repo.history_of(conn, brand.id, [r.id for r in rows]) if "history" in includes and rows else {}
-    )
-    data = [
-        render_order(
-            row,
-            includes=includes,
-            receipt=receipts.get(row.receipt_id or 0),
-            customer=customers.get(row.customer_id or 0),
-            history=history.get(row.id, []),
-        )
-        for row in rows
-    ]
-    return data, total
 
 
 async def ignore_by_integrator(
