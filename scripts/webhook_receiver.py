@@ -1,5 +1,5 @@
-"""A webhook receiver to run beside ``make run`` (docs/webhooks.md): prints every delivery it gets and
-whether its signature verifies. Standard library only.
+"""A webhook receiver to run beside ``make run`` (docs/webhooks.md): prints every delivery it gets, when it
+arrived, and whether its signature verifies. Standard library only.
 
     python scripts/webhook_receiver.py --port 9000 --secret whsec_...
 
@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import json
 import time
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 TOLERANCE = 5 * 60  # seconds a webhook-timestamp may be off: an older delivery could be a replay
@@ -44,7 +45,8 @@ def handler(secret: str | None) -> type[BaseHTTPRequestHandler]:
             check = (
                 "unverified" if secret is None else ("verified" if verified(secret, headers, body) else "BAD")
             )
-            print(f"{event['type']:<18} {event['data']['event_id']}  signature {check}", flush=True)
+            at = datetime.now().strftime("%H:%M:%S.%f")[:-3]  # when it arrived: compare with your request's
+            print(f"{at}  {event['type']:<18} {event['data']['event_id']}  signature {check}", flush=True)
             self.send_response(204 if check != "BAD" else 400)
             self.end_headers()
 

@@ -249,11 +249,10 @@ class EndpointRunner:
                     await queue.renew(conn, endpoint.id, owner, now, self.held)
                     self.leases_valid_until = time.monotonic() + queue.LEASE_MS / 1000 - ATTEMPT_MARGIN
                 waiting = self.queue.qsize()
-                if waiting < QUEUE_LOW:
-                    await queue.make_due(conn, endpoint, now)
-                    claimed = await queue.claim(
-                        conn, endpoint.id, owner, now, CLAIM_BATCH - waiting - self.in_flight
-                    )
+                if waiting < QUEUE_LOW:  # retries and expired leases first, then new events
+                    room = CLAIM_BATCH - waiting - self.in_flight
+                    claimed = await queue.claim(conn, endpoint.id, owner, now, room)
+                    claimed += await queue.make_due(conn, endpoint, now, owner, room - len(claimed))
             idle = not claimed and self.queue.empty() and self.in_flight == 0 and not self.results
             if idle or (self.stopping and self.in_flight == 0):
                 await queue.release_sender(conn, endpoint.id, owner)

@@ -1,17 +1,20 @@
 """The dispatcher's work, kept in the database so that any instance can do it and a crash loses nothing.
 
 Deliveries are made due from the event log, not by the writers: each endpoint keeps a cursor in the log,
-and the dispatcher reads the brand's events after it (keyset on ``ix_events_brand_seq``), inserts one
-``pending`` delivery per matching event and moves the cursor, in one transaction that holds the endpoint's
-row locked (``FOR UPDATE SKIP LOCKED`` on PostgreSQL: another instance skips that endpoint meanwhile). The
+and the endpoint's sender reads the brand's events after it (keyset on ``ix_events_brand_seq``), inserts
+one ``pending`` delivery per matching event, already leased to itself, and moves the cursor, in one
+transaction that holds the endpoint's row locked (``FOR UPDATE SKIP LOCKED`` on PostgreSQL: another
+instance skips that endpoint meanwhile); it makes due only as many as it has room to send. The
 create path thus sends not one statement more than the event it already writes, and an event committed
 is an event delivered, whatever happens to the process in between.
 
 One instance at a time is an endpoint's *sender* (``sender``, ``sender_until`` on its row, taken under
 the row lock): only it sends to that endpoint, at most ``MAX_IN_FLIGHT`` requests at once, so the limit
-holds across instances. It claims due deliveries in batches by setting their lease (``lease_until``,
-``lease_owner``), renews its leases every 10 s or so, and records finished attempts in batches: two
-statements however many there are. A sender that dies (a SIGKILL mid-attempt) stops renewing; its leases
+holds across instances. It claims due retries (and deliveries whose lease expired) in batches by setting
+their lease (``lease_until``, ``lease_owner``), renews its leases every 10 s or so, and records finished
+attempts in batches: two statements however many there are. A delivery that succeeds at once is thus
+written twice (inserted leased, recorded) and its attempt once, with a constant number of statements per
+round whatever the batch. A sender that dies (a SIGKILL mid-attempt) stops renewing; its leases
 expire and another instance takes over and sends what was not recorded: at least once, never lost.
 """
 
@@ -54,7 +57,6 @@ from clopos_server.webhooks.schemas import ALL_EVENTS
 MAX_IN_FLIGHT = 4  # requests to one endpoint at once, across every instance (only its sender sends)
 LEASE_MS = int((ATTEMPT_TIMEOUT + 15) * 1000)  # renewed by the sender while it lives
 RENEW_BELOW_MS = 20_000  # the sender renews once this little of its lease is left (every 10 s or so)
-BATCH = 500  # events made due per endpoint and transaction
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
 
 _EVENTS = Base.metadata.tables[Event.__tablename__]
@@ -170,23 +172,41 @@ async def insert_deliveries(conn: AsyncConnection, rows: Sequence[dict[str, Any]
         await conn.execute(insert(DELIVERIES), list(rows))
 
 
-async def make_due(conn: AsyncConnection, endpoint: Row[Any], now: int) -> int:
-    """Deliveries for the endpoint's matching events after its cursor (at most ``BATCH``); the cursor
-    moves past them, or to the brand's newest event when fewer matched. How many were made."""
+async def make_due(
+    conn: AsyncConnection, endpoint: Row[Any], now: int, owner: str, limit: int
+) -> list[Claimed]:
+    """Deliveries for the endpoint's matching events after its cursor (at most ``limit``), inserted
+    already leased to ``owner``, the endpoint's sender, which queues them at once (a delivery made due
+    here is written once before its attempt, not inserted and then claimed); the cursor moves past them,
+    or to the brand's newest visible event when fewer matched. The caller holds the endpoint's row lock."""
+    if limit <= 0:
+        return []
     head = await latest_cursor(conn, endpoint.brand_id)
     if head <= endpoint.cursor:
-        return 0
+        return []
     query = (
         select(*_event_columns())
         .where(*_matching(endpoint), _EVENTS.c.seq > endpoint.cursor, _EVENTS.c.seq <= head)
         .order_by(_EVENTS.c.seq)
-        .limit(BATCH)
+        .limit(limit)
     )
     events = list((await conn.execute(query)).all())
-    await insert_deliveries(conn, [_delivery_row(endpoint, event, now) for event in events])
-    cursor = events[-1].seq if len(events) == BATCH else head
+    lease = {"lease_until": now + LEASE_MS, "lease_owner": owner}
+    rows = [{**_delivery_row(endpoint, event, now), **lease} for event in events]
+    claimed: list[Claimed] = []
+    if rows:  # one batched INSERT; RETURNING in any order (asking for parameter order makes SQLite send
+        # one INSERT per row), matched back by event id, unique within the endpoint's batch
+        inserted = await conn.execute(
+            insert(DELIVERIES).returning(DELIVERIES.c.id, DELIVERIES.c.event_id), rows
+        )
+        ids = {event: int(row_id) for row_id, event in inserted.all()}
+        claimed = [
+            Claimed(ids[row["event_id"]], endpoint.id, row["event_id"], row["message_id"], row["body"], 1)
+            for row in rows
+        ]
+    cursor = events[-1].seq if len(events) == limit else head
     await conn.execute(update(ENDPOINTS).where(ENDPOINTS.c.id == endpoint.id).values(cursor=cursor))
-    return len(events)
+    return claimed
 
 
 async def events_for_redelivery(

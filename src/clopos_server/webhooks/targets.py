@@ -10,6 +10,7 @@ private answer (:func:`resolve_public`); the attempt then connects to the very a
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import socket
 from dataclasses import dataclass
@@ -91,8 +92,9 @@ def url_problem(url: str, *, allow_http: bool, allow_private: bool) -> str | Non
     return None
 
 
+@functools.lru_cache(maxsize=1024)
 def target_of(url: str) -> Target:
-    """The parts of a URL that :func:`url_problem` accepted."""
+    """The parts of a URL that :func:`url_problem` accepted (worked out once per URL: every attempt asks)."""
     parts: SplitResult = urlsplit(url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
     path = parts.path or "/"
