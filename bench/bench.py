@@ -1214,7 +1214,12 @@ def run(config: Config) -> int:
 
         reads = [
             get("order", "GET /orders/{id}", f"/open-api/orders/{shape['order_id']}", headers),
-            get("orders", f"GET /orders?limit=50, {orders_now:,} orders", ORDERS_PATH, headers),
+            get(
+                "orders",
+                f"GET /orders?limit=50, {orders_now:,} order{'s' * (orders_now != 1)}",
+                ORDERS_PATH,
+                headers,
+            ),
             get("products", "GET /products?limit=100&with[]=modificator_groups", PRODUCTS_PATH, headers),
             get("events", f"GET /v2/events, a page of {FEED_LIMIT}", feed, v2_headers),
             Scenario(
