@@ -7,12 +7,12 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
+from clopos_server.api.catalog_answers import catalog_answer
 from clopos_server.api.deps import Auth, Svc
 from clopos_server.api.envelope import success
 from clopos_server.api.openapi import operation
 from clopos_server.api.params import parse_id
-from clopos_server.api.query import parse_list_query
-from clopos_server.catalog import reads, service, shapes
+from clopos_server.catalog import reads, shapes
 from clopos_server.catalog.schemas import CATEGORY_QUERY, CATEGORY_READ_QUERY
 
 router = APIRouter()
@@ -24,17 +24,8 @@ router = APIRouter()
     **operation(answer=shapes.CATEGORY, many=True, query=CATEGORY_QUERY),
 )
 async def list_categories(request: Request, context: Auth, services: Svc) -> Response:
-    raw = request.url.query
-    brand = context.brand
-    page = await service.answer(
-        services.snapshots,
-        services.db,
-        brand.id,
-        brand.catalog_version,
-        "categories",
-        raw,
-        lambda: parse_list_query(raw, CATEGORY_QUERY),
-        reads.list_categories,
+    page = await catalog_answer(
+        request, context, services, "categories", CATEGORY_QUERY, reads.list_categories
     )
     return success(request, page.data, total=page.total, sorts=CATEGORY_QUERY.sorts)
 
@@ -51,16 +42,12 @@ async def get_category(
     services: Svc,
 ) -> Response:
     identifier = parse_id(category_id, "category_id")
-    raw = request.url.query
-    brand = context.brand
-    page = await service.answer(
-        services.snapshots,
-        services.db,
-        brand.id,
-        brand.catalog_version,
+    page = await catalog_answer(
+        request,
+        context,
+        services,
         f"categories/{identifier}",
-        raw,
-        lambda: parse_list_query(raw, CATEGORY_READ_QUERY),
+        CATEGORY_READ_QUERY,
         lambda rows, query: (reads.get_category(rows, identifier, query), None),
     )
     return success(request, page.data)

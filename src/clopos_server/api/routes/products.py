@@ -11,6 +11,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
+from clopos_server.api.catalog_answers import catalog_answer
 from clopos_server.api.deps import Auth, Svc
 from clopos_server.api.envelope import success
 from clopos_server.api.openapi import operation
@@ -28,18 +29,7 @@ router = APIRouter()
     **operation(answer=shapes.PRODUCT, many=True, query=PRODUCT_QUERY),
 )
 async def list_products(request: Request, context: Auth, services: Svc) -> Response:
-    raw = request.url.query
-    brand = context.brand
-    page = await service.answer(
-        services.snapshots,
-        services.db,
-        brand.id,
-        brand.catalog_version,
-        "products",
-        raw,
-        lambda: parse_list_query(raw, PRODUCT_QUERY),
-        reads.list_products,
-    )
+    page = await catalog_answer(request, context, services, "products", PRODUCT_QUERY, reads.list_products)
     return success(request, page.data, total=page.total, sorts=PRODUCT_QUERY.sorts)
 
 
@@ -67,16 +57,12 @@ async def get_product(
     services: Svc,
 ) -> Response:
     identifier = parse_id(product_id, "product_id")
-    raw = request.url.query
-    brand = context.brand
-    page = await service.answer(
-        services.snapshots,
-        services.db,
-        brand.id,
-        brand.catalog_version,
+    page = await catalog_answer(
+        request,
+        context,
+        services,
         f"products/{identifier}",
-        raw,
-        lambda: parse_list_query(raw, PRODUCT_READ_QUERY),
+        PRODUCT_READ_QUERY,
         lambda rows, query: (reads.get_product(rows, identifier, query), None),
     )
     return success(request, page.data)

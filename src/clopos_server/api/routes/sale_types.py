@@ -8,11 +8,11 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
+from clopos_server.api.catalog_answers import catalog_answer
 from clopos_server.api.deps import Auth, Svc
 from clopos_server.api.envelope import success
 from clopos_server.api.openapi import operation
-from clopos_server.api.query import parse_list_query
-from clopos_server.catalog import reads, service, shapes
+from clopos_server.catalog import reads, shapes
 from clopos_server.catalog.schemas import SALE_TYPE_QUERY
 
 router = APIRouter()
@@ -24,16 +24,7 @@ router = APIRouter()
     **operation(answer=shapes.SALE_TYPE, many=True, query=SALE_TYPE_QUERY),
 )
 async def list_sale_types(request: Request, context: Auth, services: Svc) -> Response:
-    raw = request.url.query
-    brand = context.brand
-    page = await service.answer(
-        services.snapshots,
-        services.db,
-        brand.id,
-        brand.catalog_version,
-        "sale-types",
-        raw,
-        lambda: parse_list_query(raw, SALE_TYPE_QUERY),
-        reads.list_sale_types,
+    page = await catalog_answer(
+        request, context, services, "sale-types", SALE_TYPE_QUERY, reads.list_sale_types
     )
     return success(request, page.data, total=page.total, sorts=SALE_TYPE_QUERY.sorts)
