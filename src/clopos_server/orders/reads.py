@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import (
     ARRAY,
+    BigInteger,
     ColumnElement,
     Integer,
     Row,
@@ -98,7 +99,8 @@ def _list_statement(dialect: str, shape: ListShape) -> Select[Any]:
         .where(*conditions)
         .order_by(sort.desc() if shape.descending else sort.asc(), c.id.asc())
         .limit(bindparam("limit", type_=Integer))
-        .offset(bindparam("offset", type_=Integer))
+        # page x limit passes int4 for a far page (page=999999999): PostgreSQL takes a bigint OFFSET
+        .offset(bindparam("offset", type_=BigInteger))
         .subquery("page")
     )
     counted = select(func.count().label("matching")).where(*conditions).subquery("counted")
