@@ -3,8 +3,10 @@
 Their statements are written once in Core and compiled once per dialect; on PostgreSQL they run on the
 driver (db/driver_reads.py). The list is an index walk: ``(brand_id, venue_id, created_at DESC, id)`` and
 ``(brand_id, venue_id, status, created_at DESC, id)`` (migration 0009) give the default order for one
-venue, with or without one status, so a page is the index's first rows, and its total is counted on the
-same index without reading the rows. The relations ``with[]`` names are read as before (cold paths).
+venue, with or without one status, so a page is the index's first rows. Its total is read from
+``order_counts`` (migration 0010) when the query filters by brand, venues and statuses alone, and counted
+on the same index (without reading the rows) otherwise. The relations ``with[]`` names are read as before
+(cold paths).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from sqlalchemy import (
     bindparam,
     cast,
     func,
+    literal_column,
     select,
     true,
 )
@@ -33,6 +36,7 @@ from sqlalchemy import (
 from clopos_server.auth.context import AuthContext
 from clopos_server.db.driver_reads import Reader, ReadStatement, for_dialects
 from clopos_server.db.models import Order
+from clopos_server.db.order_counts import ORDER_COUNTS
 from clopos_server.errors import not_found
 from clopos_server.kit.query import ListQuery
 from clopos_server.orders import repository as repo
@@ -103,7 +107,7 @@ def _list_statement(dialect: str, shape: ListShape) -> Select[Any]:
         .offset(bindparam("offset", type_=BigInteger))
         .subquery("page")
     )
-    counted = select(func.count().label("matching")).where(*conditions).subquery("counted")
+    counted = _counted(dialect, shape, conditions).subquery("counted")
     page_sort = page.c[shape.sort]
     columns = [
         cast(column, Text).label(column.key) if column.key in _JSON_COLUMNS else column for column in page.c
@@ -113,6 +117,20 @@ def _list_statement(dialect: str, shape: ListShape) -> Select[Any]:
         .select_from(counted.outerjoin(page, true()))
         .order_by(page_sort.desc() if shape.descending else page_sort.asc(), page.c.id.asc())
     )
+
+
+def _counted(dialect: str, shape: ListShape, conditions: list[ColumnElement[bool]]) -> Select[Any]:
+    """How many orders match: for a query of brand, venues and statuses alone (the list's common ones),
+    the sum of their rows in ``order_counts`` (kept by triggers in every writer's transaction, migration
+    0010), which does not grow with the orders; for other filters a count of the matching orders."""
+    if shape.customers or shape.sale_types or shape.created_from or shape.created_before:
+        return select(func.count().label("matching")).where(*conditions)
+    k = ORDER_COUNTS.c
+    kept = [k.brand_id == bindparam("brand"), _any_of(dialect, k.venue_id, "venues", shape.venues)]
+    if shape.statuses:
+        kept.append(_any_of(dialect, k.status, "statuses", shape.statuses))
+    total = cast(func.coalesce(func.sum(k.n), literal_column("0")), BigInteger)
+    return select(total.label("matching")).where(*kept)
 
 
 _LIST_STATEMENTS: dict[ListShape, dict[str, ReadStatement]] = {}
