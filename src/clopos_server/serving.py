@@ -135,6 +135,9 @@ async def fit_pool(db: Database, settings: Settings) -> int:
     return per_worker
 
 
+WORKER_HEALTHCHECK_SECONDS = 30
+
+
 def run(settings: Settings) -> None:
     """uvicorn with the app factory; returns when the server has stopped (exit status 0), exits 3 when
     it could not start (the port is taken...)."""
@@ -149,6 +152,9 @@ def run(settings: Settings) -> None:
         access_log=False,
         proxy_headers=False,  # CLOPOS_TRUSTED_PROXIES instead (api/proxies.py), in tests too
         timeout_graceful_shutdown=math.ceil(settings.shutdown_grace),
+        # the supervisor pings each worker and kills one that does not answer in time; uvicorn's 5 s
+        # killed workers still importing on a busy machine (seen at load 13: `--workers 2` never started)
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
         **uvicorn_options(),  # httptools, answering unparsable requests in the JSON envelope
     )
     server = GracefulServer(config)
