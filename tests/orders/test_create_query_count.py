@@ -1,7 +1,8 @@
 """The create path's SQL statements, counted (not timed): a regression that adds a round trip fails here.
 
 Every statement the app sends during one ``POST /open-api/orders`` is counted: on SQLAlchemy's engine with
-a ``before_cursor_execute`` listener, on PostgreSQL's driver pool with asyncpg's query logger. A warm-up
+a ``before_cursor_execute`` listener, on PostgreSQL's driver pool with asyncpg's query logger, and on
+SQLite's connection itself where the create path sends them (``db.sqlite_driver.execute``). A warm-up
 request first caches the catalogue snapshot and leaves a pooled connection. Only statements sent by the
 request's own task count: background tasks (the directory refresh) share the engine, so the refresh
 interval is also made long.
@@ -25,6 +26,7 @@ from fastapi import FastAPI
 from sqlalchemy import event
 from tests.support.api import V1Client, example
 
+from clopos_server.db import sqlite_driver
 from clopos_server.settings import Settings
 
 # Statements per create-order request (issue 18, docs/decisions/0006).
@@ -32,14 +34,15 @@ from clopos_server.settings import Settings
 #     its own): the customer with the stop list of the body's products (and the key, with one); the order
 #     with its history row and its order.created event (and the key's row with its answer) in one
 #     statement of data-modifying CTEs. A replay is the first statement alone.
-#   SQLite, on SQLAlchemy's connection: BEGIN IMMEDIATE, the customer with the stop list, INSERT order,
-#     INSERT history, INSERT event (SQLite has no INSERT in a WITH clause; its statements are in-process
-#     calls, not round trips), and with a key INSERT key ... ON CONFLICT DO NOTHING and UPDATE key (the
-#     stored answer); COMMIT is not a cursor statement. A replay: BEGIN IMMEDIATE, the claim that finds
-#     the key taken, and the key's row.
+#   SQLite, on the sqlite3 connection in the writer's turn (docs/decisions/0003), each statement sent,
+#     COMMIT included (a trigger's own statements are SQLite's, not sent): BEGIN IMMEDIATE, the customer
+#     with the stop list (and the key, with one), INSERT order, INSERT history, INSERT event (SQLite has
+#     no INSERT in a WITH clause; its statements are in-process calls, not round trips), with a key
+#     INSERT key (its row with the answer), COMMIT.
+#     A replay: BEGIN IMMEDIATE, the reads that find the key, COMMIT.
 #   The live-events relay (pg_notify) is not on the request: a background task sends queued notes in batches.
 EXPECTED_STATEMENTS = {
-    "sqlite": {"no_key": 5, "key": 7, "replay": 3},
+    "sqlite": {"no_key": 6, "key": 7, "replay": 3},
     "postgresql": {"no_key": 2, "key": 2, "replay": 1},
 }
 # Pool checkouts per create-order request (on PostgreSQL the driver's pool's, SQLAlchemy's none).
@@ -73,9 +76,10 @@ def counted(app: FastAPI) -> Iterator[Counted]:
     """The SQL statements and pool checkouts of the current task on the app's database while the block
     runs.
 
-    Statements are counted where SQLAlchemy sends them (``before_cursor_execute``) and, on PostgreSQL,
-    where asyncpg sends them outside SQLAlchemy (a query logger on the connection while the task holds
-    it, from SQLAlchemy's pool or from the driver's): the create path's own statements, BEGIN and COMMIT.
+    Statements are counted where SQLAlchemy sends them (``before_cursor_execute``) and where the create
+    path sends them outside SQLAlchemy: on PostgreSQL a query logger on the connection while the task
+    holds it (from SQLAlchemy's pool or from the driver's), on SQLite ``sqlite_driver.execute``, the one
+    way statements reach the sqlite3 connection itself. BEGIN and COMMIT included.
     """
     db = app.state.services.db
     engine = db.engine.sync_engine
@@ -99,6 +103,13 @@ def counted(app: FastAPI) -> Iterator[Counted]:
         if engine.dialect.name == "postgresql" and record.driver_connection is not None:
             record.driver_connection.remove_query_logger(logged)
 
+    sent_to_sqlite = sqlite_driver.execute
+
+    async def sqlite_execute(connection: Any, sql: str, parameters: Any = ()) -> Any:
+        if asyncio.current_task() is task:
+            seen.statements.append(" ".join(sql.split()))
+        return await sent_to_sqlite(connection, sql, parameters)
+
     driver = db.driver
     if driver is not None:
         driver_connection = driver.connection
@@ -117,12 +128,14 @@ def counted(app: FastAPI) -> Iterator[Counted]:
                     conn.remove_query_logger(logged)
 
         setattr(driver, "connection", logged_connection)  # noqa: B010  (on the instance, for the block)
+    setattr(sqlite_driver, "execute", sqlite_execute)  # noqa: B010  (for the block)
     event.listen(engine, "before_cursor_execute", statement)
     event.listen(engine, "checkout", checkout)
     event.listen(engine, "checkin", checkin)
     try:
         yield seen
     finally:
+        setattr(sqlite_driver, "execute", sent_to_sqlite)  # noqa: B010
         event.remove(engine, "before_cursor_execute", statement)
         event.remove(engine, "checkout", checkout)
         event.remove(engine, "checkin", checkin)
@@ -181,7 +194,9 @@ async def test_replay_statement_count(app: FastAPI, v1: V1Client) -> None:
         await create(v1, body, key=key)
 
     assert len(replay.statements) == EXPECTED_STATEMENTS[dialect(app)]["replay"], replay
-    assert all("idempotency_keys" in s for s in replay.statements if not s.startswith("BEGIN")), replay
+    assert all(
+        "idempotency_keys" in s for s in replay.statements if s.split()[0] not in ("BEGIN", "COMMIT")
+    ), replay
     assert not any("INSERT INTO orders" in s for s in replay.statements), replay
     assert replay.checkouts == EXPECTED_CHECKOUTS[dialect(app)], replay
 

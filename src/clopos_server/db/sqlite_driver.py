@@ -17,14 +17,14 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine import URL
 from sqlalchemy.util.concurrency import await_, in_greenlet
 
-__all__ = ["InlineConnection", "connector"]
+__all__ = ["InlineConnection", "connector", "execute"]
 
 # SQLITE_BUSY and SQLITE_BUSY_RECOVERY: another connection holds the lock, worth waiting for.
 # SQLITE_BUSY_SNAPSHOT is not: the transaction's snapshot is stale and retrying cannot help.
@@ -53,21 +53,14 @@ class InlineCursor(sqlite3.Cursor):
             await_(_at_once())
         connection = self.connection
         assert isinstance(connection, InlineConnection)
-        deadline = 0.0
-        pause = _FIRST_SLEEP
+        wait = _BusyWait(connection.busy_wait)
         while True:
             try:
                 run(sql, parameters)
                 return
             except sqlite3.OperationalError as exc:
-                if getattr(exc, "sqlite_errorcode", None) not in _RETRIED:
-                    raise
-                now = time.monotonic()
-                deadline = deadline or now + connection.busy_wait
-                if now >= deadline:
-                    raise
-            _sleep(min(pause, deadline - now))
-            pause = min(pause * 2, _LONGEST_SLEEP)
+                pause = wait.pause_after(exc)
+            _sleep(pause)
 
     async def _async_soft_close(self) -> None:
         """SQLAlchemy's async result asks its driver to close the cursor early; ours has nothing to
@@ -80,6 +73,40 @@ def _sleep(seconds: float) -> None:
         await_(asyncio.sleep(seconds))
     else:  # a plain synchronous caller: nothing else runs in this thread anyway
         time.sleep(seconds)
+
+
+class _BusyWait:
+    """The pauses of one statement that meets another connection's lock: 1 ms, doubling up to 50 ms,
+    until ``bound`` seconds after the first refusal; then the refusal goes up."""
+
+    def __init__(self, bound: float) -> None:
+        self.bound = bound
+        self.deadline = 0.0
+        self.pause = _FIRST_SLEEP
+
+    def pause_after(self, exc: sqlite3.OperationalError) -> float:
+        """Seconds to sleep before the retry; raises ``exc`` when it is not worth a retry or time is up."""
+        if getattr(exc, "sqlite_errorcode", None) not in _RETRIED:
+            raise exc
+        now = time.monotonic()
+        self.deadline = self.deadline or now + self.bound
+        if now >= self.deadline:
+            raise exc
+        pause = min(self.pause, self.deadline - now)
+        self.pause = min(self.pause * 2, _LONGEST_SLEEP)
+        return pause
+
+
+async def execute(connection: InlineConnection, sql: str, parameters: Sequence[Any] = ()) -> sqlite3.Cursor:
+    """``sql`` on ``connection`` from a coroutine (no SQLAlchemy, no greenlet): the hot statements compiled
+    at import (db/statements.py); the busy wait sleeps in asyncio as ``InlineCursor``'s does."""
+    wait = _BusyWait(connection.busy_wait)
+    while True:
+        try:
+            return sqlite3.Cursor(connection).execute(sql, parameters)
+        except sqlite3.OperationalError as exc:
+            pause = wait.pause_after(exc)
+        await asyncio.sleep(pause)
 
 
 class InlineConnection(sqlite3.Connection):

@@ -7,8 +7,10 @@ then replays the stored answer or, if the first rolled back, runs itself: never 
 
 ``run_idempotent`` is that, for every POST and PATCH. The create path on PostgreSQL does the same in
 fewer round trips (orders/service.py, docs/decisions/0006): it reads the key with its other reads, and
-claims it, with the answer already in the row, in the one statement that writes the order. It uses the
-pieces below: ``KeyClaim``, ``KEY_ROW_COLUMNS``, ``answer_owed`` and ``store_rejection``.
+claims it, with the answer already in the row, in the one statement that writes the order. On SQLite it
+reads the key with its other reads too, and inserts the key's row with its answer after the order, in the
+same BEGIN IMMEDIATE transaction (docs/decisions/0003). Both use the pieces below: ``KeyClaim``,
+``KEY_ROW_COLUMNS``, ``answer_owed`` and ``store_rejection``.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import (
     ARRAY,
+    JSON,
     ColumnElement,
     CompoundSelect,
     Integer,
@@ -33,11 +34,12 @@ from sqlalchemy import Sequence as DbSequence
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql.schema import ScalarElementColumnDefault
+from sqlalchemy.sql.schema import ScalarElementColumnDefault, Table
 
 from clopos_server import jsonio
 from clopos_server.db.models import Base, Customer, Order, OrderHistory, Product, Receipt, StopListEntry
-from clopos_server.db.statements import on_driver
+from clopos_server.db.sqlite_driver import InlineConnection
+from clopos_server.db.statements import DriverStatement, SqliteStatement, on_driver, on_sqlite
 from clopos_server.events import log as events
 from clopos_server.idempotency import service as idempotency
 from clopos_server.kit.values import MAX_ID
@@ -54,8 +56,11 @@ _JSON_COLUMNS = ("payload", "pricing", "warnings")
 # (``on_driver``), and a create is two round trips, with or without an Idempotency-Key: one that reads
 # the customer, the stop list of the products the body names and the key, and one that writes the order,
 # its history row, its order.created event and the key with its answer (data-modifying CTEs). Each
-# commits on its own, so there is no BEGIN and no COMMIT. On SQLite (and on PostgreSQL's rare SQLAlchemy
-# path: auto-accept) the Core statements run on SQLAlchemy's connection, in ``Database.write``.
+# commits on its own, so there is no BEGIN and no COMMIT. On SQLite the same reads, and the inserts of the
+# order, its history row, its event and the key with its answer, are compiled for SQLite at import
+# (``on_sqlite``) and run on the sqlite3 connection in the writer's turn, in one BEGIN IMMEDIATE
+# transaction (docs/decisions/0003). The rare creates that take the SQLAlchemy path instead (auto-accept,
+# an expired key) run the Core statements on SQLAlchemy's connection, in ``Database.write``.
 _ORDERS = Base.metadata.tables[Order.__tablename__]
 _HISTORY = Base.metadata.tables[OrderHistory.__tablename__]
 _EVENTS = Base.metadata.tables["events"]
@@ -65,9 +70,13 @@ _INSERTED_COLUMNS = (
     "integration", "integration_status", "payload", "total", "pricing", "warnings", "receipt_id",
     "created_at", "updated_at",
 )  # fmt: skip
-# The stop list of some products: ``= ANY(array)`` on the driver (one prepared statement for any number
-# of products), an expanding ``IN`` on SQLAlchemy's connection.
+# The stop list of some products: ``= ANY(array)`` on asyncpg and the members of a JSON array on sqlite3
+# (one statement, compiled once, for any number of products), an expanding ``IN`` on SQLAlchemy's
+# connection.
 _DRIVER_PRODUCTS = StopListEntry.product_id == any_(bindparam("products", type_=ARRAY(Integer)))
+_SQLITE_PRODUCTS = StopListEntry.product_id.in_(
+    select(literal_column("value")).select_from(func.json_each(bindparam("products", type_=JSON)))
+)
 _EXPANDING_PRODUCTS = StopListEntry.product_id.in_(bindparam("products", expanding=True))
 _THE_CUSTOMER = (Customer.brand_id == bindparam("brand"), Customer.id == bindparam("customer"))
 _CUSTOMER_COLUMNS = (Customer.id, Customer.name, Customer.phone, Customer.address)
@@ -117,9 +126,46 @@ def _create_reads(products: ColumnElement[bool], *, keyed: bool) -> CompoundSele
 
 
 _READS = _create_reads(_EXPANDING_PRODUCTS, keyed=False)
-_DRIVER_READS = {keyed: on_driver(_create_reads(_DRIVER_PRODUCTS, keyed=keyed)) for keyed in (False, True)}
-_DRIVER_CUSTOMER = on_driver(select(*_CUSTOMER_COLUMNS).where(*_THE_CUSTOMER))
-_DRIVER_STOP_LIST = on_driver(_stop_list_of(_DRIVER_PRODUCTS))
+Rows = Sequence[Sequence[Any]]
+
+
+async def _fetch_asyncpg(conn: Any, statement: Any, values: Mapping[str, Any]) -> Rows:
+    rows: Rows = await conn.fetch(statement.sql, *statement.args(values))
+    return rows
+
+
+async def _fetch_sqlite(conn: Any, statement: Any, values: Mapping[str, Any]) -> Rows:
+    rows: Rows = await statement.rows(conn, values)
+    return rows
+
+
+@dataclass(frozen=True)
+class CreateReads:
+    """The create path's reads compiled for one driver (``reads`` by whether the request has a key), and
+    how that driver fetches a statement's rows."""
+
+    reads: dict[bool, DriverStatement | SqliteStatement]
+    customer: DriverStatement | SqliteStatement
+    stop_list: DriverStatement | SqliteStatement
+    fetch: Callable[[Any, Any, Mapping[str, Any]], Awaitable[Rows]]
+
+    @classmethod
+    def compiled(
+        cls,
+        on: Callable[[Any], DriverStatement | SqliteStatement],
+        products: ColumnElement[bool],
+        fetch: Callable[[Any, Any, Mapping[str, Any]], Awaitable[Rows]],
+    ) -> CreateReads:
+        return cls(
+            {keyed: on(_create_reads(products, keyed=keyed)) for keyed in (False, True)},
+            on(select(*_CUSTOMER_COLUMNS).where(*_THE_CUSTOMER)),
+            on(_stop_list_of(products)),
+            fetch,
+        )
+
+
+ON_ASYNCPG = CreateReads.compiled(on_driver, _DRIVER_PRODUCTS, _fetch_asyncpg)
+ON_SQLITE = CreateReads.compiled(on_sqlite, _SQLITE_PRODUCTS, _fetch_sqlite)
 
 
 def _insert_order_statement(*, keyed: bool) -> Select[Any]:
@@ -270,14 +316,16 @@ class DbLookups:
 
 
 class DriverLookups:
-    """The fresh reads order intake needs, on the driver's connection: what ``create_reads`` fetched for
-    the customer and the products the raw body names, and a statement of its own for anything else."""
+    """The fresh reads order intake needs, on the driver's connection (asyncpg's, or sqlite3's in the
+    writer's turn): what ``create_reads`` fetched for the customer and the products the raw body names,
+    and a statement of its own for anything else."""
 
     def __init__(
         self,
         conn: Any,
         brand_id: int,
         *,
+        on: CreateReads,
         customer_id: int,
         customer: CustomerInfo | None,
         products: frozenset[int],
@@ -285,6 +333,7 @@ class DriverLookups:
     ) -> None:
         self.conn = conn
         self.brand_id = brand_id
+        self.on = on
         self.customer_id = customer_id
         self._customer = customer
         self.products = products
@@ -294,8 +343,8 @@ class DriverLookups:
         if customer_id == self.customer_id:
             return self._customer
         values = {"brand": self.brand_id, "customer": customer_id}
-        row = await self.conn.fetchrow(_DRIVER_CUSTOMER.sql, *_DRIVER_CUSTOMER.args(values))
-        return None if row is None else _customer_info(row)
+        rows = await self.on.fetch(self.conn, self.on.customer, values)
+        return _customer_info(rows[0]) if rows else None
 
     async def stop_list(self, product_ids: Collection[int]) -> Mapping[int, tuple[int, str]]:
         if not product_ids:
@@ -303,7 +352,7 @@ class DriverLookups:
         if self.products.issuperset(product_ids):
             return {pid: self._stop_list[pid] for pid in product_ids if pid in self._stop_list}
         values = {"brand": self.brand_id, "products": list(product_ids)}
-        rows = await self.conn.fetch(_DRIVER_STOP_LIST.sql, *_DRIVER_STOP_LIST.args(values))
+        rows = await self.on.fetch(self.conn, self.on.stop_list, values)
         return {product_id: (remaining, name) for product_id, remaining, name in rows}
 
 
@@ -319,21 +368,21 @@ class KeyRow:
 
 
 async def create_reads(
-    conn: Any, brand_id: int, body: Mapping[str, Any], claim: idempotency.KeyClaim | None
+    conn: Any, on: CreateReads, brand_id: int, body: Mapping[str, Any], claim: idempotency.KeyClaim | None
 ) -> tuple[DriverLookups, KeyRow | None]:
-    """The create path's first round trip on the driver: the customer and the products the raw body names
-    (hints, checked by intake), and the key's row when the request has a key and it was used before."""
+    """The create path's first statement on the driver (``on``: ``ON_ASYNCPG`` or ``ON_SQLITE``): the
+    customer and the products the raw body names (hints, checked by intake), and the key's row when the
+    request has a key and it was used before."""
     customer_id = customer_id_in(body)
     products = frozenset(product_ids_in(body))
     values: dict[str, Any] = {"brand": brand_id, "customer": customer_id, "products": list(products)}
     if claim is not None:
         values.update(claim.lookup())
-    statement = _DRIVER_READS[claim is not None]
     customer: CustomerInfo | None = None
     stop_list: dict[int, tuple[int, str]] = {}
     key_row: KeyRow | None = None
-    for kind, row_id, name, phone, address, remaining, *key in await conn.fetch(
-        statement.sql, *statement.args(values)
+    for kind, row_id, name, phone, address, remaining, *key in await on.fetch(
+        conn, on.reads[claim is not None], values
     ):
         if kind == _STOP_ROW:
             stop_list[row_id] = (remaining, name)
@@ -342,7 +391,13 @@ async def create_reads(
         else:
             key_row = KeyRow(name, *key)
     lookups = DriverLookups(
-        conn, brand_id, customer_id=customer_id, customer=customer, products=products, stop_list=stop_list
+        conn,
+        brand_id,
+        on=on,
+        customer_id=customer_id,
+        customer=customer,
+        products=products,
+        stop_list=stop_list,
     )
     return lookups, key_row
 
@@ -350,8 +405,7 @@ async def create_reads(
 async def key_row_of(conn: Any, claim: idempotency.KeyClaim) -> KeyRow | None:
     """The key's row alone (after a twin took the key while this request validated)."""
     values = {"brand": claim.brand_id, "customer": 0, "products": [], **claim.lookup()}
-    statement = _DRIVER_READS[True]
-    for kind, _, name, _, _, _, *key in await conn.fetch(statement.sql, *statement.args(values)):
+    for kind, _, name, _, _, _, *key in await _fetch_asyncpg(conn, ON_ASYNCPG.reads[True], values):
         if kind == _KEY_ROW:
             return KeyRow(name, *key)
     return None
@@ -430,6 +484,60 @@ async def insert_keyed_order_on_driver(
     statement = _DRIVER_INSERT_ORDER[True]
     found = await conn.fetchrow(statement.sql, *statement.args(values))
     return found[0], found[1] is not None
+
+
+def _insert_of(table: Table, params: Mapping[str, str]) -> Any:
+    """An INSERT of ``table`` whose columns (keys) take the parameters named in ``params`` (values), each
+    of its column's type."""
+    return insert(table).values(
+        {column: bindparam(param, type_=table.c[column].type) for column, param in params.items()}
+    )
+
+
+_SQLITE_INSERT_ORDER = on_sqlite(
+    _insert_of(_ORDERS, {name: name for name in _INSERTED_COLUMNS}).returning(_ORDERS.c.id)
+)
+_SQLITE_INSERT_HISTORY = on_sqlite(
+    _insert_of(_HISTORY, {name: name for name in ("brand_id", "order_id", "status", "at", "by")})
+)
+_SQLITE_INSERT_EVENT = on_sqlite(
+    _insert_of(_EVENTS, {name: name for name in ("type", "brand_id", "venue_id", "created_at", "data")})
+)
+# The key's row with its answer (``KeyClaim.claim``'s parameters and the answer's), inserted after the key
+# was read as free in the same BEGIN IMMEDIATE transaction: no other writer can take it meanwhile.
+_SQLITE_INSERT_KEY = on_sqlite(
+    _insert_of(
+        idempotency.KEYS,
+        {
+            "brand_id": "brand_id", "client_ref": "client_ref", "key": "the_key",
+            "fingerprint": "fingerprint", "created_at": "created", "expires_at": "expires",
+            "response_status": "answer_status", "response_body": "answer_body",
+            "response_headers": "answer_headers",
+        },
+    )
+)  # fmt: skip
+
+
+async def insert_order_on_sqlite(conn: InlineConnection, row: dict[str, Any], *, by: str) -> dict[str, Any]:
+    """Insert the order ``row`` (``order_row``), its first history row and its order.created event on the
+    sqlite3 connection, in the caller's transaction; returns the order rendered, with its id."""
+    (order_id,) = (await _SQLITE_INSERT_ORDER.rows(conn, row))[0]
+    history = {"brand_id": row["brand_id"], "order_id": order_id, "status": row["status"], "by": by}
+    await _SQLITE_INSERT_HISTORY.rows(conn, {**history, "at": row["created_at"]})
+    rendered = render_order(SimpleNamespace(**row, id=order_id))
+    event = {"type": events.ORDER_CREATED, "brand_id": row["brand_id"], "venue_id": row["venue_id"]}
+    await _SQLITE_INSERT_EVENT.rows(
+        conn, {**event, "created_at": row["created_at"], "data": events.event_data(rendered)}
+    )
+    return rendered
+
+
+async def insert_key_on_sqlite(
+    conn: InlineConnection, claim: dict[str, Any], *, status: int, body: bytes, headers: dict[str, str]
+) -> None:
+    """The key's row (``claim``: ``KeyClaim.claim``) with its answer, in the transaction of the work."""
+    values = {**claim, "answer_status": status, "answer_body": body, "answer_headers": headers}
+    await _SQLITE_INSERT_KEY.rows(conn, values)
 
 
 async def insert_order(conn: AsyncConnection, values: dict[str, Any], *, by: str) -> SimpleNamespace:

@@ -78,8 +78,9 @@ def _order_values(context: AuthContext, order: ValidatedOrder) -> dict[str, Any]
 async def create(
     services: Services, conn: AsyncConnection, context: AuthContext, body: dict[str, Any], outbox: Outbox
 ) -> dict[str, Any]:
-    """Create on SQLAlchemy's connection, in ``run_idempotent``'s transaction: SQLite, and PostgreSQL's
-    creates that ``create_on_driver`` hands back (auto-accept needs the lifecycle's statements)."""
+    """Create on SQLAlchemy's connection, in ``run_idempotent``'s transaction: the creates that
+    ``create_on_driver`` and ``create_on_sqlite`` hand back (auto-accept needs the lifecycle's statements;
+    an expired key is deleted there)."""
     order = await validate(services, conn, context, body)
     row = await repo.insert_order(conn, _order_values(context, order), by=context.credential_ref)
     order_id = row.id
@@ -128,7 +129,7 @@ async def create_on_driver(
     snapshot = await _snapshot(services, brand)
     rejection: ApiError | None = None
     async with services.db.driver.connection() as conn:
-        lookups, key_row = await repo.create_reads(conn, brand.id, body, claim)
+        lookups, key_row = await repo.create_reads(conn, repo.ON_ASYNCPG, brand.id, body, claim)
         if claim is not None and key_row is not None:
             return idempotency.answer_owed(key_row, claim.fingerprint, datetime.now(UTC))
         try:
@@ -173,6 +174,65 @@ async def create_on_driver(
     response.body = content
     response.headers["content-length"] = str(len(content))
     rendered["id"] = rendered["payload"]["id"] = order_id
+    outbox.add(brand.id, order.venue_id, "order.created", rendered)
+    await outbox.flush(services)
+    return response
+
+
+async def create_on_sqlite(
+    services: Services,
+    request: Request,
+    context: AuthContext,
+    body: dict[str, Any],
+    outbox: Outbox,
+    answer: Answer,
+) -> Response | None:
+    """Create on the sqlite3 connection in the process's writer turn (docs/decisions/0003): the statements
+    of ``create_on_driver``'s reads and of ``repository.insert_order``, compiled for SQLite at import,
+    without SQLAlchemy's per-statement work. One BEGIN IMMEDIATE transaction: the reads (the customer,
+    the stop list of the products the body names, the key), then the order, its history row, its
+    order.created event and, with a key, the key's row with its answer; all commit or none do.
+
+    The rules are those of ``idempotency.run_idempotent``: SQLite's write lock is held from the key's read
+    to the commit, so no twin can take the key in between; a key used before owes its answer; a stored
+    rejection is stored (in a transaction of its own, after this one ended having written nothing).
+
+    None: this create takes the SQLAlchemy path instead (``create`` in ``run_idempotent``): an
+    auto-accept (the lifecycle's statements), an expired key (deleted there).
+    """
+    writer = services.db.sqlite_writer
+    assert writer is not None
+    claim = idempotency.key_claim(request, context, body)
+    brand = context.brand
+    snapshot = await _snapshot(services, brand)
+    rejection: ApiError | None = None
+    async with writer.driver_transaction() as conn:
+        lookups, key_row = await repo.create_reads(conn, repo.ON_SQLITE, brand.id, body, claim)
+        if claim is not None and key_row is not None:
+            return idempotency.answer_owed(key_row, claim.fingerprint, datetime.now(UTC))
+        try:
+            order = await validate_order(body, snapshot=snapshot, brand=brand, lookups=lookups)
+        except ApiError as error:
+            if claim is None or not idempotency.is_stored_rejection(error):
+                raise
+            rejection = error
+        if rejection is None:
+            if order.auto_accept:
+                return None
+            row = repo.order_row(_order_values(context, order))
+            rendered = await repo.insert_order_on_sqlite(conn, row, by=context.credential_ref)
+            response = answer(rendered)
+            if claim is not None:
+                await repo.insert_key_on_sqlite(
+                    conn,
+                    claim.claim(datetime.now(UTC)),
+                    status=response.status_code,
+                    body=bytes(response.body),
+                    headers=idempotency.stored_headers(response),
+                )
+    if rejection is not None:
+        assert claim is not None
+        return await idempotency.store_rejection(request, claim, rejection)
     outbox.add(brand.id, order.venue_id, "order.created", rendered)
     await outbox.flush(services)
     return response

@@ -62,6 +62,8 @@ async def create_order(request: Request, context: Auth, services: Svc) -> Respon
     response = None
     if services.db.driver is not None:  # PostgreSQL: two round trips on the driver (decision 0006)
         response = await service.create_on_driver(services, request, context, body, outbox, answer)
+    elif services.db.sqlite_writer is not None:  # SQLite: on sqlite3 in the writer's turn (decision 0003)
+        response = await service.create_on_sqlite(services, request, context, body, outbox, answer)
     if response is None:
         response = await run_idempotent(request, context, body, work, outbox)
     if response.status_code < 300 and REPLAYED_HEADER not in response.headers:
