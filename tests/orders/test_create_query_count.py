@@ -1,11 +1,9 @@
 """The create path's SQL statements, counted (not timed): a regression that adds a round trip fails here.
 
-Every statement the app sends during one ``POST /open-api/orders`` is counted: on SQLAlchemy's engine with
-a ``before_cursor_execute`` listener, on PostgreSQL's driver pool with asyncpg's query logger, and on
-SQLite's connection itself where the create path sends them (``db.sqlite_driver.execute``). A warm-up
-request first caches the catalogue snapshot and leaves a pooled connection. Only statements sent by the
-request's own task count: background tasks (the directory refresh) share the engine, so the refresh
-interval is also made long.
+Every statement the app sends during one ``POST /open-api/orders`` is counted, wherever it leaves the
+process (tests/support/counting.py). A warm-up request first caches the catalogue snapshot and leaves a
+pooled connection. Only statements sent by the request's own task count: background tasks (the directory
+refresh) share the engine, so the refresh interval is also made long.
 
 Round trips cost more than anything else on this path (docs/performance.md): change the expected counts
 only on purpose, and preferably downwards.
@@ -13,20 +11,15 @@ only on purpose, and preferably downwards.
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import event
 from tests.support.api import V1Client, example
+from tests.support.counting import counted
 
-from clopos_server.db import sqlite_driver
 from clopos_server.settings import Settings
 
 # Statements per create-order request (issue 18, docs/decisions/0006).
@@ -45,8 +38,8 @@ EXPECTED_STATEMENTS = {
     "sqlite": {"no_key": 6, "key": 7, "replay": 3},
     "postgresql": {"no_key": 2, "key": 2, "replay": 1},
 }
-# Pool checkouts per create-order request (on PostgreSQL the driver's pool's, SQLAlchemy's none).
-EXPECTED_CHECKOUTS = {"sqlite": 1, "postgresql": 1}
+# (SQLAlchemy's pool, the driver's pool) checkouts per create-order request.
+EXPECTED_CHECKOUTS = {"sqlite": (1, 0), "postgresql": (0, 1)}
 
 
 @pytest.fixture
@@ -60,87 +53,6 @@ def settings(db_url: str) -> Settings:
         revocation_refresh_seconds=60,
         webhook_dispatcher="off",  # its polls take pool connections (whose statement caches are cold)
     )
-
-
-@dataclass
-class Counted:
-    statements: list[str] = field(default_factory=list)
-    checkouts: int = 0
-
-    def __str__(self) -> str:
-        return "\n".join([f"{self.checkouts} checkout(s)", *(s[:120] for s in self.statements)])
-
-
-@contextmanager
-def counted(app: FastAPI) -> Iterator[Counted]:
-    """The SQL statements and pool checkouts of the current task on the app's database while the block
-    runs.
-
-    Statements are counted where SQLAlchemy sends them (``before_cursor_execute``) and where the create
-    path sends them outside SQLAlchemy: on PostgreSQL a query logger on the connection while the task
-    holds it (from SQLAlchemy's pool or from the driver's), on SQLite ``sqlite_driver.execute``, the one
-    way statements reach the sqlite3 connection itself. BEGIN and COMMIT included.
-    """
-    db = app.state.services.db
-    engine = db.engine.sync_engine
-    task = asyncio.current_task()
-    seen = Counted()
-
-    def statement(conn: Any, cursor: Any, text: str, *args: Any) -> None:
-        if asyncio.current_task() is task:
-            seen.statements.append(" ".join(text.split()))
-
-    def logged(query: Any) -> None:
-        seen.statements.append(" ".join(query.query.split()))
-
-    def checkout(dbapi_connection: Any, record: Any, proxy: Any) -> None:
-        if asyncio.current_task() is task:
-            seen.checkouts += 1
-            if engine.dialect.name == "postgresql":
-                record.driver_connection.add_query_logger(logged)
-
-    def checkin(dbapi_connection: Any, record: Any) -> None:
-        if engine.dialect.name == "postgresql" and record.driver_connection is not None:
-            record.driver_connection.remove_query_logger(logged)
-
-    sent_to_sqlite = sqlite_driver.execute
-
-    async def sqlite_execute(connection: Any, sql: str, parameters: Any = ()) -> Any:
-        if asyncio.current_task() is task:
-            seen.statements.append(" ".join(sql.split()))
-        return await sent_to_sqlite(connection, sql, parameters)
-
-    driver = db.driver
-    if driver is not None:
-        driver_connection = driver.connection
-
-        @asynccontextmanager
-        async def logged_connection() -> AsyncIterator[Any]:
-            async with driver_connection() as conn:
-                if asyncio.current_task() is not task:
-                    yield conn
-                    return
-                seen.checkouts += 1
-                conn.add_query_logger(logged)
-                try:
-                    yield conn
-                finally:
-                    conn.remove_query_logger(logged)
-
-        setattr(driver, "connection", logged_connection)  # noqa: B010  (on the instance, for the block)
-    setattr(sqlite_driver, "execute", sqlite_execute)  # noqa: B010  (for the block)
-    event.listen(engine, "before_cursor_execute", statement)
-    event.listen(engine, "checkout", checkout)
-    event.listen(engine, "checkin", checkin)
-    try:
-        yield seen
-    finally:
-        setattr(sqlite_driver, "execute", sent_to_sqlite)  # noqa: B010
-        event.remove(engine, "before_cursor_execute", statement)
-        event.remove(engine, "checkout", checkout)
-        event.remove(engine, "checkin", checkin)
-        if driver is not None:
-            delattr(driver, "connection")
 
 
 # Sellable at venue 1 with sale type 2, no required modifier group; 57 has a stop-list limit of 3.
@@ -173,16 +85,17 @@ async def test_create_order_statement_count(app: FastAPI, v1: V1Client) -> None:
     await create(v1, body, key=True)  # warm-up: the catalogue snapshot is loaded once, then cached
     expected = EXPECTED_STATEMENTS[dialect(app)]
 
-    with counted(app) as without_key:
+    with counted(app.state.services.db) as without_key:
         await create(v1, body, key=False)
-    with counted(app) as with_key:
+    with counted(app.state.services.db) as with_key:
         await create(v1, body, key=True)
 
     assert len(without_key.statements) == expected["no_key"], without_key
     assert len(with_key.statements) == expected["key"], with_key
     assert sum("idempotency_keys" in s for s in with_key.statements) == 2, with_key
     assert not any("idempotency_keys" in s for s in without_key.statements), without_key
-    assert without_key.checkouts == with_key.checkouts == EXPECTED_CHECKOUTS[dialect(app)], with_key
+    for seen in (without_key, with_key):
+        assert (seen.checkouts, seen.driver_checkouts) == EXPECTED_CHECKOUTS[dialect(app)], seen
 
 
 async def test_replay_statement_count(app: FastAPI, v1: V1Client) -> None:
@@ -190,7 +103,7 @@ async def test_replay_statement_count(app: FastAPI, v1: V1Client) -> None:
     key = str(uuid.uuid4())
     await create(v1, body, key=key)
 
-    with counted(app) as replay:
+    with counted(app.state.services.db) as replay:
         await create(v1, body, key=key)
 
     assert len(replay.statements) == EXPECTED_STATEMENTS[dialect(app)]["replay"], replay
@@ -198,17 +111,17 @@ async def test_replay_statement_count(app: FastAPI, v1: V1Client) -> None:
         "idempotency_keys" in s for s in replay.statements if s.split()[0] not in ("BEGIN", "COMMIT")
     ), replay
     assert not any("INSERT INTO orders" in s for s in replay.statements), replay
-    assert replay.checkouts == EXPECTED_CHECKOUTS[dialect(app)], replay
+    assert (replay.checkouts, replay.driver_checkouts) == EXPECTED_CHECKOUTS[dialect(app)], replay
 
 
 async def test_statement_count_does_not_grow_with_the_lines(app: FastAPI, v1: V1Client) -> None:
     await create(v1, with_lines(1), key=True)  # warm-up
 
-    with counted(app) as one_line:
+    with counted(app.state.services.db) as one_line:
         await create(v1, with_lines(1), key=True)
-    with counted(app) as five_lines:
+    with counted(app.state.services.db) as five_lines:
         await create(v1, with_lines(5), key=True)
 
     assert len(one_line.statements) == EXPECTED_STATEMENTS[dialect(app)]["key"], one_line
     assert len(five_lines.statements) == len(one_line.statements), five_lines
-    assert five_lines.checkouts == one_line.checkouts, five_lines
+    assert (five_lines.checkouts, five_lines.driver_checkouts) == EXPECTED_CHECKOUTS[dialect(app)], five_lines
