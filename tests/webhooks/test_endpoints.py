@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from clopos_server.db.webhooks_models import WebhookEndpoint
 from clopos_server.settings import Settings
-from tests.support.api import OTHER_BRAND_LOGIN, ApiClient, error_fields
+from tests.support.api import OTHER_BRAND_LOGIN, ApiClient, assert_error, error_fields
 from tests.webhooks.conftest import make_endpoint
 from tests.webhooks.receiver import Receiver
 
@@ -138,6 +138,11 @@ async def test_bad_path_ids_and_patch_input(v2: ApiClient, receiver: Receiver) -
     assert answer.status_code == 422 and error_fields(answer) == ["enabled"], answer.text
     redeliver = await v2.post(f"/webhook-endpoints/{endpoint['id']}/redeliver", json={"event_id": "nope"})
     assert redeliver.status_code == 422 and error_fields(redeliver) == ["event_id"], redeliver.text
+    for no_event in ("evt_0000000000000000", "evt_ffffffffffffffff"):  # well-formed: no event has it
+        redeliver = await v2.post(
+            f"/webhook-endpoints/{endpoint['id']}/redeliver", json={"event_id": no_event}
+        )
+        assert_error(redeliver, 404, "resource_not_found")
     window = {"since": "2026-01-02T00:00:00Z", "until": "2026-01-01T00:00:00Z"}
     redeliver = await v2.post(f"/webhook-endpoints/{endpoint['id']}/redeliver", json=window)
     assert redeliver.status_code == 422 and error_fields(redeliver) == ["until"], redeliver.text

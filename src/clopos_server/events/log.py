@@ -128,13 +128,19 @@ def event_id(seq: int) -> str:
     return f"{ID_PREFIX}{seq:0{_ID_DIGITS}x}"
 
 
+NO_EVENT = 0  # the cursor of a well-formed id that no event can have: looked up, it is simply not found
+
+
 def seq_of(identifier: str) -> int | None:
-    """The cursor an event id spells, or None for anything that is not one."""
+    """The cursor an event id spells, or None for anything that is not one. A well-formed id outside the
+    log's range (0, or past ``MAX_CURSOR``, which no database column holds) spells ``NO_EVENT``: the
+    document allows any 16 hex digits, so such an id is an event that does not exist (404), not bad
+    input (found by the fuzz run: ``GET /events/evt_0000000000000000`` answered 400)."""
     digits = identifier.removeprefix(ID_PREFIX)
     if digits == identifier or len(digits) != _ID_DIGITS or not all(c in "0123456789abcdef" for c in digits):
         return None
     value = int(digits, 16)
-    return value if 0 < value <= MAX_CURSOR else None
+    return value if 0 < value <= MAX_CURSOR else NO_EVENT
 
 
 def unknown_types(types: Sequence[str]) -> list[str]:
