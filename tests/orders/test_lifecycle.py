@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from decimal import Decimal
 
 import pytest
 from fastapi import FastAPI
-from tests.support.api import ApiClient, assert_error
+from tests.support.api import ApiClient, assert_error, example
 from tests.support.lifecycle import (
     accept,
     accepted_order,
@@ -22,6 +23,7 @@ from tests.support.lifecycle import (
 )
 from typer.testing import CliRunner
 
+from clopos_server import jsonio
 from clopos_server.cli import app as cli_app
 from clopos_server.events.bus import channel_name
 
@@ -115,6 +117,24 @@ async def test_ignore_then_nothing_else(api: ApiClient) -> None:
     assert (await api.get("/receipts", params={"filters[0][0]": "status", "filters[0][1]": "1"})).json()[
         "total"
     ] == 1  # only the demo's open receipt
+
+
+async def test_a_large_number_in_free_form_meta_lives_through_the_orders_life(api: ApiClient) -> None:
+    """A free-form number stored as an integer literal past 64 bits (``1E+23`` is written
+    ``100000000000000000000000``) is read back as a Decimal: ignoring such an order answered 500 when the
+    event's previous attributes wrote it again (found by the fuzz run)."""
+    body = example("create-order.v1.request.json")
+    body["payload"]["meta"]["extra"] = "exponent"
+    content = jsonio.dumps(body).replace(b'"exponent"', b"1e23")  # as the integrator wrote it
+    headers = {"content-type": "application/json"}
+    created = await api.post("/orders", content=content, headers=headers)
+    assert created.status_code == 201, created.text
+    order_id = created.json()["data"]["id"]
+    ignored = await helper(api, f"/orders/{order_id}/ignore")
+    assert ignored.status_code == 200, ignored.text
+    got = await api.get(f"/orders/{order_id}")
+    assert got.status_code == 200, got.text
+    assert jsonio.loads_exact(got.content)["data"]["payload"]["meta"]["extra"] == Decimal("1E+23")
 
 
 async def test_two_simultaneous_accepts_one_wins(api: ApiClient) -> None:
