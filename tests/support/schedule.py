@@ -14,7 +14,7 @@ import pytest
 
 # Relative weight of a test's kind; everything else is 0 (milliseconds).
 FUZZ = "tests/api/test_fuzz.py"
-WEIGHT_FUZZ = 3  # about a minute per database
+WEIGHT_FUZZ = 3  # a quarter of a database's fuzz run (CLOPOS_FUZZ_SHARDS): 20-110 s
 WEIGHT_BROWSER = 2  # a server process and a Chromium page: 5-30 s
 WEIGHT_SLOW = 1  # a server process or a subprocess: 2-15 s
 
