@@ -1240,6 +1240,9 @@ def run(config: Config) -> int:
         if "baseline" in chosen:
             copied = (seeder.fill_reads(), seeder.fill_events())
             log(f"read baselines: {copied[0]:,} orders and {copied[1]:,} events copied")
+            # the baselines' tables were empty at the last ANALYZE: with no statistics PostgreSQL sorted
+            # the whole table per page (752 ms of database CPU per list at 14,087 rows; wrk timed out)
+            seeder.settle()
             baseline_env = {"BASELINE_BRAND_ID": str(brand_id)}
             if products_file is not None:
                 baseline_env["BASELINE_PRODUCTS_FILE"] = str(products_file)

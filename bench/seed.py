@@ -152,9 +152,10 @@ class Seeder:
             if transaction:
                 conn.execute("BEGIN IMMEDIATE")
             for sql, args in steps:
-                before = conn.total_changes  # rowcount is -1 for a statement that starts with WITH
                 cursor = conn.execute(sql, args)
-                found.append(cursor.fetchall() if fetch else conn.total_changes - before)
+                # rowcount is -1 for a statement that starts with WITH, and total_changes counts the rows
+                # that triggers write too (migration 0010's order counts); changes() is the statement's own
+                found.append(cursor.fetchall() if fetch else conn.execute("SELECT changes()").fetchone()[0])
             if transaction:
                 conn.execute("COMMIT")
             return found
