@@ -35,7 +35,7 @@ def loads(data: bytes | str) -> Any:
     return orjson.loads(data)
 
 
-_JSON_INT = 2**63  # orjson writes 64-bit integers only
+JSON_INT = 2**63  # orjson writes 64-bit integers only (signed, as a BIGINT column holds them)
 
 
 def _integer(text: str) -> int | Decimal:
@@ -43,7 +43,7 @@ def _integer(text: str) -> int | Decimal:
     ``1E+23`` is written as the literal ``100000000000000000000000``, which orjson could not write back
     as an ``int`` (a 500 found by the fuzz run: ignoring such an order)."""
     value = int(text)
-    return value if -_JSON_INT <= value < _JSON_INT else Decimal(text)
+    return value if -JSON_INT <= value < JSON_INT else Decimal(text)
 
 
 def loads_exact(data: bytes | str) -> Any:

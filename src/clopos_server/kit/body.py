@@ -52,7 +52,6 @@ MAX_DEPTH = 64
 NUMBER_DIGITS = 100
 _NUMBER_LIMIT: int = 10**NUMBER_DIGITS
 _KEY_IN_PATH = 100  # characters of a key repeated in a field path
-JSON_INT = 2**63  # orjson writes 64-bit integers only
 FREE_FORM_EXPONENT = 100  # a Decimal such as 1E+999999999 would print as a billion digits
 
 
@@ -197,7 +196,7 @@ def free_form_issue(value: Any, max_depth: int, depth: int = 0) -> str | None:
     elif isinstance(value, bool) or value is None:
         return None
     elif isinstance(value, int):
-        if not -JSON_INT <= value < JSON_INT:
+        if not -jsonio.JSON_INT <= value < jsonio.JSON_INT:
             return "holds an integer outside the 64-bit range"
     elif isinstance(value, Decimal):
         exponent = value.as_tuple().exponent
