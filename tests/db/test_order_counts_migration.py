@@ -8,32 +8,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from alembic import command
 from sqlalchemy import func, insert, inspect, select, text, update
-from sqlalchemy.engine import Connection
 from tests.conftest import fresh_database
 from tests.support.databases import BACKENDS
+from tests.support.migrations import migrate
 from tests.support.order_counts import assert_counts_exact
 
 from clopos_server.db.engine import Database, dialect_of
-from clopos_server.db.migrate import alembic_config
 from clopos_server.db.models import Brand, Order
 from clopos_server.timeutil import utcnow
 
 TRIGGERS = {"order_counts_insert", "order_counts_delete", "order_counts_update"}
-
-
-async def migrate(db: Database, step: str, revision: str) -> None:
-    """``alembic upgrade|downgrade revision`` on ``db``."""
-
-    def run(connection: Connection) -> None:
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        getattr(command, step)(config, revision)
-
-    async with db.engine.connect() as conn:
-        await conn.run_sync(run)
-        await conn.commit()
 
 
 async def add_orders(db: Database, *placed: tuple[int, str]) -> None:

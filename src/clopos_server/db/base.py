@@ -33,5 +33,8 @@ class Base(DeclarativeBase):
     }
 
 
-def brand_fk() -> Mapped[int]:
-    return mapped_column(ForeignKey("brands.id", ondelete="CASCADE"), index=True)
+def brand_fk(*, index: bool = True) -> Mapped[int]:
+    """The owning brand (its rows go with it). ``index=False`` where another index leads with ``brand_id``
+    and serves the table's lookups: an index on the column alone then costs every insert, and lets a plan
+    made before the table has statistics walk the whole brand instead of the key (migration 0011)."""
+    return mapped_column(ForeignKey("brands.id", ondelete="CASCADE"), index=index)

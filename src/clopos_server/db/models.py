@@ -420,9 +420,10 @@ class Customer(Base):
         UniqueConstraint("brand_id", "phone"),
         UniqueConstraint("brand_id", "code"),
         UniqueConstraint("brand_id", "cid"),
+        Index("ix_customers_brand_id_id", "brand_id", "id"),  # a customer by id within its brand
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    brand_id: Mapped[int] = brand_fk()
+    brand_id: Mapped[int] = brand_fk(index=False)
     venue_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     cid: Mapped[str] = mapped_column(String(36))
     group_id: Mapped[int] = mapped_column(ForeignKey("customer_groups.id"))
@@ -607,7 +608,7 @@ class IdempotencyKey(Base):
     __tablename__ = "idempotency_keys"
     __table_args__ = (UniqueConstraint("brand_id", "client_ref", "key"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    brand_id: Mapped[int] = brand_fk()
+    brand_id: Mapped[int] = brand_fk(index=False)  # the unique key leads with it
     client_ref: Mapped[str] = mapped_column(String(255))
     key: Mapped[str] = mapped_column(String(255))
     fingerprint: Mapped[str] = mapped_column(String(64))
