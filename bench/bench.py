@@ -918,9 +918,14 @@ def webhook_targets(by_key: dict[str, Scenario], extra: dict[str, Any]) -> list[
             f"{lag['sending_s']:.1f} s, {lag['achieved_rate_per_s']:.0f}/s): p50 {p50:.0f} ms, p99 {p99:.0f} "
             f"ms, max {worst:.0f} ms (create's own p50 {1000 * lag['create_p50_s']:.0f} ms); every event "
             f"within 5 s: {'met' if ok else 'MISSED'} ({lag['over_5s']} over, {lag['never']} never, "
-            f"{lag['failed_creates']} creates failed)"
+            f"{lag['failed_creates']} creates failed{_kinds(lag.get('failures', {}))})"
         )
     return lines
+
+
+def _kinds(failures: dict[str, int]) -> str:
+    """``: status 503 x3, connection: ConnectionResetError x1`` (nothing when none failed)."""
+    return ": " + ", ".join(f"{kind} x{n}" for kind, n in sorted(failures.items())) if failures else ""
 
 
 def cpu_per_request(scenario: Scenario) -> float:

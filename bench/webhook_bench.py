@@ -22,6 +22,7 @@ import asyncio
 import statistics
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -126,27 +127,43 @@ class Paced:
     sent: dict[int, float] = field(default_factory=dict)
     scheduled: int = 0
     failed: int = 0
+    failures: Counter[str] = field(default_factory=Counter)  # "status 503", "connection: ...": how many
     sending_s: float = 0.0  # first send to last send
     create_latencies: list[float] = field(default_factory=list)
 
 
-async def _create(
-    pool: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]],
-    address: tuple[str, int],
-    request: bytes,
-    paced: Paced,
-) -> None:
-    reader, writer = pool.pop() if pool else await asyncio.open_connection(*address)
-    sent = time.monotonic()
+Connection = tuple[asyncio.StreamReader, asyncio.StreamWriter]
+
+
+async def _exchange(connection: Connection, request: bytes) -> tuple[bytes, bytes]:
+    reader, writer = connection
     writer.write(request)
     head = await reader.readuntil(b"\r\n\r\n")
-    payload = await reader.readexactly(_content_length(head))
+    return head, await reader.readexactly(_content_length(head))
+
+
+async def _create(pool: list[Connection], address: tuple[str, int], request: bytes, paced: Paced) -> None:
+    """One create, on a kept connection when there is one. A kept connection the server closed while it
+    was idle (uvicorn drops keep-alive connections after 5 s) fails before any answer: the request goes
+    again on a new connection, as any HTTP client does; its Idempotency-Key makes that safe."""
+    sent = time.monotonic()
+    connection = pool.pop() if pool else None
+    try:
+        if connection is None:
+            raise ConnectionError("no kept connection")
+        head, payload = await _exchange(connection, request)
+    except (OSError, asyncio.IncompleteReadError):
+        if connection is not None:
+            connection[1].close()
+        connection = await asyncio.open_connection(*address)
+        head, payload = await _exchange(connection, request)
     paced.create_latencies.append(time.monotonic() - sent)
-    pool.append((reader, writer))
+    pool.append(connection)
     if head[9:12] == b"201":
         paced.sent[int(orjson.loads(payload)["data"]["id"])] = sent
     else:
         paced.failed += 1
+        paced.failures[f"status {head[9:12].decode()}"] += 1
 
 
 async def _paced(base_url: str, headers: dict[str, str], body: bytes, rate: float, seconds: float) -> Paced:
@@ -156,7 +173,7 @@ async def _paced(base_url: str, headers: dict[str, str], body: bytes, rate: floa
     address = (url.hostname or "127.0.0.1", url.port or 80)
     fixed = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
     head = f"POST /open-api/orders HTTP/1.1\r\nhost: {url.netloc}\r\ncontent-length: {len(body)}\r\n{fixed}"
-    pool: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+    pool: list[Connection] = []
     slots = asyncio.Semaphore(MAX_CONNECTIONS)
     paced = Paced(scheduled=int(rate * seconds))
     run = time.time_ns()
@@ -165,8 +182,9 @@ async def _paced(base_url: str, headers: dict[str, str], body: bytes, rate: floa
         request = f"{head}idempotency-key: bench-lag-{run}-{index}\r\n\r\n".encode() + body
         try:
             await _create(pool, address, request, paced)
-        except (OSError, asyncio.IncompleteReadError):
+        except (OSError, asyncio.IncompleteReadError) as exc:
             paced.failed += 1
+            paced.failures[f"connection: {type(exc).__name__}"] += 1
         finally:
             slots.release()
 
@@ -213,6 +231,7 @@ def lag(
         "achieved_rate_per_s": round(paced.scheduled / paced.sending_s, 1) if paced.sending_s else None,
         "orders": len(paced.sent),
         "failed_creates": paced.failed,
+        "failures": dict(paced.failures),
         "delivered": len(lags),
         "p50_s": rounded(lags, 0.50),
         "p99_s": rounded(lags, 0.99),
