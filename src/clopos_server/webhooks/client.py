@@ -6,10 +6,11 @@ receiver streaming 100 MiB costs 1 KiB). The name is resolved on every attempt a
 the address that was checked (:func:`targets.resolve_public`), with the name in ``Host`` and, for https,
 in SNI and the certificate check.
 
-The request is framed and the answer parsed by ``h11`` over the event loop's own streams, one write per
-attempt. httpx's client (with httpcore and anyio under it) did the same at about 7 times the CPU: ~2.1 ms
-against ~0.3 ms per request on the bench machine (docs/webhooks.md, "What a delivery costs"), which made
-deliveries the largest cost of a create once an endpoint listened.
+The request is framed here (its parts are ours: a checked URL, generated headers) and written in one
+call; the answer is parsed by ``httptools`` (llhttp, the parser uvicorn uses) over the event loop's own
+streams. httpx's client (with httpcore and anyio under it) cost about 7 times the CPU of an ``h11``
+sender, and ``h11``'s pure-Python framing and parsing about twice this one's (decision 0008,
+docs/webhooks.md "What a delivery costs"): a delivery's CPU is taken from the worker's requests.
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ import ipaddress
 import ssl
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-import h11
+import httptools
 import httpx
 
 from clopos_server import __version__
@@ -31,6 +32,7 @@ from clopos_server.webhooks.targets import RefusedAddress, Target, resolve_publi
 CONNECT_TIMEOUT = 5.0
 ATTEMPT_TIMEOUT = 15.0
 BODY_LIMIT = 1024
+HEAD_LIMIT = 65536  # an answer's status line and headers: a longer one is refused, not read for 15 s
 ERROR_LIMIT = 500
 READ_CHUNK = 16384
 KEEP_ALIVE_SECONDS = 5.0  # an idle connection older than this is closed, not reused (receivers drop them)
@@ -59,6 +61,10 @@ class CannotConnect(OSError):
     """No connection could be made (refused, unreachable, a failed TLS handshake)."""
 
 
+class NotHttp(Exception):
+    """The receiver's answer could not be parsed as an HTTP/1.1 response (or switched protocols)."""
+
+
 def _host_header(host: str, port: int, scheme: str) -> str:
     shown = f"[{host}]" if ":" in host else host
     default = 443 if scheme == "https" else 80
@@ -73,8 +79,10 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, CannotConnect):
         what = "cannot connect"
         exc = exc.__cause__ or exc
-    elif isinstance(exc, ConnectionError | h11.RemoteProtocolError | asyncio.IncompleteReadError):
+    elif isinstance(exc, ConnectionError | asyncio.IncompleteReadError):
         what = "the connection was closed or reset before an answer"
+    elif isinstance(exc, NotHttp):
+        what = "the answer is not HTTP/1.1"
     else:
         what = "request failed"
     detail = str(exc).strip()
@@ -91,21 +99,58 @@ def _tls_context() -> ssl.SSLContext:
 Key = tuple[str, str, int, str]  # scheme, address, port, host name: what a kept connection may serve again
 
 
+class _Answer:
+    """``httptools``' callbacks for one answer: its status, the start of its body, whether it ended.
+    Interim answers (1xx) are skipped, as HTTP/1.1 asks of a client."""
+
+    def __init__(self) -> None:
+        self.parser = httptools.HttpResponseParser(self)
+        self.status = 0  # the final answer's, once its head is read
+        self.taken = bytearray()
+        self.complete = False
+        self.keep_alive = False  # asked while the answer ends: the parser forgets it once reset
+        self.head_bytes = 0  # read before the final answer's head ended (interim answers included)
+
+    def on_headers_complete(self) -> None:
+        status = self.parser.get_status_code()
+        if status >= 200:
+            self.status = status
+
+    def on_body(self, body: bytes) -> None:
+        if len(self.taken) <= BODY_LIMIT:
+            self.taken += body
+
+    def on_message_complete(self) -> None:
+        if self.status:  # a 1xx ends before its final answer begins
+            self.complete = True
+            self.keep_alive = self.parser.should_keep_alive()
+
+    def feed(self, data: bytes) -> None:
+        """Parse what was read. llhttp keeps no head in memory, so it sets no limit on one: ``HEAD_LIMIT``
+        bytes read without the final head's end refuse the answer (a read's worth more may be parsed)."""
+        if not self.status:
+            if self.head_bytes >= HEAD_LIMIT:
+                raise NotHttp(f"the answer's head is over {HEAD_LIMIT} bytes")
+            self.head_bytes += len(data)
+        try:
+            self.parser.feed_data(data)
+        except (httptools.HttpParserError, httptools.HttpParserUpgrade) as exc:
+            raise NotHttp(str(exc) or type(exc).__name__) from exc
+
+
 @dataclass
 class _Connection:
-    """One TCP (or TLS) connection to a receiver, with the HTTP/1.1 state of its current exchange."""
+    """One TCP (or TLS) connection to a receiver, kept between exchanges when the answers allow it."""
 
     reader: asyncio.StreamReader
     writer: asyncio.StreamWriter
-    http: h11.Connection = field(default_factory=lambda: h11.Connection(h11.CLIENT))
     idle_since: float = 0.0
 
     def usable(self) -> bool:
-        """Still open, between two exchanges, and not idle for long (a receiver may have dropped it)."""
+        """Still open and not idle for long (a receiver may have dropped it)."""
         return (
             not self.writer.is_closing()
             and not self.reader.at_eof()
-            and self.http.our_state is h11.IDLE
             and time.monotonic() - self.idle_since < KEEP_ALIVE_SECONDS
         )
 
@@ -114,30 +159,25 @@ class _Connection:
 
     async def exchange(self, request: bytes) -> tuple[int, str, bool]:
         """Send one framed request; the status, the start of the answer, and whether the connection can
-        carry another request (the answer was read to its end within ``BODY_LIMIT``)."""
+        carry another request (the answer was read to its end within ``BODY_LIMIT`` and the receiver
+        keeps the connection alive). A receiver that closes the connection after its answer's head ends
+        that answer there (an answer delimited by the close, or one cut short: its status stands)."""
         self.writer.write(request)
         await self.writer.drain()
-        status = 0
-        taken = bytearray()
-        while True:
-            event = self.http.next_event()
-            if event is h11.NEED_DATA:
-                self.http.receive_data(await self.reader.read(READ_CHUNK))
-            elif isinstance(event, h11.Response):
-                status = event.status_code
-            elif isinstance(event, h11.Data):
-                taken += event.data
-                if len(taken) > BODY_LIMIT:  # the rest is never read: the connection goes
-                    return status, _text(taken), False
-            elif isinstance(event, h11.EndOfMessage):
-                break
-            elif isinstance(event, h11.ConnectionClosed):
-                raise h11.RemoteProtocolError("the receiver closed the connection")
-        reusable = self.http.our_state is h11.DONE and self.http.their_state is h11.DONE
+        answer = _Answer()
+        while not answer.complete:
+            data = await self.reader.read(READ_CHUNK)
+            if not data:
+                if answer.status:
+                    return answer.status, _text(answer.taken), False
+                raise ConnectionResetError("the receiver closed the connection")
+            answer.feed(data)
+            if len(answer.taken) > BODY_LIMIT:  # the rest is never read: the connection goes
+                return answer.status, _text(answer.taken), False
+        reusable = answer.keep_alive
         if reusable:
-            self.http.start_next_cycle()
             self.idle_since = time.monotonic()
-        return status, _text(taken), reusable
+        return answer.status, _text(answer.taken), reusable
 
 
 def _text(taken: bytearray) -> str:
@@ -164,7 +204,7 @@ class Sender:
                 status, text = await self._request(url, body, headers)
         except RefusedAddress as exc:
             error = str(exc)[:ERROR_LIMIT]
-        except (h11.ProtocolError, OSError, TimeoutError, asyncio.IncompleteReadError) as exc:
+        except (NotHttp, OSError, TimeoutError, asyncio.IncompleteReadError) as exc:
             error = _describe(exc)
         duration = int((time.monotonic() - started) * 1000)
         return Outcome(status, text, error, duration)
@@ -174,7 +214,7 @@ class Sender:
         address = await resolve_public(target.host, target.port, allow_private=self.allow_private)
         key: Key = (target.scheme, str(address), target.port, target.host)
         connection = self._kept(key) or await _connect(target, address)
-        request = _frame(connection.http, target, body, headers)
+        request = _frame(target, body, headers)
         try:
             status, text, reusable = await connection.exchange(request)
         except BaseException:
@@ -219,15 +259,14 @@ async def _connect(target: Target, address: ipaddress.IPv4Address | ipaddress.IP
     return _Connection(reader, writer)
 
 
-def _frame(http: h11.Connection, target: Target, body: bytes, headers: Mapping[str, str]) -> bytes:
-    """The request's bytes: one write."""
-    fields = [
-        *headers.items(),
-        ("host", _host_header(target.host, target.port, target.scheme)),
-        ("content-type", "application/json"),
-        ("content-length", str(len(body))),
-        ("user-agent", USER_AGENT),
-    ]
-    request = h11.Request(method="POST", target=target.path, headers=fields)
-    parts = (http.send(request), http.send(h11.Data(data=body)), http.send(h11.EndOfMessage()))
-    return b"".join(part for part in parts if part)
+def _frame(target: Target, body: bytes, headers: Mapping[str, str]) -> bytes:
+    """The request's bytes: one write. Nothing in it comes unchecked from outside: the path and host are
+    a URL that ``targets.url_problem`` accepted (no spaces or control characters), the headers ours."""
+    fields = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    head = (
+        f"POST {target.path} HTTP/1.1\r\n"
+        f"host: {_host_header(target.host, target.port, target.scheme)}\r\n"
+        f"{fields}content-type: application/json\r\ncontent-length: {len(body)}\r\n"
+        f"user-agent: {USER_AGENT}\r\n\r\n"
+    )
+    return head.encode("ascii") + body
