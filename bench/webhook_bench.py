@@ -11,14 +11,17 @@ notes each create's send time by order id; the receiver notes each delivery's ar
 ``time.monotonic()`` of this one process, so the lag (p50, p99, max, how many over 5 s) is never
 negative and includes the create's own latency.
 
-The receiver and the paced client speak HTTP/1.1 on the event loop's streams with keep-alive: the bench
-process must not be what limits the rate it measures (an httpx client plus a threaded ``http.server``
-spent several ms of CPU per order here, and the paced phase overran its duration).
+The receiver and the paced client speak HTTP/1.1 on event loops' streams with keep-alive, and the
+receiver runs in a process of its own: the bench must not be what limits the rate it measures (an httpx
+client plus a threaded ``http.server`` spent several ms of CPU per order here, and the paced phase overran
+its duration; a receiver thread beside the paced client waited for its GIL, see :func:`receiver`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import multiprocessing
 import statistics
 import threading
 import time
@@ -26,6 +29,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -38,19 +42,18 @@ _NO_CONTENT = b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n"
 
 @dataclass
 class Arrivals:
-    """order id -> first arrival (time.monotonic()), and the number of deliveries (duplicates included)."""
+    """order id -> first arrival (time.monotonic()), and the number of deliveries (duplicates included),
+    as the receiver process reports them."""
 
     first: dict[int, float] = field(default_factory=dict)
     count: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def note(self, body: bytes, at: float) -> None:
-        event = orjson.loads(body)
-        if event.get("type") != "order.created":
-            return
+    def note(self, arrived: list[tuple[int, float]]) -> None:
         with self.lock:
-            self.count += 1
-            self.first.setdefault(int(event["data"]["object"]["id"]), at)
+            self.count += len(arrived)
+            for order_id, at in arrived:
+                self.first.setdefault(order_id, at)
 
     def size(self) -> int:
         with self.lock:
@@ -69,8 +72,8 @@ class _Receiving(asyncio.Protocol):
     """One connection of the receiver: every complete request is noted when its last byte arrives and
     answered 204 (keep-alive, requests in a row on one connection)."""
 
-    def __init__(self, arrivals: Arrivals) -> None:
-        self.arrivals = arrivals
+    def __init__(self, arrived: list[tuple[int, float]]) -> None:
+        self.arrived = arrived
         self.buffer = bytearray()
         self.transport: asyncio.Transport | None = None
 
@@ -84,30 +87,69 @@ class _Receiving(asyncio.Protocol):
             size = end + 4 + _content_length(bytes(self.buffer[:end]))
             if len(self.buffer) < size:
                 return
-            body = bytes(self.buffer[end + 4 : size])
+            at = time.monotonic()
+            event = orjson.loads(bytes(self.buffer[end + 4 : size]))
             del self.buffer[:size]
-            self.arrivals.note(body, time.monotonic())
+            if event.get("type") == "order.created":
+                self.arrived.append((int(event["data"]["object"]["id"]), at))
             assert self.transport is not None
             self.transport.write(_NO_CONTENT)
 
 
+def _receive(ready: Connection, reports: Connection) -> None:
+    """The receiver process: serves on a free port (sent through ``ready``) and reports what arrived
+    through ``reports`` every 20 ms, until the parent closes its end of ``ready``."""
+
+    async def serve() -> None:
+        arrived: list[tuple[int, float]] = []
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(lambda: _Receiving(arrived), "127.0.0.1", 0)
+        ready.send(server.sockets[0].getsockname()[1])
+        while not ready.poll():  # the parent closes its end (or sends) when the scenario ends
+            await asyncio.sleep(0.02)
+            if arrived:
+                reports.send(arrived[:])
+                arrived.clear()
+        server.close()
+
+    asyncio.run(serve())
+    reports.close()
+
+
+def _collect(reports: Connection, arrivals: Arrivals) -> None:
+    with contextlib.suppress(EOFError, OSError):
+        while True:
+            arrivals.note(reports.recv())
+
+
 @contextmanager
 def receiver() -> Iterator[tuple[str, Arrivals]]:
-    """A receiver on a free port of 127.0.0.1, on an event loop of its own thread: its URL and what it
-    got."""
+    """A receiver on a free port of 127.0.0.1, in a process of its own: its URL and what it got.
+
+    Not a thread of this process: the paced client's event loop and the receiver then shared one GIL,
+    and each delivery's answer waited for it (up to the 5 ms switch interval), so that the 4 requests in
+    flight per endpoint carried fewer deliveries a second than a receiver of its own does; the bench
+    measured itself. The arrival times are ``time.monotonic()`` in the receiver process, the same clock
+    as this process's on Linux (CLOCK_MONOTONIC is system-wide)."""
+    context = multiprocessing.get_context("spawn")
+    ready_here, ready_there = context.Pipe()
+    reports_here, reports_there = context.Pipe(duplex=False)
+    process = context.Process(target=_receive, args=(ready_there, reports_there), daemon=True)
+    process.start()
+    reports_there.close()
     arrivals = Arrivals()
-    loop = asyncio.new_event_loop()
-    server = loop.run_until_complete(loop.create_server(lambda: _Receiving(arrivals), "127.0.0.1", 0))
-    port = server.sockets[0].getsockname()[1]
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
+    collector = threading.Thread(target=_collect, args=(reports_here, arrivals), daemon=True)
+    collector.start()
     try:
-        yield f"http://127.0.0.1:{port}/bench", arrivals
+        if not ready_here.poll(30):
+            raise RuntimeError("the webhook receiver process did not start")
+        yield f"http://127.0.0.1:{ready_here.recv()}/bench", arrivals
     finally:
-        loop.call_soon_threadsafe(server.close)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(5)
-        loop.close()
+        ready_here.send("stop")
+        process.join(5)
+        if process.is_alive():
+            process.kill()
+        collector.join(5)
 
 
 def drain(arrivals: Arrivals, expected: int, timeout: float = 120.0) -> float | None:
@@ -132,17 +174,17 @@ class Paced:
     create_latencies: list[float] = field(default_factory=list)
 
 
-Connection = tuple[asyncio.StreamReader, asyncio.StreamWriter]
+Stream = tuple[asyncio.StreamReader, asyncio.StreamWriter]
 
 
-async def _exchange(connection: Connection, request: bytes) -> tuple[bytes, bytes]:
+async def _exchange(connection: Stream, request: bytes) -> tuple[bytes, bytes]:
     reader, writer = connection
     writer.write(request)
     head = await reader.readuntil(b"\r\n\r\n")
     return head, await reader.readexactly(_content_length(head))
 
 
-async def _create(pool: list[Connection], address: tuple[str, int], request: bytes, paced: Paced) -> None:
+async def _create(pool: list[Stream], address: tuple[str, int], request: bytes, paced: Paced) -> None:
     """One create, on a kept connection when there is one. A kept connection the server closed while it
     was idle (uvicorn drops keep-alive connections after 5 s) fails before any answer: the request goes
     again on a new connection, as any HTTP client does; its Idempotency-Key makes that safe."""
@@ -173,7 +215,7 @@ async def _paced(base_url: str, headers: dict[str, str], body: bytes, rate: floa
     address = (url.hostname or "127.0.0.1", url.port or 80)
     fixed = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
     head = f"POST /open-api/orders HTTP/1.1\r\nhost: {url.netloc}\r\ncontent-length: {len(body)}\r\n{fixed}"
-    pool: list[Connection] = []
+    pool: list[Stream] = []
     slots = asyncio.Semaphore(MAX_CONNECTIONS)
     paced = Paced(scheduled=int(rate * seconds))
     run = time.time_ns()
