@@ -126,10 +126,9 @@ def _collect(reports: Connection, arrivals: Arrivals) -> None:
 def receiver() -> Iterator[tuple[str, Arrivals]]:
     """A receiver on a free port of 127.0.0.1, in a process of its own: its URL and what it got.
 
-    Not a thread of this process: the paced client's event loop and the receiver then shared one GIL,
-    and each delivery's answer waited for it (up to the 5 ms switch interval), so that the 4 requests in
-    flight per endpoint carried fewer deliveries a second than a receiver of its own does; the bench
-    measured itself. The arrival times are ``time.monotonic()`` in the receiver process, the same clock
+    Not a thread of this process: the paced client's event loop and the receiver would share one GIL,
+    and a delivery's answer could wait for it (up to the 5 ms switch interval); with 4 requests in flight
+    per endpoint, what the bench itself costs would then limit the deliveries it measures. The arrival times are ``time.monotonic()`` in the receiver process, the same clock
     as this process's on Linux (CLOCK_MONOTONIC is system-wide)."""
     context = multiprocessing.get_context("spawn")
     ready_here, ready_there = context.Pipe()
