@@ -6,7 +6,12 @@ import json
 from decimal import Decimal
 
 import pytest
+from starlette.routing import Match
 from tests.support.api import ApiClient, assert_error, example
+
+from clopos_server.api.routes import orders as orders_routes
+from clopos_server.app import create_app
+from clopos_server.settings import Settings
 
 
 async def create(api: ApiClient, **changes: object) -> dict:
@@ -140,3 +145,36 @@ async def test_foreign_brand_cannot_ignore(api: ApiClient, other_api: ApiClient)
         await other_api.put(f"/orders/{order['id']}", json={"status": "IGNORE"}), 404, "resource_not_found"
     )
     assert (await api.get(f"/orders/{order['id']}")).json()["data"]["status"] == "PENDING"
+
+
+async def test_one_order_by_a_plain_route_answers_every_method_as_the_api_does(api: ApiClient) -> None:
+    """GET /orders/{id} is served by a plain Starlette route in front of FastAPI's (app.py): the other
+    methods on the path still reach the FastAPI routes or their JSON 405, and HEAD stays refused, as for
+    every GET of the API."""
+    order = await create(api)
+    path = f"/orders/{order['id']}"
+    served = await api.get(path)
+    assert served.status_code == 200 and served.json()["data"]["id"] == order["id"]
+    for method in ("HEAD", "DELETE", "PATCH"):
+        refused = await api.request(method, path)
+        assert refused.status_code == 405, (method, refused.status_code)
+        assert set(refused.headers["allow"].replace(" ", "").split(",")) == {"GET", "PUT", "OPTIONS"}, (
+            refused.headers
+        )
+        if method != "HEAD":
+            assert_error(refused, 405, "method_not_allowed")
+    assert (await api.put(path, json={"status": "IGNORE"})).status_code == 200
+    assert_error(await api.get("/orders/0x10"), 400, "invalid_parameter")
+
+
+def test_the_plain_route_comes_before_fastapis() -> None:
+    """The router's walk meets the plain GET /orders/{id} route (and the plain create) before FastAPI's."""
+    app = create_app(Settings(database_url="sqlite+aiosqlite:///unused.sqlite3", secret_key="k" * 32))
+    for prefix in ("/open-api", "/open-api/v2"):
+        for method, path, endpoint in (
+            ("GET", f"{prefix}/orders/5", orders_routes.get_order_direct),
+            ("POST", f"{prefix}/orders", orders_routes.create_order_direct),
+        ):
+            scope = {"type": "http", "path": path, "method": method, "root_path": ""}
+            first = next(route for route in app.router.routes if route.matches(scope)[0] is Match.FULL)
+            assert first.matches(scope)[1].get("endpoint") is endpoint, (method, path, first)

@@ -127,6 +127,14 @@ async def get_order(
     return success(request, order)
 
 
+async def get_order_direct(request: Request) -> Response:
+    """``get_order`` as a plain Starlette endpoint (app.py mounts it in front of the router): FastAPI
+    matches a path with a parameter by walking every included router's routes, a third of the worker's
+    CPU per read of one order (py-spy, docs/performance.md)."""
+    order_id = request.path_params["order_id"]
+    return await get_order(order_id, request, await require_auth(request), services_of(request))
+
+
 @router.put(
     "/orders/{order_id}",
     summary='Ignore an order: body {"status": "IGNORE"}',
