@@ -14,7 +14,7 @@ negative and includes the create's own latency.
 The receiver and the paced client speak HTTP/1.1 on event loops' streams with keep-alive, and the
 receiver runs in a process of its own: the bench must not be what limits the rate it measures (an httpx
 client plus a threaded ``http.server`` spent several ms of CPU per order here, and the paced phase overran
-its duration; a receiver thread beside the paced client waited for its GIL, see :func:`receiver`).
+its duration; a receiver thread beside the paced client would share its GIL, see :func:`receiver`).
 """
 
 from __future__ import annotations
@@ -111,6 +111,8 @@ def _receive(ready: Connection, reports: Connection) -> None:
                 reports.send(arrived[:])
                 arrived.clear()
         server.close()
+        if arrived:
+            reports.send(arrived)
 
     asyncio.run(serve())
     reports.close()
@@ -128,8 +130,9 @@ def receiver() -> Iterator[tuple[str, Arrivals]]:
 
     Not a thread of this process: the paced client's event loop and the receiver would share one GIL,
     and a delivery's answer could wait for it (up to the 5 ms switch interval); with 4 requests in flight
-    per endpoint, what the bench itself costs would then limit the deliveries it measures. The arrival times are ``time.monotonic()`` in the receiver process, the same clock
-    as this process's on Linux (CLOCK_MONOTONIC is system-wide)."""
+    per endpoint, what the bench itself costs would then limit the deliveries it measures. The arrival
+    times are ``time.monotonic()`` in the receiver process, the same clock as this process's on Linux
+    (CLOCK_MONOTONIC is system-wide)."""
     context = multiprocessing.get_context("spawn")
     ready_here, ready_there = context.Pipe()
     reports_here, reports_there = context.Pipe(duplex=False)

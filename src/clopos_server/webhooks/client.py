@@ -9,8 +9,8 @@ in SNI and the certificate check.
 The request is framed here (its parts are ours: a checked URL, generated headers) and written in one
 call; the answer is parsed by ``httptools`` (llhttp, the parser uvicorn uses) over the event loop's own
 streams. httpx's client (with httpcore and anyio under it) cost about 7 times the CPU of an ``h11``
-sender, and ``h11``'s pure-Python framing and parsing about twice this one's (decision 0008,
-docs/webhooks.md "What a delivery costs"): a delivery's CPU is taken from the worker's requests.
+sender, and that one about 3.4 times this one's (129 against 38 us per attempt: decision 0008): a
+delivery's CPU is taken from the worker's requests.
 """
 
 from __future__ import annotations
