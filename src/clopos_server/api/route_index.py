@@ -1,13 +1,22 @@
-"""A request for a path without parameters finds its route in one dict look-up.
+"""A request finds its route without FastAPI's walk over every router.
 
 FastAPI's router tries every route in turn: each included router (one per resource and prefix, 40 of
 them) walks its routes' regexes to say whether it has a match, then walks them again to pick it. A page of
-products spent 39% of a worker's CPU there (py-spy, docs/decisions/0009). ``PathIndex`` sits first in the
-router's routes and knows, for each literal path and method, the route that walk would choose: the first
-route, in the router's own order, whose pattern matches the path and which takes the method. It is worked
-out once, at the first request (every route is added by then), from the same routes. Anything else (a
-path with a parameter, a method no route there takes, a route the walk would reach through a mount) is
-not in the index: the walk goes on as before.
+products spent 39% of a worker's CPU there, a read of one order 22% (py-spy, docs/decisions/0009).
+``PathIndex`` sits first in the router's routes and picks the route that walk would choose: the first
+route, in the router's own order, whose pattern matches the path and which takes the method.
+
+- A literal path (no parameter) is one dict look-up, worked out at the first request (every route is
+  added by then).
+- A path with parameters is matched against the routes with as many path segments that take the method,
+  in the router's order: their literal segments compared as strings first, then the route's own regex,
+  whose groups become ``path_params`` through the route's convertors, as the walk does. A route the
+  index cannot judge this way (a mount, a ``{name:path}`` parameter that spans segments, a route matched
+  by more than its path) stands in every list where it stands in that order: when its pattern may take
+  the path (or it has none), the scan stops there and the walk decides.
+
+Anything not found (a method no route there takes, a path that no route matches) is left to the walk,
+which then answers 404 or 405 as before.
 """
 
 from __future__ import annotations
@@ -22,6 +31,16 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 
 @dataclass(frozen=True, slots=True)
+class _Pattern:
+    """A route with parameters, as the scan over its segment count sees it."""
+
+    literals: tuple[tuple[int, str], ...]  # (position, text) of the segments without a parameter
+    regex: Any  # a route the index cannot judge: None when nothing says which paths it takes
+    convertors: dict[str, Any]
+    target: _Target | None  # None: a route the index cannot judge; the scan stops there if it may match
+
+
+@dataclass(frozen=True, slots=True)
 class _Target:
     """What the walk would put into the request's scope, and the route's own handler (the ASGI app that
     the route's ``handle`` calls once the method has been checked)."""
@@ -31,32 +50,59 @@ class _Target:
     app: ASGIApp
 
 
+_TARGET = "clopos.route_target"  # the scope key by which matches() tells handle() what it found
+
+
 class PathIndex(BaseRoute):
     def __init__(self, routes: list[BaseRoute]) -> None:
         self._routes = routes  # the router's own list, read at the first request
         self._table: dict[tuple[str, str], _Target] | None = None
+        self._patterns: dict[tuple[str, int], list[_Pattern]] = {}
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         if scope["type"] != "http" or scope.get("root_path"):  # a root path: the walk strips it
             return Match.NONE, {}
         table = self._table if self._table is not None else self._build()
-        target = table.get((scope["path"], scope["method"]))
+        path, method = scope["path"], scope["method"]
+        target = table.get((path, method))
+        params: dict[str, Any] = {}
         if target is None:
-            return Match.NONE, {}
-        child: dict[str, Any] = {"endpoint": target.endpoint, "path_params": {}}
+            found = self._with_parameters(path, method)
+            if found is None:
+                return Match.NONE, {}
+            target, params = found
+        child: dict[str, Any] = {"endpoint": target.endpoint, "path_params": params, _TARGET: target}
         if target.route is not None:
             child["route"] = target.route
         return Match.FULL, child
+
+    def _with_parameters(self, path: str, method: str) -> tuple[_Target, dict[str, Any]] | None:
+        segments = path.split("/")
+        for pattern in self._patterns.get((method, len(segments)), ()):
+            if pattern.target is None:  # a mount, say: the walk decides when it may take the path
+                if pattern.regex is None or pattern.regex.match(path):
+                    return None
+                continue
+            if any(segments[at] != text for at, text in pattern.literals):
+                continue
+            found = pattern.regex.match(path)
+            if found is not None:
+                converted = {
+                    name: pattern.convertors[name].convert(value) for name, value in found.groupdict().items()
+                }
+                return pattern.target, converted
+        return None
 
     def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
         raise NoMatchFound(name, path_params)  # names belong to the routes themselves, found after this one
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        assert self._table is not None  # matches() built it and found the path
-        await self._table[scope["path"], scope["method"]].app(scope, receive, send)
+        await scope.pop(_TARGET).app(scope, receive, send)
 
     def _build(self) -> dict[tuple[str, str], _Target]:
-        self._table = index_literal_paths([route for route in self._routes if route is not self])
+        routes = [route for route in self._routes if route is not self]
+        self._patterns = index_parameter_paths(routes)
+        self._table = index_literal_paths(routes)
         return self._table
 
 
@@ -72,6 +118,34 @@ def index_literal_paths(routes: list[BaseRoute]) -> dict[tuple[str, str], _Targe
             if (path, method) not in table and _first_match(contexts, path, method) is context:
                 table[path, method] = _target(context)
     return table
+
+
+def index_parameter_paths(routes: list[BaseRoute]) -> dict[tuple[str, int], list[_Pattern]]:
+    """(method, number of path segments) -> the routes with parameters that may match such a path, in the
+    router's order; a route the index cannot judge is in every list, where it stands."""
+    by_key: dict[tuple[str, int], list[_Pattern]] = {}
+    blocked: list[tuple[int, _Pattern]] = []  # (position in the order, barrier)
+    indexed: list[tuple[int, str, int, _Pattern]] = []
+    for position, context in enumerate(iter_route_contexts(routes)):
+        path, regex, methods = context.path, getattr(context, "path_regex", None), context.methods or set()
+        plain = isinstance(context.original_route, Route) and regex is not None and methods
+        if plain and path and "{" not in path:
+            continue  # a literal path: in the literal table, or never the walk's choice
+        if not plain or not path or any(":path}" in part for part in path.split("/")):
+            blocked.append((position, _Pattern((), regex, {}, None)))  # in every list, any method
+            continue
+        parts = path.split("/")
+        literals = tuple((at, part) for at, part in enumerate(parts) if "{" not in part)
+        pattern = _Pattern(literals, regex, dict(context.param_convertors), _target(context))
+        for method in methods:
+            indexed.append((position, method, len(parts), pattern))
+    keys = {(method, count) for _position, method, count, _pattern in indexed}
+    for key in keys:
+        entries = [
+            (position, pattern) for position, method, count, pattern in indexed if (method, count) == key
+        ]
+        by_key[key] = [pattern for _position, pattern in sorted(entries + blocked, key=lambda e: e[0])]
+    return by_key
 
 
 def _first_match(contexts: list[RouteContext], path: str, method: str) -> RouteContext | None:
