@@ -140,17 +140,54 @@ def _path(segments: list[str | int]) -> str:
     return path or "body"
 
 
+class _Numbers:
+    """``json.loads``' number hooks, noting whether any number is out of range (the walk then names it)."""
+
+    __slots__ = ("out_of_range",)
+
+    def __init__(self) -> None:
+        self.out_of_range = False
+
+    def integer(self, text: str) -> int | Decimal:
+        value = _integer(text)
+        if not _number_ok(value):
+            self.out_of_range = True
+        return value
+
+    def decimal(self, text: str) -> Decimal:
+        value = Decimal(text)
+        if not _number_ok(value):
+            self.out_of_range = True
+        return value
+
+
+def _may_have_flaw(raw: bytes, numbers: _Numbers) -> bool:
+    """Whether :func:`_flaw` must walk the parsed body: skipped only when it cannot find anything. A lone
+    surrogate can only come from a ``\\u`` escape in a UTF-8 body (the strict decoder refuses encoded
+    ones; other encodings are always walked), and a body with at most ``MAX_DEPTH`` brackets cannot nest
+    deeper. The walk was a tenth of a replay's CPU (docs/performance.md)."""
+    return (
+        numbers.out_of_range
+        or b"\\u" in raw
+        or raw.count(b"[") + raw.count(b"{") > MAX_DEPTH
+        or json.detect_encoding(raw) != "utf-8"
+    )
+
+
 def parse_json(raw: bytes) -> Any:
     """Parse a request body with numbers as ``int`` or ``Decimal``, checked as the module says, or raise
     a 400 ``validation_failed``."""
     if not raw.strip():
         raise body_problem("The request body is empty: send a JSON object")
+    numbers = _Numbers()
     try:
-        value = json.loads(raw, parse_float=Decimal, parse_int=_integer, parse_constant=_no_constants)
+        value = json.loads(
+            raw, parse_float=numbers.decimal, parse_int=numbers.integer, parse_constant=_no_constants
+        )
     except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "not valid JSON"
         raise body_problem(f"Malformed JSON body: {reason}") from None
-    flaw = _flaw(value, 1)
+    flaw = _flaw(value, 1) if _may_have_flaw(raw, numbers) else None
     if flaw is not None:
         if flaw.whole_body:
             raise body_problem(flaw.message)
