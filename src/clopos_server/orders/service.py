@@ -127,18 +127,13 @@ async def create_on_driver(
     claim = idempotency.key_claim(request, context, body)
     brand = context.brand
     snapshot = await _snapshot(services, brand)
-    rejection: ApiError | None = None
     async with services.db.driver.connection() as conn:
-        lookups, key_row = await repo.create_reads(conn, repo.ON_ASYNCPG, brand.id, body, claim)
-        if claim is not None and key_row is not None:
+        key_row, order, rejection = await _read_and_validate(
+            conn, repo.ON_ASYNCPG, context, body, claim, snapshot
+        )
+        if key_row is not None and claim is not None:  # a key used before: its answer is owed (or None)
             return idempotency.answer_owed(key_row, claim.fingerprint, datetime.now(UTC))
-        try:
-            order = await validate_order(body, snapshot=snapshot, brand=brand, lookups=lookups)
-        except ApiError as error:
-            if claim is None or not idempotency.is_stored_rejection(error):
-                raise
-            rejection = error
-        if rejection is None:
+        if order is not None:
             if order.auto_accept:
                 return None
             row = repo.order_row(_order_values(context, order))
@@ -170,6 +165,7 @@ async def create_on_driver(
     if rejection is not None:
         assert claim is not None
         return await idempotency.store_rejection(request, claim, rejection)
+    assert order is not None  # neither a key used before nor a rejection: validated
     content = str(order_id).encode().join(parts)
     response.body = content
     response.headers["content-length"] = str(len(content))
@@ -205,18 +201,13 @@ async def create_on_sqlite(
     claim = idempotency.key_claim(request, context, body)
     brand = context.brand
     snapshot = await _snapshot(services, brand)
-    rejection: ApiError | None = None
     async with writer.driver_transaction() as conn:
-        lookups, key_row = await repo.create_reads(conn, repo.ON_SQLITE, brand.id, body, claim)
-        if claim is not None and key_row is not None:
+        key_row, order, rejection = await _read_and_validate(
+            conn, repo.ON_SQLITE, context, body, claim, snapshot
+        )
+        if key_row is not None and claim is not None:  # a key used before: its answer is owed (or None)
             return idempotency.answer_owed(key_row, claim.fingerprint, datetime.now(UTC))
-        try:
-            order = await validate_order(body, snapshot=snapshot, brand=brand, lookups=lookups)
-        except ApiError as error:
-            if claim is None or not idempotency.is_stored_rejection(error):
-                raise
-            rejection = error
-        if rejection is None:
+        if order is not None:
             if order.auto_accept:
                 return None
             row = repo.order_row(_order_values(context, order))
@@ -233,9 +224,33 @@ async def create_on_sqlite(
     if rejection is not None:
         assert claim is not None
         return await idempotency.store_rejection(request, claim, rejection)
+    assert order is not None  # neither a key used before nor a rejection: validated
     outbox.add(brand.id, order.venue_id, "order.created", rendered)
     await outbox.flush(services)
     return response
+
+
+async def _read_and_validate(
+    conn: Any,
+    on: repo.CreateReads,
+    context: AuthContext,
+    body: dict[str, Any],
+    claim: idempotency.KeyClaim | None,
+    snapshot: CatalogSnapshot,
+) -> tuple[repo.KeyRow | None, ValidatedOrder | None, ApiError | None]:
+    """Both driver paths' first step, in their connection: the create's reads, then exactly one of the
+    row of a key used before (its answer is owed: nothing is validated), the validated order, or the
+    rejection the key stores (any other error raises)."""
+    lookups, key_row = await repo.create_reads(conn, on, context.brand.id, body, claim)
+    if claim is not None and key_row is not None:
+        return key_row, None, None
+    try:
+        order = await validate_order(body, snapshot=snapshot, brand=context.brand, lookups=lookups)
+    except ApiError as error:
+        if claim is None or not idempotency.is_stored_rejection(error):
+            raise
+        return None, None, error
+    return None, order, None
 
 
 async def _snapshot(services: Services, brand: BrandInfo) -> CatalogSnapshot:
