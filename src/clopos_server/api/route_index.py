@@ -123,29 +123,25 @@ def index_literal_paths(routes: list[BaseRoute]) -> dict[tuple[str, str], _Targe
 def index_parameter_paths(routes: list[BaseRoute]) -> dict[tuple[str, int], list[_Pattern]]:
     """(method, number of path segments) -> the routes with parameters that may match such a path, in the
     router's order; a route the index cannot judge is in every list, where it stands."""
-    by_key: dict[tuple[str, int], list[_Pattern]] = {}
-    blocked: list[tuple[int, _Pattern]] = []  # (position in the order, barrier)
-    indexed: list[tuple[int, str, int, _Pattern]] = []
+    indexed: dict[tuple[str, int], list[tuple[int, _Pattern]]] = {}  # (position in the order, route)
+    blocked: list[tuple[int, _Pattern]] = []  # barriers: in every list, any method
     for position, context in enumerate(iter_route_contexts(routes)):
         path, regex, methods = context.path, getattr(context, "path_regex", None), context.methods or set()
         plain = isinstance(context.original_route, Route) and regex is not None and methods
         if plain and path and "{" not in path:
             continue  # a literal path: in the literal table, or never the walk's choice
         if not plain or not path or any(":path}" in part for part in path.split("/")):
-            blocked.append((position, _Pattern((), regex, {}, None)))  # in every list, any method
+            blocked.append((position, _Pattern((), regex, {}, None)))
             continue
         parts = path.split("/")
         literals = tuple((at, part) for at, part in enumerate(parts) if "{" not in part)
         pattern = _Pattern(literals, regex, dict(context.param_convertors), _target(context))
         for method in methods:
-            indexed.append((position, method, len(parts), pattern))
-    keys = {(method, count) for _position, method, count, _pattern in indexed}
-    for key in keys:
-        entries = [
-            (position, pattern) for position, method, count, pattern in indexed if (method, count) == key
-        ]
-        by_key[key] = [pattern for _position, pattern in sorted(entries + blocked, key=lambda e: e[0])]
-    return by_key
+            indexed.setdefault((method, len(parts)), []).append((position, pattern))
+    return {
+        key: [pattern for _position, pattern in sorted(entries + blocked, key=lambda entry: entry[0])]
+        for key, entries in indexed.items()
+    }
 
 
 def _first_match(contexts: list[RouteContext], path: str, method: str) -> RouteContext | None:
