@@ -47,6 +47,10 @@ from tests.support.databases import (
 from tests.support.schedule import long_first
 from tests.support.tokens import TokenMint
 
+# argon2 with the cheapest parameters in this process and the servers it starts (auth/passwords.py): the
+# suite's logins, sign-ins and fuzzed /auth calls cost minutes of CPU with the standard ones.
+# tests/auth/test_password_hashing.py checks that the standard profile is the default elsewhere.
+os.environ.setdefault("CLOPOS_PASSWORD_HASHING", "cheapest")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PG_BASE_URL = os.environ.get(
     "CLOPOS_TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/clopos_test"

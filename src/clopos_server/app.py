@@ -46,6 +46,7 @@ from clopos_server.api.routes import metrics as metrics_route
 from clopos_server.api.routes import webhooks as webhook_routes
 from clopos_server.auth.directory import Directory
 from clopos_server.auth.keys import load_signing_key
+from clopos_server.auth.passwords import hashing_profile
 from clopos_server.auth.tokens import TokenSigner
 from clopos_server.board.live import SHUTDOWN_EVENT
 from clopos_server.board.routes import icon_router as board_icon_router
@@ -133,6 +134,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if hashing_profile() != "standard":  # a ValueError naming the setting when it is not a profile
+            log.warning("CLOPOS_PASSWORD_HASHING=cheapest: unprotected secret hashes, for tests only")
         db = Database.from_settings(settings)
         directory = Directory()
         await directory.refresh(db)

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from clopos_server.auth.passwords import DUMMY_HASH, verify_secret_async
+from clopos_server.auth.passwords import verify_secret_async
 from clopos_server.db.models import ApiClient, Brand, Integrator
 from clopos_server.errors import ApiError, Problem
 from clopos_server.kit.values import UNSTORABLE, storable
@@ -54,8 +54,7 @@ async def verify_client(services: Services, client_id: str, secret: str, brand_s
                 .where(ApiClient.client_id == client_id, Brand.slug == brand_slug)
             )
         ).first()
-    stored_hash = row.secret_hash if row is not None else DUMMY_HASH
-    ok = await verify_secret_async(stored_hash, secret)
+    ok = await verify_secret_async(row.secret_hash if row is not None else None, secret)
     if row is None or not ok:
         raise ApiError("authentication_failed", "Invalid credentials")
     if not row.enabled:

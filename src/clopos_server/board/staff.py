@@ -9,7 +9,7 @@ from sqlalchemy import Row, select, update
 
 from clopos_server.auth.context import AuthContext
 from clopos_server.auth.directory import BrandInfo, VenueInfo
-from clopos_server.auth.passwords import DUMMY_HASH, hash_secret_async, verify_secret_async
+from clopos_server.auth.passwords import hash_secret_async, verify_secret_async
 from clopos_server.db.engine import Database
 from clopos_server.db.models import Brand, StaffUser
 from clopos_server.kit.values import storable
@@ -91,7 +91,7 @@ async def authenticate(db: Database, brand: BrandInfo | None, username: str, pas
                 )
             ).first()
     stored = row.password_hash if row is not None and row.password_hash else None
-    matches = await verify_secret_async(stored or DUMMY_HASH, password)
+    matches = await verify_secret_async(stored, password)
     if row is None or stored is None or not matches:
         return None
     return _staff(row)
