@@ -6,6 +6,7 @@ from __future__ import annotations
 from clopos_server.customers.schemas import CODE_LENGTH, NAME_LENGTH, TEXT_LENGTH
 from clopos_server.kit.schema import (
     BOOL_OUT,
+    DAY,
     INT_OUT,
     ISO_TIME,
     MONEY_OUT,
@@ -34,9 +35,7 @@ NEW_CUSTOMER: Schema = obj(
         "description": nullable(text(TEXT_LENGTH)),
         "group_id": or_blank(identifier()),
         "gender": or_blank(choice([1, 2])),
-        "date_of_birth": nullable(
-            {"type": "string", "format": "date", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
-        ),
+        "date_of_birth": nullable(DAY),
     },
     required=["name"],
     title="NewCustomer",

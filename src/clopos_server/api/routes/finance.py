@@ -40,7 +40,7 @@ from clopos_server.finance.schemas import (
 )
 from clopos_server.finance.shifts import parse_uuid
 from clopos_server.kit.query import ListQuery, ResourceQuerySpec
-from clopos_server.kit.schema import UUID, Schema
+from clopos_server.kit.schema import DAY, UUID, Schema
 from clopos_server.services import services_of
 
 router = APIRouter()
@@ -56,7 +56,7 @@ TRANSACTIONS = require(scope="finance-transactions:read", ability="FINANCE_TRANS
 ListRead = Callable[[AsyncConnection, BrandInfo, ListQuery], Awaitable[tuple[list[dict[str, Any]], int]]]
 OneRead = Callable[[AsyncConnection, BrandInfo, Any], Awaitable[dict[str, Any]]]
 GUARDED = [403, 404]
-DAY_PARAMETER: Schema = {"type": "string", "format": "date", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
+DAY_PARAMETER: Schema = DAY
 
 
 def _listing(answer: Schema, query: ResourceQuerySpec, **required: Schema) -> dict[str, Any]:
