@@ -3,9 +3,6 @@ and a staff user seeing only the venues of their own brand."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -24,6 +21,7 @@ from clopos_server.settings import Settings
 from clopos_server.timeutil import utcnow
 from tests.support.api import OTHER_BRAND_LOGIN, example
 from tests.support.board import CASHIER, OTHER_OWNER, OWNER, BoardUser, create_order, csrf_of, sign_in
+from tests.support.cli import run_cli
 
 
 async def test_sign_in_sets_a_signed_http_only_lax_cookie_and_opens_the_board(
@@ -252,14 +250,16 @@ async def test_set_password_from_the_command_line_ends_other_sessions(
     client: httpx.AsyncClient, db_url: str
 ) -> None:
     board = await BoardUser.signed_in(client, **CASHIER)
-    env = {**os.environ, "CLOPOS_DATABASE_URL": db_url}
-    command = [sys.executable, "-m", "clopos_server.cli", "users", "set-password"]
-    done = subprocess.run(
-        [*command, "--brand", "openapitest", "--username", "cashier", "--password", "new-cashier-pw-1"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
+    set_password = ("users", "set-password")
+    done = await run_cli(
+        db_url,
+        *set_password,
+        "--brand",
+        "openapitest",
+        "--username",
+        "cashier",
+        "--password",
+        "new-cashier-pw-1",
     )
     assert done.returncode == 0, done.stderr
     assert "cashier" in done.stdout
@@ -273,15 +273,16 @@ async def test_set_password_from_the_command_line_ends_other_sessions(
         (["--brand", "nope", "--username", "cashier", "--password", "long-enough-1"], "no brand"),
         (["--brand", "openapitest", "--username", "cashier", "--password", "short"], "at least 8"),
     ):
-        failed = subprocess.run([*command, *bad], env=env, capture_output=True, text=True, timeout=60)
+        failed = await run_cli(db_url, *set_password, *bad)
         assert failed.returncode == 1 and message in failed.stderr, failed.stderr
-    prompted = subprocess.run(
-        [*command, "--brand", "openapitest", "--username", "owner"],
-        env=env,
-        input="typed-password-1\ntyped-password-1\n",
-        capture_output=True,
-        text=True,
-        timeout=60,
+    prompted = await run_cli(
+        db_url,
+        *set_password,
+        "--brand",
+        "openapitest",
+        "--username",
+        "owner",
+        given="typed-password-1\ntyped-password-1\n",
     )
     assert prompted.returncode == 0, prompted.stderr
     client.cookies.clear()

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
-import subprocess
-import sys
 import time
 
 import pytest
@@ -14,6 +10,7 @@ from sqlalchemy import select
 from clopos_server.db.engine import Database
 from clopos_server.db.models import Brand
 from tests.support.api import V1Client, assert_error
+from tests.support.cli import run_cli
 
 DEMO_STOP_LIST = [
     {"id": 54, "limit": 0, "timestamp": 1761202010781},
@@ -78,18 +75,6 @@ async def test_another_brand_has_its_own_stop_list(other_v1: V1Client) -> None:
     assert answer.json()["data"] == [] and answer.json()["total"] == 0
 
 
-def _cli(db_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "CLOPOS_DATABASE_URL": db_url}
-    return subprocess.run(
-        [sys.executable, "-m", "clopos_server.cli", "stoplist", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
 async def _catalog_version(database: Database) -> int:
     async with database.read() as conn:
         version: int = (
@@ -101,16 +86,16 @@ async def _catalog_version(database: Database) -> int:
 async def test_cli_sets_and_clears_limits(v1: V1Client, db_url: str, database: Database) -> None:
     before = await _catalog_version(database)
     started_ms = int(time.time() * 1000)
-    done = await asyncio.to_thread(
-        _cli, db_url, "set", "--brand", "openapitest", "--product", "101", "--limit", "5"
+    done = await run_cli(
+        db_url, "stoplist", "set", "--brand", "openapitest", "--product", "101", "--limit", "5"
     )
     assert done.returncode == 0, done.stderr
     entries = {entry["id"]: entry for entry in (await v1.get("/products/stop-list")).json()["data"]}
     assert entries[101]["limit"] == 5 and entries[101]["timestamp"] >= started_ms - 1000
     assert await _catalog_version(database) == before + 1
 
-    done = await asyncio.to_thread(
-        _cli, db_url, "set", "--brand", "openapitest", "--product", "54", "--limit", "7"
+    done = await run_cli(
+        db_url, "stoplist", "set", "--brand", "openapitest", "--product", "54", "--limit", "7"
     )
     assert done.returncode == 0, done.stderr
     ayran = (
@@ -118,7 +103,7 @@ async def test_cli_sets_and_clears_limits(v1: V1Client, db_url: str, database: D
     ).json()
     assert ayran["data"][0]["limit"] == 7 and ayran["data"][0]["timestamp"] > 1761202010781
 
-    done = await asyncio.to_thread(_cli, db_url, "clear", "--brand", "openapitest", "--product", "101")
+    done = await run_cli(db_url, "stoplist", "clear", "--brand", "openapitest", "--product", "101")
     assert done.returncode == 0, done.stderr
     assert [e["id"] for e in (await v1.get("/products/stop-list")).json()["data"]] == [54, 57]
     assert await _catalog_version(database) == before + 3
@@ -134,12 +119,12 @@ async def test_cli_sets_and_clears_limits(v1: V1Client, db_url: str, database: D
     ids=["foreign-product", "unknown-brand", "unknown-product"],
 )
 async def test_cli_refuses_what_is_not_the_brands(db_url: str, args: tuple[str, ...], message: str) -> None:
-    done = await asyncio.to_thread(_cli, db_url, *args)
+    done = await run_cli(db_url, "stoplist", *args)
     assert done.returncode == 1 and message in done.stderr
 
 
 async def test_cli_refuses_a_negative_limit(db_url: str) -> None:
-    done = await asyncio.to_thread(
-        _cli, db_url, "set", "--brand", "openapitest", "--product", "1", "--limit", "-1"
+    done = await run_cli(
+        db_url, "stoplist", "set", "--brand", "openapitest", "--product", "1", "--limit", "-1"
     )
     assert done.returncode != 0

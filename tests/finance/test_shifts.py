@@ -13,31 +13,20 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import insert, select
-from typer.testing import CliRunner
 
-from clopos_server.cli import app as cli_app
 from clopos_server.db.models import Brand, Tax
 from clopos_server.errors import ApiError
 from clopos_server.finance import operations
 from clopos_server.finance.accounts import NewAccount, NewCategory
 from tests.finance.conftest import DEMO, Change
 from tests.support.api import ApiClient
+from tests.support.cli import run_cli
 from tests.support.lifecycle import create_order, money, order_body
 
 
-def _cli(db_url: str, *args: str) -> tuple[int, str]:
-    from clopos_server.settings import get_settings
-
-    get_settings.cache_clear()
-    try:
-        result = CliRunner().invoke(cli_app, list(args), env={"CLOPOS_DATABASE_URL": db_url})
-    finally:
-        get_settings.cache_clear()
-    return result.exit_code, result.output
-
-
 async def cli(db_url: str, *args: str) -> tuple[int, str]:
-    return await asyncio.to_thread(_cli, db_url, *args)
+    done = await run_cli(db_url, *args)
+    return done.returncode, done.stdout + done.stderr
 
 
 async def _close_documented_order(client: httpx.AsyncClient, v2: ApiClient, method: int = 1) -> int:
