@@ -23,8 +23,8 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import certifi
 import httptools
-import httpx
 
 from clopos_server import __version__
 from clopos_server.webhooks.targets import RefusedAddress, Target, resolve_public, target_of
@@ -91,9 +91,11 @@ def _describe(exc: BaseException) -> str:
 
 @functools.cache
 def _tls_context() -> ssl.SSLContext:
-    """The certificate check every sender uses (httpx's default: certifi's CA bundle), made once per
-    process: reading the bundle costs ~25 ms of CPU, paid per sender and so per app start (every test)."""
-    return httpx.create_ssl_context(trust_env=False)
+    """The certificate check every sender uses (certifi's CA bundle, as httpx's default), made once per
+    process: reading the bundle costs ~25 ms of CPU, paid per sender and so per app start (every test).
+    Not through httpx: importing it costs a server process about 0.3 s here (its command-line module
+    pulls in click, rich and pygments when they are installed, as typer's are)."""
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 Key = tuple[str, str, int, str]  # scheme, address, port, host name: what a kept connection may serve again
