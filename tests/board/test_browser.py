@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.board.pages import DESKTOP, TABLET, card, expect, fits_the_width, signed_in_page
+from tests.board.pages import DESKTOP, SHOWS, TABLET, card, expect, fits_the_width, signed_in_page
 from tests.support.api import OTHER_BRAND_LOGIN, example
 from tests.support.board import CASHIER, OTHER_OWNER, create_order
 from tests.support.servers import ServerProcess, start_server
@@ -39,8 +39,8 @@ async def test_an_order_arrives_live_is_accepted_closed_with_cash_and_a_second_b
         order = await create_order(http, base, example("create-order.v1.request.json"))
     created = time.monotonic()
     # no reload: the card appears within a second, highlighted, with a beep
-    await expect(card(desk, "PENDING", order["id"])).to_be_visible(timeout=1000)
-    await expect(card(tablet, "PENDING", order["id"])).to_be_visible(timeout=1000)
+    await expect(card(desk, "PENDING", order["id"])).to_be_visible(timeout=SHOWS)
+    await expect(card(tablet, "PENDING", order["id"])).to_be_visible(timeout=SHOWS)
     assert time.monotonic() - created < 1.5
     assert await desk.evaluate("window.notReloaded") is True
     assert await tablet.evaluate("window.notReloaded") is True
@@ -53,17 +53,17 @@ async def test_an_order_arrives_live_is_accepted_closed_with_cash_and_a_second_b
 
     await pending.locator("button", has_text="Accept").click()
     received = card(desk, "RECEIVED", order["id"])
-    await expect(received).to_be_visible(timeout=2000)
-    await expect(card(tablet, "RECEIVED", order["id"])).to_be_visible(timeout=2000)
+    await expect(received).to_be_visible(timeout=SHOWS)
+    await expect(card(tablet, "RECEIVED", order["id"])).to_be_visible(timeout=SHOWS)
     await expect(card(desk, "PENDING", order["id"])).to_have_count(0)
     await expect(received.locator('input[name="pm_1"]')).to_have_value("16.20")  # Cash: the total
 
     await received.locator("form.act-close button").click()
     done = card(desk, "DONE", order["id"])
-    await expect(done).to_be_visible(timeout=2000)
+    await expect(done).to_be_visible(timeout=SHOWS)
     await expect(done).to_contain_text("Delivered")
     await expect(done).to_contain_text("closed: Cash 16.20")
-    await expect(card(tablet, "DONE", order["id"])).to_be_visible(timeout=2000)
+    await expect(card(tablet, "DONE", order["id"])).to_be_visible(timeout=SHOWS)
     await expect(card(tablet, "DONE", order["id"])).to_contain_text("Delivered")
     assert await desk.evaluate("window.notReloaded") is True
     for page in (desk, tablet):
@@ -89,7 +89,7 @@ async def test_the_page_cannot_act_without_its_csrf_token(browser: Any, server: 
     page = await signed_in_page(browser, server.base_url)
     async with httpx.AsyncClient(timeout=10) as http:
         order = await create_order(http, server.base_url, example("create-order.v1.request.json"))
-    await expect(card(page, "PENDING", order["id"])).to_be_visible(timeout=2000)
+    await expect(card(page, "PENDING", order["id"])).to_be_visible(timeout=SHOWS)
     status = await page.evaluate(
         """id => fetch(`/board/orders/${id}/accept`, {method: "POST",
               headers: {"Accept": "application/json"}, body: new URLSearchParams({venue: "1"})})
@@ -119,7 +119,7 @@ async def test_a_staff_user_of_demo_other_never_sees_openapitests_orders(
             },
             **OTHER_BRAND_LOGIN,
         )
-    await expect(card(other, "PENDING", own["id"])).to_be_visible(timeout=2000)  # its stream works
+    await expect(card(other, "PENDING", own["id"])).to_be_visible(timeout=SHOWS)  # its stream works
     await expect(other.locator(f"#order-{theirs['id']}")).to_have_count(0)
     await other.reload()
     await expect(other.locator(f"#order-{theirs['id']}")).to_have_count(0)
@@ -134,14 +134,14 @@ async def test_ignore_asks_first_and_the_stop_list_sets_and_clears(
     async with httpx.AsyncClient(timeout=10) as http:
         order = await create_order(http, server.base_url, example("create-order.v2.request.json"))
     pending = card(page, "PENDING", order["id"])
-    await expect(pending).to_be_visible(timeout=2000)
+    await expect(pending).to_be_visible(timeout=SHOWS)
     await pending.locator("button", has_text="Ignore").click()
     await expect(pending.locator(".confirm-bar")).to_be_visible()
     await pending.locator("button", has_text="Keep").click()
     await expect(pending.locator(".confirm-bar")).to_have_count(0)
     await pending.locator("button", has_text="Ignore").click()
     await pending.locator("button", has_text="Yes, ignore").click()
-    await expect(card(page, "DONE", order["id"])).to_contain_text("Ignored", timeout=2000)
+    await expect(card(page, "DONE", order["id"])).to_contain_text("Ignored", timeout=SHOWS)
 
     await page.click("#stoplist-toggle")
     panel = page.locator("#stoplist")
@@ -167,7 +167,7 @@ async def test_a_board_catches_up_on_what_happened_while_its_server_was_gone(
     port = int(server.base_url.rsplit(":", 1)[1])
     async with httpx.AsyncClient(timeout=10) as http:
         before = await create_order(http, server.base_url, example("create-order.v1.request.json"))
-        await expect(card(page, "PENDING", before["id"])).to_be_visible(timeout=2000)
+        await expect(card(page, "PENDING", before["id"])).to_be_visible(timeout=SHOWS)
         server.kill()  # the board's stream drops; the browser keeps retrying
         await expect(page.locator("#live")).not_to_have_attribute("data-state", "live", timeout=5000)
         other = start_server(db_url)  # meanwhile an order arrives through another instance
@@ -179,7 +179,7 @@ async def test_a_board_catches_up_on_what_happened_while_its_server_was_gone(
         back = start_server(db_url, port=port)  # the board's own server returns
         try:
             await expect(page.locator("#live")).to_have_attribute("data-state", "live", timeout=10000)
-            await expect(card(page, "PENDING", missed["id"])).to_be_visible(timeout=3000)
+            await expect(card(page, "PENDING", missed["id"])).to_be_visible(timeout=SHOWS)
             await expect(card(page, "PENDING", before["id"])).to_be_visible()
         finally:
             await page.context.close()

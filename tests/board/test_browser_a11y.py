@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.board.pages import TABLET, card, expect, serious_violations, signed_in_page
+from tests.board.pages import SHOWS, TABLET, card, expect, serious_violations, signed_in_page
 from tests.support.api import example
 from tests.support.board import create_order
 from tests.support.servers import ServerProcess
@@ -47,14 +47,14 @@ async def test_the_sign_in_page_and_the_board_pass_axe(browser: Any, server: Ser
             for _ in range(2)
         ]
     for order in orders:
-        await expect(card(page, "PENDING", order["id"])).to_be_visible(timeout=2000)
+        await expect(card(page, "PENDING", order["id"])).to_be_visible(timeout=SHOWS)
     await expect(page.locator("#announcer")).to_contain_text("New order")  # said to screen readers
     await expect(page.locator("#announcer")).to_have_attribute("aria-live", "assertive")
     await card(page, "PENDING", orders[0]["id"]).locator("button", has_text="Accept").click()
     await card(page, "PENDING", orders[1]["id"]).locator("button", has_text="Accept").click()
     await card(page, "RECEIVED", orders[1]["id"]).locator("button", has_text="Mark delivered").click()
     await card(page, "RECEIVED", orders[0]["id"]).locator("form.act-close button").click()
-    await expect(card(page, "DONE", orders[0]["id"])).to_be_visible(timeout=2000)
+    await expect(card(page, "DONE", orders[0]["id"])).to_be_visible(timeout=SHOWS)
     await card(page, "PENDING", orders[2]["id"]).locator("button", has_text="Ignore").click()  # confirm bar
     await card(page, "DONE", orders[0]["id"]).locator(".timeline summary").click()
     await expect(page.locator("#flash")).not_to_be_empty()
@@ -78,7 +78,7 @@ async def test_the_today_page_searches_and_passes_axe(browser: Any, server: Serv
     async with httpx.AsyncClient(timeout=10) as http:
         first = await create_order(http, base, example("create-order.v1.request.json"))
         numbered = await create_order(http, base, example("create-order.v2.request.json"))
-    await expect(card(page, "PENDING", numbered["id"])).to_be_visible(timeout=2000)
+    await expect(card(page, "PENDING", numbered["id"])).to_be_visible(timeout=SHOWS)
     await page.get_by_role("link", name="Today").click()
     await page.wait_for_url(f"{base}/board/today?venue=1")
     await expect(page.locator("#results tbody tr")).to_have_count(2)
@@ -106,7 +106,7 @@ async def test_the_board_in_azerbaijani_speaks_it_in_the_script_too(
     async with httpx.AsyncClient(timeout=10) as http:
         order = await create_order(http, base, example("create-order.v1.request.json"))
     pending = card(page, "PENDING", order["id"])
-    await expect(pending).to_be_visible(timeout=2000)
+    await expect(pending).to_be_visible(timeout=SHOWS)
     await expect(pending.locator(".new-flag")).to_have_text("Yeni")
     await expect(pending.locator("time.age")).to_have_text("indicə")
     await expect(pending.locator(".totals .total").last).to_have_text("16,20 ₼")

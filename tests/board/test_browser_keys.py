@@ -14,7 +14,7 @@ from sqlalchemy import update
 from clopos_server.db.engine import Database
 from clopos_server.db.models import Order
 from clopos_server.timeutil import utcnow
-from tests.board.pages import Page, card, expect, signed_in_page
+from tests.board.pages import SHOWS, Page, card, expect, signed_in_page
 from tests.support.api import example
 from tests.support.board import create_order
 from tests.support.servers import ServerProcess
@@ -43,7 +43,7 @@ async def test_every_action_by_keyboard(browser: Any, server: ServerProcess) -> 
     async with httpx.AsyncClient(timeout=10) as http:
         first = await create_order(http, base, example("create-order.v1.request.json"))
         second = await create_order(http, base, example("create-order.v1.request.json"))
-    await expect(card(page, "PENDING", second["id"])).to_be_visible(timeout=2000)
+    await expect(card(page, "PENDING", second["id"])).to_be_visible(timeout=SHOWS)
 
     await page.keyboard.press("Tab")
     assert (await page.evaluate(FOCUS))["text"] == "Skip to the orders"
@@ -52,7 +52,7 @@ async def test_every_action_by_keyboard(browser: Any, server: ServerProcess) -> 
     focused = await page.evaluate(FOCUS)
     assert focused["id"] == f"order-{second['id']}" and focused["outline"], focused  # the newest, on top
     await page.keyboard.press("a")  # accept the focused card
-    await expect(card(page, "RECEIVED", second["id"])).to_be_visible(timeout=2000)
+    await expect(card(page, "RECEIVED", second["id"])).to_be_visible(timeout=SHOWS)
     await expect(card(page, "RECEIVED", second["id"])).to_be_focused()
 
     await card(page, "PENDING", first["id"]).focus()
@@ -60,7 +60,7 @@ async def test_every_action_by_keyboard(browser: Any, server: ServerProcess) -> 
     await expect(card(page, "PENDING", first["id"]).locator("button", has_text="Keep")).to_be_focused()
     await page.keyboard.press("Shift+Tab")
     await page.keyboard.press("Enter")  # Yes, ignore
-    await expect(card(page, "DONE", first["id"])).to_contain_text("Ignored", timeout=2000)
+    await expect(card(page, "DONE", first["id"])).to_contain_text("Ignored", timeout=SHOWS)
 
     await card(page, "RECEIVED", second["id"]).focus()
     await tab_to(page, "Mark delivered")
@@ -69,7 +69,7 @@ async def test_every_action_by_keyboard(browser: Any, server: ServerProcess) -> 
     await card(page, "RECEIVED", second["id"]).focus()
     await tab_to(page, "Close ·")
     await page.keyboard.press("Enter")
-    await expect(card(page, "DONE", second["id"])).to_contain_text("closed: Cash 16.20 AZN", timeout=2000)
+    await expect(card(page, "DONE", second["id"])).to_contain_text("closed: Cash 16.20 AZN", timeout=SHOWS)
 
     await page.locator("#sound-toggle").focus()
     await tab_to(page, "Stop list")
@@ -89,7 +89,7 @@ async def test_an_order_waiting_too_long_turns_its_card_and_the_title_red(
     page = await signed_in_page(browser, base)
     async with httpx.AsyncClient(timeout=10) as http:
         order = await create_order(http, base, example("create-order.v1.request.json"))
-    await expect(card(page, "PENDING", order["id"])).to_be_visible(timeout=2000)
+    await expect(card(page, "PENDING", order["id"])).to_be_visible(timeout=SHOWS)
     await expect(card(page, "PENDING", order["id"])).not_to_have_class("overdue")
     db = Database(db_url, pool_size=1)
     try:

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.board.pages import Page, card, expect, signed_in_page
+from tests.board.pages import SHOWS, Page, card, expect, signed_in_page
 from tests.support.api import example
 from tests.support.board import create_order
 from tests.support.servers import ServerProcess
@@ -47,14 +47,14 @@ async def test_a_ticket_and_a_receipt_print_to_pdf_and_the_card_shows_its_timeli
     async with httpx.AsyncClient(timeout=10) as http:
         order = await create_order(http, base, example("create-order.v2.request.json"))
     pending = card(page, "PENDING", order["id"])
-    await expect(pending).to_be_visible(timeout=2000)
+    await expect(pending).to_be_visible(timeout=SHOWS)
     await pending.locator("button", has_text="Accept").click()
     received = card(page, "RECEIVED", order["id"])
     await received.locator("button", has_text="Mark delivered").click()
     await expect(received.locator(".badge")).to_have_text("Delivered")
     await received.locator("form.act-close button").click()
     done = card(page, "DONE", order["id"])
-    await expect(done).to_contain_text("closed: Cash 19.51 AZN", timeout=2000)
+    await expect(done).to_contain_text("closed: Cash 19.51 AZN", timeout=SHOWS)
 
     await done.locator(".timeline summary").click()
     steps = done.locator(".timeline li")

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.board.pages import COVERED_CONTROLS, TABLET, card, expect, in_viewport, signed_in_page
+from tests.board.pages import COVERED_CONTROLS, SHOWS, TABLET, card, expect, in_viewport, signed_in_page
 from tests.support.api import example
 from tests.support.board import create_order
 from tests.support.servers import ServerProcess
@@ -36,7 +36,7 @@ async def test_a_rush_newest_on_top_sound_close_after_deliver_and_messages(
         orders = [await create_order(http, base, example("create-order.v1.request.json")) for _ in range(4)]
     newest = orders[-1]["id"]
     for order in orders:
-        await expect(card(page, "PENDING", order["id"])).to_be_visible(timeout=2000)
+        await expect(card(page, "PENDING", order["id"])).to_be_visible(timeout=SHOWS)
     await expect(page.locator("#col-PENDING > .card").first).to_have_id(f"order-{newest}")
     assert await in_viewport(page, f"#order-{newest} header"), "the newest order is below the fold"
     assert await in_viewport(page, f"#order-{newest} button[aria-label='Accept order #{newest}']")
@@ -58,7 +58,7 @@ async def test_a_rush_newest_on_top_sound_close_after_deliver_and_messages(
     await expect(page.locator("#sound-state")).to_have_text("Off")
     async with httpx.AsyncClient(timeout=10) as http:
         quiet = await create_order(http, base, example("create-order.v1.request.json"))
-    await expect(card(page, "PENDING", quiet["id"])).to_be_visible(timeout=2000)
+    await expect(card(page, "PENDING", quiet["id"])).to_be_visible(timeout=SHOWS)
     assert await page.evaluate("window.boardStats.beeps") == 5
     await page.reload()
     await expect(page.locator("#sound-toggle")).to_have_attribute("aria-checked", "false")  # remembered
@@ -82,7 +82,7 @@ async def test_a_rush_newest_on_top_sound_close_after_deliver_and_messages(
     await received.locator('input[name="pm_1"]').fill("16.20")
     await received.locator("form.act-close button").click()
     done = card(page, "DONE", newest)
-    await expect(done).to_contain_text("closed: Cash 16.20 AZN", timeout=2000)
+    await expect(done).to_contain_text("closed: Cash 16.20 AZN", timeout=SHOWS)
     await expect(flash).to_have_text(re.compile(r"Receipt #\d+ closed"))
     await page.context.close()
 
@@ -118,7 +118,7 @@ async def test_an_empty_board_the_stop_list_form_the_ignore_confirmation_and_the
     async with httpx.AsyncClient(timeout=10) as http:
         order = await create_order(http, base, example("create-order.v1.request.json"))
     pending = card(page, "PENDING", order["id"])
-    await expect(pending).to_be_visible(timeout=2000)
+    await expect(pending).to_be_visible(timeout=SHOWS)
     await expect(page.locator('section[data-column="PENDING"] .empty')).to_be_hidden()
     await pending.locator("button", has_text="Ignore").click()
     bar = pending.locator(".confirm-bar")
