@@ -129,14 +129,22 @@ def _stop_streams(services: Services) -> None:
         services.events.broadcast({"type": SHUTDOWN_EVENT})
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    open_database: Callable[[Settings], Database] = Database.from_settings,
+) -> FastAPI:
+    """The app for ``settings``. ``open_database`` gives the database its lifespan uses (and disposes of at
+    the end: its connections close, the engine stays usable): the suite hands the same one to every app
+    start of a worker, so that SQLAlchemy's compiled statements, which live on the engine, are compiled
+    once per worker rather than once per test (tests/support/apps.py)."""
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if hashing_profile() != "standard":  # a ValueError naming the setting when it is not a profile
             log.warning("CLOPOS_PASSWORD_HASHING=cheapest: unprotected secret hashes, for tests only")
-        db = Database.from_settings(settings)
+        db = open_database(settings)
         directory = Directory()
         await directory.refresh(db)
         signer = TokenSigner(await load_signing_key(db, settings.secret_key))

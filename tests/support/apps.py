@@ -7,6 +7,12 @@ settings are the same for every test on a worker's database) and runs a new life
 each test still gets its own ``Services`` (pool, directory, caches, event bus), and the ``Settings``
 object it was given: the lifespan comes from a fresh ``create_app(settings)``, the routes and middleware
 from the cached app.
+
+The ``Database`` is kept per settings too: SQLAlchemy caches compiled statements on the engine, and a new
+engine per test compiled every statement again in every test (13% of the CPU of tests/customers and
+tests/receipts). Each lifespan still disposes of it at the end, which closes every connection (a SQLite
+file or a PostgreSQL database restored before the next test is seen afresh); the engine and its cache
+stay.
 """
 
 from __future__ import annotations
@@ -17,20 +23,30 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from clopos_server.app import create_app
+from clopos_server.db.engine import Database
 from clopos_server.settings import Settings
 
 
 class AppCache:
     def __init__(self) -> None:
         self._apps: dict[str, FastAPI] = {}
+        self._databases: dict[str, Database] = {}
         self.built = 0
         self.reused = 0
+
+    def database_for(self, settings: Settings) -> Database:
+        """The worker's database for these settings (by value): made once, disposed after each test."""
+        key = settings.model_dump_json()
+        database = self._databases.get(key)
+        if database is None:
+            self._databases[key] = database = Database.from_settings(settings)
+        return database
 
     def app_for(self, settings: Settings) -> FastAPI:
         """The worker's app for these settings (by value), its lifespan made for this very object."""
         key = settings.model_dump_json()
         app = self._apps.get(key)
-        fresh = create_app(settings)
+        fresh = create_app(settings, open_database=self.database_for)
         if app is None:
             self._apps[key] = app = fresh
             self.built += 1
