@@ -4,7 +4,7 @@ Building the app is cheap, but its first request is not: FastAPI fills in each r
 first use and the method guard builds its table of paths, 40-50 ms of CPU per new app, which the suite
 paid once per test. ``AppCache`` keeps one app per distinct ``Settings`` (compared by value: the suite's
 settings are the same for every test on a worker's database) and runs a new lifespan for each test, so
-each test still gets its own ``Services`` (pool, directory, caches, event bus), and the ``Settings``
+each test still gets its own ``Services`` (directory, caches, event bus), and the ``Settings``
 object it was given: the lifespan comes from a fresh ``create_app(settings)``, the routes and middleware
 from the cached app.
 

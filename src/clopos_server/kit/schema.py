@@ -180,7 +180,7 @@ def moment() -> Schema:
 # The patterns say what the server takes as exactly as a pattern can (``kit.values.is_uuid``, ``read.day``),
 # so that almost every string they match is one the format admits too: schemathesis draws from the
 # pattern and discards what the format refuses, and the looser ``^[0-9a-fA-F-]{36}$`` and
-# ``^[0-9]{4}-[0-9]{2}-[0-9]{2}$`` starved it (a tenth of the suite's fuzz run went into those draws).
+# ``^[0-9]{4}-[0-9]{2}-[0-9]{2}$`` starved it (``POST /v2/customers``' coverage phase: 10.6 s, now 3.7 s).
 _HEX = "[0-9a-fA-F]"
 UUID: Schema = {
     "type": "string",
