@@ -20,6 +20,7 @@ from tests.support.api import (
     assert_error,
     example,
 )
+from tests.support.cli import run_cli
 
 from clopos_server.auth.admin import set_client_enabled, set_integrator_enabled
 from clopos_server.db.models import Brand, Integrator
@@ -264,37 +265,23 @@ async def test_disabling_stops_live_tokens_within_five_seconds(
     await _within(5, accepted)
 
 
-async def test_cli_disables_and_enables(
-    db_url: str, app, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from typer.testing import CliRunner
-
-    from clopos_server import cli
-    from clopos_server.settings import get_settings
-
-    monkeypatch.setenv("CLOPOS_DATABASE_URL", db_url)
-    get_settings.cache_clear()
-    runner = CliRunner()
-
+async def test_cli_disables_and_enables(db_url: str, app, client: httpx.AsyncClient) -> None:
     async def invoke(*args: str) -> str:
-        result = await asyncio.to_thread(runner.invoke, cli.app, list(args))
-        assert result.exit_code == 0, result.output
-        return result.output
+        done = await run_cli(db_url, *args)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
 
-    try:
-        v2 = await ApiClient.login(client, "v2")
-        assert "disabled" in await invoke("integrators", "disable", TEST_INTEGRATOR)
-        await _within(5, lambda: _status_is(v2, 401))
-        await invoke("integrators", "enable", TEST_INTEGRATOR)
-        await invoke("clients", "disable", DEMO_LOGIN["client_id"])
-        await _within(5, lambda: _status_is(v2, 401))
-        assert (await v2_login(client)).status_code == 401
-        await invoke("clients", "enable", DEMO_LOGIN["client_id"])
-        await _within(5, lambda: _status_is(v2, 200))
-        missing = await asyncio.to_thread(runner.invoke, cli.app, ["integrators", "disable", "nobody"])
-        assert missing.exit_code == 1 and "no integrator 'nobody'" in missing.output
-    finally:
-        get_settings.cache_clear()
+    v2 = await ApiClient.login(client, "v2")
+    assert "disabled" in await invoke("integrators", "disable", TEST_INTEGRATOR)
+    await _within(5, lambda: _status_is(v2, 401))
+    await invoke("integrators", "enable", TEST_INTEGRATOR)
+    await invoke("clients", "disable", DEMO_LOGIN["client_id"])
+    await _within(5, lambda: _status_is(v2, 401))
+    assert (await v2_login(client)).status_code == 401
+    await invoke("clients", "enable", DEMO_LOGIN["client_id"])
+    await _within(5, lambda: _status_is(v2, 200))
+    missing = await run_cli(db_url, "integrators", "disable", "nobody")
+    assert missing.returncode == 1 and "no integrator 'nobody'" in missing.stdout + missing.stderr
 
 
 async def _status_is(api: ApiClient, status: int) -> bool:

@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from fastapi import FastAPI
 from tests.support.api import ApiClient, assert_error, example
+from tests.support.cli import run_cli
 from tests.support.lifecycle import (
     accept,
     accepted_order,
@@ -21,10 +22,8 @@ from tests.support.lifecycle import (
     other_brand_order,
     set_limit,
 )
-from typer.testing import CliRunner
 
 from clopos_server import jsonio
-from clopos_server.cli import app as cli_app
 from clopos_server.events.bus import channel_name
 
 
@@ -210,32 +209,20 @@ async def test_helpers_need_a_token_a_test_brand_and_the_brands_order(
 @pytest.mark.parametrize("action, status", [("accept", "RECEIVED"), ("ignore", "IGNORE")])
 async def test_cli_acts_on_an_order(v1: ApiClient, db_url: str, action: str, status: str) -> None:
     order = await create_order(v1)
-    runner = CliRunner()
-    env = {"CLOPOS_DATABASE_URL": db_url}
 
-    def invoke(*args: str) -> tuple[int, str]:
-        from clopos_server.settings import get_settings
+    async def cli(*args: str) -> tuple[int, str]:
+        done = await run_cli(db_url, *args)
+        return done.returncode, done.stdout + done.stderr
 
-        get_settings.cache_clear()
-        try:
-            result = runner.invoke(cli_app, list(args), env=env)
-        finally:
-            get_settings.cache_clear()
-        return result.exit_code, result.output
-
-    code, output = await asyncio.to_thread(
-        invoke, "orders", action, str(order["id"]), "--brand", "openapitest"
-    )
+    code, output = await cli("orders", action, str(order["id"]), "--brand", "openapitest")
     assert code == 0, output
     assert f"order {order['id']} is {status}" in output
     shown = (await v1.get(f"/orders/{order['id']}", params={"with[]": "history"})).json()["data"]
     assert shown["status"] == status and shown["history"][-1]["by"] == "cli"
     assert (shown["receipt_id"] is not None) == (action == "accept")
-    code, output = await asyncio.to_thread(
-        invoke, "orders", action, str(order["id"]), "--brand", "openapitest"
-    )
+    code, output = await cli("orders", action, str(order["id"]), "--brand", "openapitest")
     assert code == 1 and status in output
-    code, output = await asyncio.to_thread(invoke, "orders", "deliver", "999999", "--brand", "openapitest")
+    code, output = await cli("orders", "deliver", "999999", "--brand", "openapitest")
     assert code == 1 and "Order not found" in output
-    code, output = await asyncio.to_thread(invoke, "orders", "deliver", "1", "--brand", "nope")
+    code, output = await cli("orders", "deliver", "1", "--brand", "nope")
     assert code == 1 and "no brand" in output
