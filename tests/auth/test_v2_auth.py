@@ -268,7 +268,7 @@ async def test_disabling_stops_live_tokens_within_five_seconds(
 async def test_cli_disables_and_enables(db_url: str, app, client: httpx.AsyncClient) -> None:
     async def invoke(*args: str) -> str:
         done = await run_cli(db_url, *args)
-        assert done.returncode == 0, done.stdout + done.stderr
+        assert done.returncode == 0, done.output
         return done.stdout
 
     v2 = await ApiClient.login(client, "v2")
@@ -281,7 +281,7 @@ async def test_cli_disables_and_enables(db_url: str, app, client: httpx.AsyncCli
     await invoke("clients", "enable", DEMO_LOGIN["client_id"])
     await _within(5, lambda: _status_is(v2, 200))
     missing = await run_cli(db_url, "integrators", "disable", "nobody")
-    assert missing.returncode == 1 and "no integrator 'nobody'" in missing.stdout + missing.stderr
+    assert missing.returncode == 1 and "no integrator 'nobody'" in missing.output
 
 
 async def _status_is(api: ApiClient, status: int) -> bool:

@@ -26,7 +26,7 @@ from tests.support.lifecycle import create_order, money, order_body
 
 async def cli(db_url: str, *args: str) -> tuple[int, str]:
     done = await run_cli(db_url, *args)
-    return done.returncode, done.stdout + done.stderr
+    return done.returncode, done.output
 
 
 async def _close_documented_order(client: httpx.AsyncClient, v2: ApiClient, method: int = 1) -> int:

@@ -24,9 +24,8 @@ def invoke(db_url: str) -> Cli:
 
     async def run(*args: str, code: int = 0) -> str:
         done = await run_cli(db_url, *args)
-        output = done.stdout + done.stderr
-        assert done.returncode == code, output
-        return output
+        assert done.returncode == code, done.output
+        return done.output
 
     return run
 

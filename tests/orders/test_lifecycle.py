@@ -212,7 +212,7 @@ async def test_cli_acts_on_an_order(v1: ApiClient, db_url: str, action: str, sta
 
     async def cli(*args: str) -> tuple[int, str]:
         done = await run_cli(db_url, *args)
-        return done.returncode, done.stdout + done.stderr
+        return done.returncode, done.output
 
     code, output = await cli("orders", action, str(order["id"]), "--brand", "openapitest")
     assert code == 0, output

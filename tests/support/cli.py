@@ -20,6 +20,11 @@ class CliResult:
     stdout: str
     stderr: str
 
+    @property
+    def output(self) -> str:
+        """Both streams, stdout first: what the tests search for a message, wherever it was printed."""
+        return self.stdout + self.stderr
+
 
 def _invoke(db_url: str, args: tuple[str, ...], given: str | None) -> CliResult:
     get_settings.cache_clear()  # the command reads CLOPOS_DATABASE_URL afresh, as a new process would
