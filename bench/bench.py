@@ -896,7 +896,46 @@ def webhook_scenario(
             "lag_cpu_ms_per_order": {
                 part: round(1000 * paced[part] / max(lagged["orders"], 1), 2) for part in ("server_s", "db_s")
             },
+            "drained_alone": drain_alone(wrk, config, server, (db, tmp), scenario, arrivals),
         }
+
+
+def drain_alone(
+    wrk: str,
+    config: Config,
+    server: Server,
+    context: tuple[BenchDatabase, Path],
+    scenario: Scenario,
+    arrivals: webhook_bench.Arrivals,
+) -> dict[str, Any]:
+    """What the deliveries cost by themselves: the endpoint is held by a sender lease no instance owns
+    (nothing is sent) while wrk creates orders for the run's duration; then the lease is cleared and the
+    workers' and the database's CPU is measured until every one of those orders has arrived. The creates'
+    cost, and the machine's mood during them, stay out of this figure."""
+    db, tmp = context
+    db.execute("UPDATE webhook_endpoints SET sender = 'bench-hold', sender_until = 9000000000000000")
+    time.sleep(1.0)  # the instance's sender sees the lease and stops
+    delivered = arrivals.size()
+    orders_before = db.execute("SELECT count(*) FROM orders")
+    log(f"webhook: deliveries held back while wrk creates orders for {config.duration} s")
+    run_wrk(wrk, config, server, scenario, config.duration, tmp)
+    backlog = db.execute("SELECT count(*) FROM orders") - orders_before
+    meter = CpuMeter(db, server.worker_pids)
+    meter.start()
+    db.execute("UPDATE webhook_endpoints SET sender = NULL, sender_until = NULL")
+    drained = webhook_bench.drain(arrivals, delivered + backlog)
+    used = meter.stop()
+    log(
+        f"webhook: {backlog} held-back deliveries "
+        + ("never all arrived" if drained is None else f"sent in {drained:.1f} s")
+    )
+    return {
+        "deliveries": backlog,
+        "seconds": None if drained is None else round(drained, 2),
+        "cpu_ms_per_delivery": {
+            part: round(1000 * used[part] / max(backlog, 1), 3) for part in ("server_s", "db_s")
+        },
+    }
 
 
 def webhook_targets(by_key: dict[str, Scenario], extra: dict[str, Any]) -> list[str]:
@@ -922,6 +961,18 @@ def webhook_targets(by_key: dict[str, Scenario], extra: dict[str, Any]) -> list[
         + f"; {found['duplicates']} duplicates; CPU ms/order with the drain {cpu['server_s']:.2f} + "
         f"{cpu['db_s']:.2f}"
     )
+    alone = found.get("drained_alone")
+    if alone is not None:
+        cpu = alone["cpu_ms_per_delivery"]
+        lines.append(
+            f"webhook deliveries drained alone ({alone['deliveries']} held back, then released): "
+            + (
+                "never all arrived"
+                if alone["seconds"] is None
+                else f"all arrived in {alone['seconds']:.1f} s"
+            )
+            + f"; CPU ms per delivery {cpu['server_s']:.3f} + {cpu['db_s']:.3f}"
+        )
     lag = found["lag"]
     if lag["p50_s"] is not None:
         ok = lag["over_5s"] == 0 and lag["never"] == 0 and lag["failed_creates"] == 0

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clopos_server.db.base import Base, brand_fk
@@ -23,7 +23,7 @@ class WebhookEndpoint(Base):
 
     ``secret_box`` holds the signing secret sealed with a key derived from the server's secret key
     (``clopos_server.webhooks.secrets``): the server must compute HMACs with it, so it cannot be a hash.
-    ``cursor`` is the event log's position up to which this endpoint's deliveries exist."""
+    ``cursor`` is the event log's position up to which this endpoint's deliveries are stored."""
 
     __tablename__ = "webhook_endpoints"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -53,13 +53,22 @@ class WebhookEndpoint(Base):
 class WebhookDelivery(Base):
     """One event (or test ping) to one endpoint: ``pending`` until a 2xx (``delivered``) or the schedule
     runs out (``failed``). ``body`` is fixed when the delivery is made, so every retry sends the same
-    bytes under the same ``message_id`` (the ``webhook-id`` header). An instance that claims it sets
-    ``lease_until`` (epoch ms) and ``lease_owner``; an expired lease is claimable again (a crash)."""
+    bytes under the same ``message_id`` (the ``webhook-id`` header). A delivery of a new event is
+    inserted when its first attempt is recorded (``webhooks.queue``), so most rows are written once,
+    already ``delivered``. An instance that claims a pending one sets ``lease_until`` (epoch ms) and
+    ``lease_owner``; an expired lease is claimable again (a crash)."""
 
     __tablename__ = "webhook_deliveries"
+    # Only pending deliveries are looked up by endpoint and due time (the dispatcher's poll and claim);
+    # a delivered one is read by id alone, so it is never written into this index (migration 0012).
     __table_args__ = (
-        Index("ix_webhook_deliveries_due", "status", "next_at"),
-        Index("ix_webhook_deliveries_endpoint_status", "endpoint_id", "status"),
+        Index(
+            "ix_webhook_deliveries_pending",
+            "endpoint_id",
+            "next_at",
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     brand_id: Mapped[int] = brand_fk()

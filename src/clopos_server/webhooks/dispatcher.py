@@ -5,8 +5,9 @@ events past their cursor or due deliveries and no other live sender (one stateme
 :class:`EndpointRunner`: the endpoint's sender on this instance, with 4 tasks sending and a pump that
 records their attempts, makes new events due and claims more, one transaction per round for however many
 attempts finished (``queue``). A slow endpoint only ever occupies its own 4 requests: other endpoints,
-the API and the board never wait for it. Nothing is kept in memory that the database does not also
-hold: after a crash, expired leases are claimed again.
+the API and the board never wait for it. Nothing is kept only in memory: a new delivery not yet stored
+is still in the event log past the endpoint's cursor, and a stored one is leased; after a crash, the next
+sender reads the log from the cursor and claims the expired leases.
 """
 
 from __future__ import annotations
@@ -189,6 +190,12 @@ class EndpointRunner:
         self.stopping = False
         self.leases_valid_until = 0.0  # monotonic: past it, a queued delivery may have been taken over
         self.held: set[int] = set()  # deliveries queued or in flight here: the leases a renewal extends
+        # New deliveries (read from the log, not stored yet): how far the log was read; the cursors of
+        # those handed out and not stored, below which the endpoint's cursor stays; and those given up
+        # unsent, stored pending by the next round.
+        self.read_to = 0
+        self.unstored: set[int] = set()
+        self.given_up: list[queue.Claimed] = []
         self._finished = asyncio.Event()
         self._senders: dict[str, Sender] = {}  # by URL: connections kept alive to this endpoint only
 
@@ -220,33 +227,40 @@ class EndpointRunner:
     async def _pump(self) -> bool:
         """One round: record, renew, make due, claim. Whether to go on."""
         results, self.results = self.results, []
+        given_up, self.given_up = self.given_up, []
         try:
-            claimed, keep_going = await self._round(results)
+            claimed, keep_going = await self._round(results, given_up)
         except Exception:
             _failures.warning("recording webhook attempts failed; retrying every second")
             self.results = results + self.results
+            self.given_up = given_up + self.given_up
             await asyncio.sleep(ERROR_BACKOFF)
             return True
         for delivery in claimed:
             self.queue.put_nowait(delivery)
         return keep_going
 
-    async def _round(self, results: list[queue.Result]) -> tuple[list[queue.Claimed], bool]:
+    async def _round(
+        self, results: list[queue.Result], given_up: list[queue.Claimed]
+    ) -> tuple[list[queue.Claimed], bool]:
         """Record what finished; unless stopping: renew the leases when due, and when the local queue runs
-        low make new events due and claim more. Few statements when the queue is stocked."""
+        low claim retries and read new events. Store what was given up unsent and move the endpoint's
+        cursor past what is stored. Few statements when the queue is stocked."""
         db, owner, runtime = self.dispatcher.db, self.dispatcher.owner, self.dispatcher.runtime
         claimed: list[queue.Claimed] = []
         async with db.write() as conn:
             endpoint = await queue.lock_endpoint(conn, self.endpoint_id)
             if endpoint is None:  # locked by another transaction this instant, or deleted
                 self.results = results + self.results
+                self.given_up = given_up + self.given_up
                 return [], await self._still_there()
             reason = await queue.record(conn, endpoint, results, runtime.policy, owner)
-            self.held.difference_update(claimed_result.id for claimed_result, _outcome in results)
             _log_outcomes(endpoint, results, reason)
             now = queue.now_ms()
-            if reason or not endpoint.enabled or not queue.may_send(endpoint, owner, now):
-                self._stop()
+            read_to = max(self.read_to, endpoint.cursor)
+            sender = queue.may_send(endpoint, owner, now)
+            if reason or not endpoint.enabled or not sender:
+                given_up = given_up + self._stop()
             else:
                 if queue.renewal_due(endpoint, owner, now):
                     await queue.renew(conn, endpoint.id, owner, now, self.held)
@@ -255,20 +269,34 @@ class EndpointRunner:
                 if waiting < QUEUE_LOW:  # retries and expired leases first, then new events
                     room = CLAIM_BATCH - waiting - self.in_flight
                     claimed = await queue.claim(conn, endpoint.id, owner, now, room)
-                    claimed += await queue.make_due(conn, endpoint, now, owner, room - len(claimed))
+                    new, read_to = await queue.make_due(conn, endpoint, read_to, room - len(claimed))
+                    claimed += new
+            recorded = [delivery for delivery, _outcome in results]
+            unstored = (self.unstored - _seqs(recorded) - _seqs(given_up)) | _seqs(claimed)
+            # the cursor moves when deliveries were stored, or when none is left unstored (a round that
+            # only reads new events leaves it); not at all when another instance is the sender now: it
+            # sends from the cursor, reading these events again
+            if sender and (results or given_up or not unstored):
+                await queue.store_pending(conn, endpoint, given_up, now)
+                await queue.advance_cursor(conn, endpoint, min(unstored) - 1 if unstored else read_to)
             idle = not claimed and self.queue.empty() and self.in_flight == 0 and not self.results
-            if idle or (self.stopping and self.in_flight == 0):
+            done = idle or (self.stopping and self.in_flight == 0 and not self.results)
+            if done:
                 await queue.release_sender(conn, endpoint.id, owner)
-                return [], False
-        self.endpoint = endpoint
-        self.held.update(delivery.id for delivery in claimed)
-        return claimed, True
+        self.endpoint, self.read_to, self.unstored = endpoint, read_to, unstored
+        self.held.difference_update(_ids(recorded))
+        self.held.update(_ids(claimed))
+        return claimed, not done
 
-    def _stop(self) -> None:
-        """Send nothing more (what is queued keeps its lease until released); record what is in flight."""
+    def _stop(self) -> list[queue.Claimed]:
+        """Send nothing more; record what is in flight. What is queued is dropped: a stored delivery keeps
+        its lease until released, a new one is returned, to be stored pending."""
         self.stopping = True
+        dropped = []
         while not self.queue.empty():
-            self.held.discard(self.queue.get_nowait().id)
+            dropped.append(self.queue.get_nowait())
+        self.held.difference_update(_ids(dropped))
+        return [delivery for delivery in dropped if delivery.id is None]
 
     async def _still_there(self) -> bool:
         async with self.dispatcher.db.read() as conn:
@@ -279,7 +307,12 @@ class EndpointRunner:
             claimed = await self.queue.get()
             endpoint = self.endpoint
             if self.stopping or endpoint is None or time.monotonic() > self.leases_valid_until:
-                self.held.discard(claimed.id)  # not sent: its lease expires, and it is claimed again
+                # not sent: a stored delivery's lease expires and it is claimed again; a new one is
+                # stored pending by the next round
+                if claimed.id is None:
+                    self.given_up.append(claimed)
+                else:
+                    self.held.discard(claimed.id)
                 continue
             self.in_flight += 1
             try:
@@ -290,6 +323,15 @@ class EndpointRunner:
                 self.in_flight -= 1
             self.results.append((claimed, outcome))
             self._finished.set()
+
+
+def _ids(deliveries: list[queue.Claimed]) -> set[int]:
+    return {delivery.id for delivery in deliveries if delivery.id is not None}
+
+
+def _seqs(deliveries: list[queue.Claimed]) -> set[int]:
+    """The event cursors of new deliveries (not stored yet)."""
+    return {delivery.seq for delivery in deliveries if delivery.id is None}
 
 
 def _log_outcomes(endpoint: Row[Any], results: list[queue.Result], reason: str | None) -> None:

@@ -1,21 +1,23 @@
 """The dispatcher's work, kept in the database so that any instance can do it and a crash loses nothing.
 
 Deliveries are made due from the event log, not by the writers: each endpoint keeps a cursor in the log,
-and the endpoint's sender reads the brand's events after it (keyset on ``ix_events_brand_seq``), inserts
-one ``pending`` delivery per matching event, already leased to itself, and moves the cursor, in one
-transaction that holds the endpoint's row locked (``FOR UPDATE SKIP LOCKED`` on PostgreSQL: another
-instance skips that endpoint meanwhile); it makes due only as many as it has room to send. The
-create path thus sends not one statement more than the event it already writes, and an event committed
-is an event delivered, whatever happens to the process in between.
+and the endpoint's sender reads the brand's events after it (keyset on ``ix_events_brand_seq``), under the
+endpoint's row lock (``FOR UPDATE SKIP LOCKED`` on PostgreSQL: another instance skips that endpoint
+meanwhile), only as many as it has room to send. A new delivery is written once, when its first attempt
+is recorded: already ``delivered`` when that attempt succeeded (most of them), else ``pending`` with its
+next attempt's time. The endpoint's cursor moves only past events whose deliveries are stored, so a
+sender that dies with new deliveries in flight leaves them in the log for the next sender: sent again,
+never lost. The create path thus sends not one statement more than the event it already writes, and an
+event committed is an event delivered, whatever happens to the process in between.
 
 One instance at a time is an endpoint's *sender* (``sender``, ``sender_until`` on its row, taken under
 the row lock): only it sends to that endpoint, at most ``MAX_IN_FLIGHT`` requests at once, so the limit
 holds across instances. It claims due retries (and deliveries whose lease expired) in batches by setting
 their lease (``lease_until``, ``lease_owner``), renews its leases every 10 s or so, and records finished
-attempts in batches: two statements however many there are. A delivery that succeeds at once is thus
-written twice (inserted leased, recorded) and its attempt once, with a constant number of statements per
-round whatever the batch. A sender that dies (a SIGKILL mid-attempt) stops renewing; its leases
-expire and another instance takes over and sends what was not recorded: at least once, never lost.
+attempts in batches: a few statements however many there are. A delivery that succeeds at once is thus
+one row and its attempt another, with a constant number of statements per round whatever the batch. A
+sender that dies (a SIGKILL mid-attempt) stops renewing; its leases expire and another instance takes
+over and sends what was not recorded: at least once, never lost.
 """
 
 from __future__ import annotations
@@ -80,14 +82,19 @@ def now_ms() -> int:
 
 @dataclass(frozen=True)
 class Claimed:
-    """A delivery this instance holds the lease of, with what the attempt needs."""
+    """A delivery this instance is about to attempt, with what the attempt needs: a stored one whose lease
+    it holds (``id``), or a new one read from the event log (``id`` None; ``seq`` is its event's cursor),
+    stored when its attempt is recorded (:func:`record`) or when it is given up unsent
+    (:func:`store_pending`)."""
 
-    id: int
+    id: int | None
     endpoint_id: int
     event_id: str
     message_id: str
     body: str
     number: int  # the attempt about to be made, from 1
+    event_type: str = ""  # a new delivery's, for its row
+    seq: int = 0  # a new delivery's event cursor
 
 
 def delivery_body(type_: str, created_at: datetime, identifier: str, data_text: str) -> str:
@@ -153,19 +160,22 @@ def _event_columns() -> list[Any]:
     return [_EVENTS.c.seq, _EVENTS.c.type, _EVENTS.c.created_at, cast(_EVENTS.c.data, Text).label("data")]
 
 
-def _delivery_row(endpoint: Row[Any], event: Row[Any], now: int) -> dict[str, Any]:
+def _new_delivery(endpoint: Row[Any], event: Row[Any]) -> Claimed:
     identifier = event_id(event.seq)
+    body = delivery_body(event.type, event.created_at, identifier, event.data)
+    return Claimed(None, endpoint.id, identifier, identifier, body, 1, event.type, event.seq)
+
+
+def _stored_row(brand_id: int, claimed: Claimed, at: datetime) -> dict[str, Any]:
+    """A new delivery's row, before any attempt (the caller sets its state)."""
     return {
-        "brand_id": endpoint.brand_id,
-        "endpoint_id": endpoint.id,
-        "event_id": identifier,
-        "event_type": event.type,
-        "message_id": identifier,
-        "body": delivery_body(event.type, event.created_at, identifier, event.data),
-        "status": PENDING,
-        "attempts": 0,
-        "next_at": now,
-        "created_at": utcnow(),
+        "brand_id": brand_id,
+        "endpoint_id": claimed.endpoint_id,
+        "event_id": claimed.event_id,
+        "event_type": claimed.event_type,
+        "message_id": claimed.message_id,
+        "body": claimed.body,
+        "created_at": at,
     }
 
 
@@ -174,47 +184,48 @@ async def insert_delivery(conn: AsyncConnection, row: dict[str, Any]) -> int:
     return int(result.scalar_one())
 
 
-async def insert_deliveries(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
-        await conn.execute(insert(DELIVERIES), list(rows))
-
-
 async def make_due(
-    conn: AsyncConnection, endpoint: Row[Any], now: int, owner: str, limit: int
-) -> list[Claimed]:
-    """Deliveries for the endpoint's matching events after its cursor (at most ``limit``), inserted
-    already leased to ``owner``, the endpoint's sender, which queues them at once (a delivery made due
-    here is written once before its attempt, not inserted and then claimed); the cursor moves past them,
-    or to the brand's newest visible event when fewer matched. The caller holds the endpoint's row lock."""
+    conn: AsyncConnection, endpoint: Row[Any], after: int, limit: int
+) -> tuple[list[Claimed], int]:
+    """New deliveries (not stored yet) for the endpoint's matching events after ``after`` (the sender's
+    reading position, at or past the endpoint's cursor), at most ``limit``; and the position read up to:
+    the last of them, or the brand's newest visible event when fewer matched. The caller holds the
+    endpoint's row lock and moves the cursor once the deliveries are stored (:func:`advance_cursor`)."""
     if limit <= 0:
-        return []
+        return [], after
     head = await latest_cursor(conn, endpoint.brand_id)
-    if head <= endpoint.cursor:
-        return []
+    if head <= after:
+        return [], after
     query = (
         select(*_event_columns())
-        .where(*_matching(endpoint), _EVENTS.c.seq > endpoint.cursor, _EVENTS.c.seq <= head)
+        .where(*_matching(endpoint), _EVENTS.c.seq > after, _EVENTS.c.seq <= head)
         .order_by(_EVENTS.c.seq)
         .limit(limit)
     )
     events = list((await conn.execute(query)).all())
-    lease = {"lease_until": now + LEASE_MS, "lease_owner": owner}
-    rows = [{**_delivery_row(endpoint, event, now), **lease} for event in events]
-    claimed: list[Claimed] = []
-    if rows:  # batched INSERTs (pages of 32); RETURNING in any order (asking for parameter order makes
-        # SQLite send one INSERT per row), matched back by event id, unique within the endpoint's batch
-        inserted = await conn.execute(
-            insert(DELIVERIES).returning(DELIVERIES.c.id, DELIVERIES.c.event_id).execution_options(**_PAGED),
-            rows,
-        )
-        ids = {event: int(row_id) for row_id, event in inserted.all()}
-        claimed = [
-            Claimed(ids[row["event_id"]], endpoint.id, row["event_id"], row["message_id"], row["body"], 1)
-            for row in rows
-        ]
-    cursor = events[-1].seq if len(events) == limit else head
-    await conn.execute(update(ENDPOINTS).where(ENDPOINTS.c.id == endpoint.id).values(cursor=cursor))
-    return claimed
+    read_to = events[-1].seq if len(events) == limit else head
+    return [_new_delivery(endpoint, event) for event in events], read_to
+
+
+async def advance_cursor(conn: AsyncConnection, endpoint: Row[Any], cursor: int) -> None:
+    """Move the endpoint's cursor forward to ``cursor``: every matching event up to it has its delivery
+    stored (or was read past by the sender without a match)."""
+    if cursor > endpoint.cursor:
+        await conn.execute(update(ENDPOINTS).where(ENDPOINTS.c.id == endpoint.id).values(cursor=cursor))
+
+
+async def store_pending(
+    conn: AsyncConnection, endpoint: Row[Any], deliveries: Sequence[Claimed], now: int
+) -> None:
+    """New deliveries stored ``pending``, due now and unleased, claimed like any retry: those taken out of
+    the sender's queue unsent (it stopped, or its lease ran short), and redeliveries."""
+    at = utcnow()
+    rows = [
+        {**_stored_row(endpoint.brand_id, claimed, at), "status": PENDING, "attempts": 0, "next_at": now}
+        for claimed in deliveries
+    ]
+    if rows:
+        await conn.execute(insert(DELIVERIES).execution_options(**_PAGED), rows)
 
 
 async def events_for_redelivery(
@@ -238,8 +249,7 @@ async def events_for_redelivery(
 
 async def redeliver(conn: AsyncConnection, endpoint: Row[Any], events: Sequence[Row[Any]]) -> None:
     """A new delivery of each event, due now (the same ``webhook-id`` as the first delivery)."""
-    now = now_ms()
-    await insert_deliveries(conn, [_delivery_row(endpoint, event, now) for event in events])
+    await store_pending(conn, endpoint, [_new_delivery(endpoint, event) for event in events], now_ms())
 
 
 def may_send(endpoint: Row[Any], owner: str, now: int) -> bool:
@@ -325,11 +335,13 @@ class Policy:
 Result = tuple[Claimed, Outcome]
 
 
-def _attempt_row(brand_id: int, claimed: Claimed, outcome: Outcome, at: datetime) -> dict[str, Any]:
+def _attempt_row(
+    brand_id: int, claimed: Claimed, delivery_id: int, outcome: Outcome, at: datetime
+) -> dict[str, Any]:
     return {
         "brand_id": brand_id,
         "endpoint_id": claimed.endpoint_id,
-        "delivery_id": claimed.id,
+        "delivery_id": delivery_id,
         "event_id": claimed.event_id,
         "message_id": claimed.message_id,
         "number": claimed.number,
@@ -342,16 +354,24 @@ def _attempt_row(brand_id: int, claimed: Claimed, outcome: Outcome, at: datetime
 
 
 def _next_state(claimed: Claimed, outcome: Outcome, policy: Policy, now: int, at: datetime) -> dict[str, Any]:
-    """The delivery's columns after this attempt (bound by name in one executemany UPDATE)."""
+    """The delivery's state after this attempt: ``attempts``, ``status``, ``next_at``, ``finished_at``."""
     delay = None if outcome.ok or outcome.status == 410 else retry_delay(policy.schedule, claimed.number)
     final = DELIVERED if outcome.ok else FAILED
     return {
-        "d_id": claimed.id,
-        "d_attempts": claimed.number,
-        "d_status": final if delay is None else PENDING,
-        "d_next_at": now if delay is None else now + int(delay * 1000),
-        "d_finished_at": at if delay is None else None,
+        "attempts": claimed.number,
+        "status": final if delay is None else PENDING,
+        "next_at": now if delay is None else now + int(delay * 1000),
+        "finished_at": at if delay is None else None,
     }
+
+
+def _update_params(
+    claimed: Claimed, outcome: Outcome, policy: Policy, now: int, at: datetime, owner: str
+) -> dict[str, Any]:
+    """A stored delivery's new state, bound by name in :data:`_RECORD_DELIVERY` (an executemany UPDATE,
+    whose parameters may not share the columns' names)."""
+    state = _next_state(claimed, outcome, policy, now, at)
+    return {"d_id": claimed.id, "d_owner": owner, **{f"d_{name}": value for name, value in state.items()}}
 
 
 _RECORD_DELIVERY = (
@@ -379,18 +399,40 @@ def disabled_reason(endpoint: Row[Any], outcomes: Sequence[Outcome], policy: Pol
     return None
 
 
+async def _store_attempted(
+    conn: AsyncConnection, brand_id: int, results: Sequence[Result], policy: Policy, now: int, at: datetime
+) -> dict[str, int]:
+    """New deliveries, stored in their state after their first attempt; their ids by event id."""
+    rows = [{**_stored_row(brand_id, c, at), **_next_state(c, o, policy, now, at)} for c, o in results]
+    if not rows:
+        return {}
+    # batched INSERTs (pages of 32); RETURNING in any order (asking for parameter order makes SQLite send
+    # one INSERT per row), matched back by event id, unique among one endpoint's new deliveries
+    inserted = await conn.execute(
+        insert(DELIVERIES).returning(DELIVERIES.c.id, DELIVERIES.c.event_id).execution_options(**_PAGED), rows
+    )
+    return {event: int(row_id) for row_id, event in inserted.all()}
+
+
 async def record(
     conn: AsyncConnection, endpoint: Row[Any], results: Sequence[Result], policy: Policy, owner: str
 ) -> str | None:
-    """Record attempts and their deliveries' new states in two statements whatever their number; mark
-    the endpoint failing, recovered or disabled. The reason when it was disabled now."""
+    """Record attempts and their deliveries' states in at most three statements whatever their number
+    (new deliveries inserted, attempts inserted, stored deliveries updated); mark the endpoint failing,
+    recovered or disabled. The reason when it was disabled now."""
     if not results:
         return None
     now, at = now_ms(), utcnow()
-    attempts = [_attempt_row(endpoint.brand_id, c, o, at) for c, o in results]
+    new = [(c, o) for c, o in results if c.id is None]
+    ids = await _store_attempted(conn, endpoint.brand_id, new, policy, now, at)
+    attempts = [
+        _attempt_row(endpoint.brand_id, c, ids[c.event_id] if c.id is None else c.id, o, at)
+        for c, o in results
+    ]
     await conn.execute(insert(ATTEMPTS).execution_options(**_PAGED), attempts)
-    states = [{**_next_state(c, o, policy, now, at), "d_owner": owner} for c, o in results]
-    await conn.execute(_RECORD_DELIVERY, states)
+    states = [_update_params(c, o, policy, now, at, owner) for c, o in results if c.id is not None]
+    if states:
+        await conn.execute(_RECORD_DELIVERY, states)
     outcomes = [outcome for _claimed, outcome in results]
     reason = disabled_reason(endpoint, outcomes, policy)
     changes: dict[str, Any] = {}
