@@ -66,6 +66,7 @@ async def test_two_failures_then_delivered_with_the_same_webhook_id(
     await create_order(v2)
     got = await wait_for(receiver, lambda got: len(got) >= 3)
     assert len({r.webhook_id for r in got}) == 1
+    assert len({r.body for r in got}) == 1 and got[0].json["type"] == "order.created"  # the same bytes
     for received in got:
         received.verify(endpoint["secret"])
     attempts = await attempts_of(v2, endpoint, 3)

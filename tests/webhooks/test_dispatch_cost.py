@@ -118,8 +118,14 @@ async def test_a_round_costs_the_same_statements_for_2_or_30_deliveries(
     # lock, deliveries (inserted delivered), attempts, due retries, newest event, cursor, release
     # (deliveries, endpoint)
     assert len(recording.statements) == 8 + control, recording.statements
-    # each delivery written once, when its attempt was recorded; the cursor past every event
+    # each delivery written once, when its attempt was recorded, without its body (nothing sends it
+    # again); the cursor past every event
     assert await deliveries_of(db, endpoint["id"]) == [("delivered", 1, False, 33)]
+    async with db.read() as conn:
+        bodies = (
+            await conn.execute(select(DELIVERIES.c.body).where(DELIVERIES.c.endpoint_id == endpoint["id"]))
+        ).scalars()
+        assert set(bodies) == {""}
     async with db.read() as conn:
         assert await cursor_of(conn, endpoint["id"]) == await queue.latest_cursor(conn, brand_id)
 
@@ -167,6 +173,13 @@ async def test_new_deliveries_given_up_unsent_are_stored_pending_and_sent_later(
         assert await runner._round([], []) == ([], False)  # stopped and released
         assert await deliveries_of(db, endpoint["id"]) == [("pending", 0, False, 5)]
         async with db.read() as conn:
+            bodies = (
+                await conn.execute(
+                    select(DELIVERIES.c.body).where(DELIVERIES.c.endpoint_id == endpoint["id"])
+                )
+            ).scalars()
+            assert {body for body in bodies} == {delivery.body for delivery in claimed}  # kept while pending
+        async with db.read() as conn:
             assert await cursor_of(conn, endpoint["id"]) == await queue.latest_cursor(conn, brand_id)
 
         enabled = await v2.request("PATCH", f"/webhook-endpoints/{endpoint['id']}", json={"enabled": True})
@@ -180,3 +193,4 @@ async def test_new_deliveries_given_up_unsent_are_stored_pending_and_sent_later(
     assert await deliveries_of(db, endpoint["id"]) == [("delivered", 1, False, 5)]
     received = receiver.of_type("order.created")
     assert len(received) == 5 and len({r.webhook_id for r in received}) == 5
+    assert {r.body.decode() for r in received} == {delivery.body for delivery in claimed}

@@ -53,7 +53,8 @@ class WebhookEndpoint(Base):
 class WebhookDelivery(Base):
     """One event (or test ping) to one endpoint: ``pending`` until a 2xx (``delivered``) or the schedule
     runs out (``failed``). ``body`` is fixed when the delivery is made, so every retry sends the same
-    bytes under the same ``message_id`` (the ``webhook-id`` header). A delivery of a new event is
+    bytes under the same ``message_id`` (the ``webhook-id`` header); a finished delivery keeps an empty
+    body (nothing sends it again). A delivery of a new event is
     inserted when its first attempt is recorded (``webhooks.queue``), so most rows are written once,
     already ``delivered``. An instance that claims a pending one sets ``lease_until`` (epoch ms) and
     ``lease_owner``; an expired lease is claimable again (a crash)."""

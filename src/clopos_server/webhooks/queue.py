@@ -30,10 +30,12 @@ from typing import Any
 
 import orjson
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     Row,
     Text,
     bindparam,
+    case,
     cast,
     delete,
     exists,
@@ -60,6 +62,10 @@ MAX_IN_FLIGHT = 4  # requests to one endpoint at once, across every instance (on
 LEASE_MS = int((ATTEMPT_TIMEOUT + 15) * 1000)  # renewed by the sender while it lives
 RENEW_BELOW_MS = 20_000  # the sender renews once this little of its lease is left (every 10 s or so)
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
+# A finished delivery keeps no body: only a retry sends it again, and a redelivery is a new delivery
+# rendered from the event. Most deliveries are stored finished (their first attempt succeeded), and a
+# body (an order's event is 2-3 KB) was most of what each row cost the database to write.
+FINISHED_BODY = ""
 
 _EVENTS = Base.metadata.tables[Event.__tablename__]
 # PostgreSQL: the oldest transaction still running, shifted like ``seq`` (events.log's horizon): every
@@ -374,14 +380,16 @@ def _update_params(
     return {"d_id": claimed.id, "d_owner": owner, **{f"d_{name}": value for name, value in state.items()}}
 
 
+_STATUS: BindParameter[str] = bindparam("d_status")
 _RECORD_DELIVERY = (
     update(DELIVERIES)
     .where(DELIVERIES.c.id == bindparam("d_id"), DELIVERIES.c.lease_owner == bindparam("d_owner"))
     .values(
         attempts=bindparam("d_attempts"),
-        status=bindparam("d_status"),
+        status=_STATUS,
         next_at=bindparam("d_next_at"),
         finished_at=bindparam("d_finished_at"),
+        body=case((_STATUS == PENDING, DELIVERIES.c.body), else_=FINISHED_BODY),
         lease_until=None,
         lease_owner=None,
     )
@@ -403,7 +411,12 @@ async def _store_attempted(
     conn: AsyncConnection, brand_id: int, results: Sequence[Result], policy: Policy, now: int, at: datetime
 ) -> dict[str, int]:
     """New deliveries, stored in their state after their first attempt; their ids by event id."""
-    rows = [{**_stored_row(brand_id, c, at), **_next_state(c, o, policy, now, at)} for c, o in results]
+    rows = []
+    for claimed, outcome in results:
+        row = {**_stored_row(brand_id, claimed, at), **_next_state(claimed, outcome, policy, now, at)}
+        if row["status"] != PENDING:
+            row["body"] = FINISHED_BODY
+        rows.append(row)
     if not rows:
         return {}
     # batched INSERTs (pages of 32); RETURNING in any order (asking for parameter order makes SQLite send
