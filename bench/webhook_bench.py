@@ -186,6 +186,15 @@ async def _exchange(connection: Stream, request: bytes) -> tuple[bytes, bytes]:
     return head, await reader.readexactly(_content_length(head))
 
 
+def _said(payload: bytes) -> str:
+    """What an error answer says (its JSON ``message``, shortened), so a failure's kind shows its cause."""
+    try:
+        message = orjson.loads(payload).get("message")
+    except (orjson.JSONDecodeError, AttributeError):
+        return ""
+    return f"({str(message)[:80]})" if message else ""
+
+
 async def _create(pool: list[Stream], address: tuple[str, int], request: bytes, paced: Paced) -> None:
     """One create, on a kept connection when there is one. A kept connection the server closed while it
     was idle (uvicorn drops keep-alive connections after 5 s) fails before any answer: the request goes
@@ -207,7 +216,7 @@ async def _create(pool: list[Stream], address: tuple[str, int], request: bytes, 
         paced.sent[int(orjson.loads(payload)["data"]["id"])] = sent
     else:
         paced.failed += 1
-        paced.failures[f"status {head[9:12].decode()}"] += 1
+        paced.failures[f"status {head[9:12].decode()} {_said(payload)}".rstrip()] += 1
 
 
 async def _paced(base_url: str, headers: dict[str, str], body: bytes, rate: float, seconds: float) -> Paced:
