@@ -174,8 +174,7 @@ async def test_a_board_catches_up_on_what_happened_while_its_server_was_gone(
         try:
             missed = await create_order(http, other.base_url, example("create-order.v2.request.json"))
         finally:
-            other.process.terminate()
-            other.process.wait(10)
+            other.stop()
         back = start_server(db_url, port=port)  # the board's own server returns
         try:
             await expect(page.locator("#live")).to_have_attribute("data-state", "live", timeout=10000)
@@ -183,8 +182,7 @@ async def test_a_board_catches_up_on_what_happened_while_its_server_was_gone(
             await expect(card(page, "PENDING", before["id"])).to_be_visible()
         finally:
             await page.context.close()
-            back.process.terminate()
-            back.process.wait(10)
+            back.stop()
 
 
 def test_the_screenshot_script_writes_the_docs_images(tmp_path: Path) -> None:

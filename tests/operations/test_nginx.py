@@ -99,8 +99,7 @@ async def test_the_shipped_nginx_snippet(behind_nginx: tuple[str, ServerProcess]
         assert (await http.get("/metrics")).status_code == 200  # allowed from this machine only
         # nginx appends its peer (this machine, trusted here) to what the client sent
         await http.get("/healthz", headers={"X-Forwarded-For": "203.0.113.9"})
-    server.process.terminate()
-    server.process.wait(15)
-    stderr = server.process.stderr.read().decode() if server.process.stderr else ""
+    server.stop()  # every line written
+    stderr = server.log()
     assert '"path":"/healthz","route":"/healthz","status":200,"ms"' in stderr
     assert '"client":"203.0.113.9"' in stderr

@@ -136,6 +136,16 @@ async def test_a_large_number_in_free_form_meta_lives_through_the_orders_life(ap
     assert jsonio.loads_exact(got.content)["data"]["payload"]["meta"]["extra"] == Decimal("1E+23")
 
 
+async def test_simultaneous_accepts_of_different_orders_all_succeed(api: ApiClient) -> None:
+    """Each order gets its own receipt even when the accepts race (as two staff members on one board)."""
+    orders = [await create_order(api) for _ in range(5)]
+    answers = await asyncio.gather(*(helper(api, f"/orders/{order['id']}/accept") for order in orders))
+    assert [a.status_code for a in answers] == [200] * 5, [a.text for a in answers]
+    receipts = (await api.get("/receipts", params={"sort[0]": "id", "limit": 200})).json()["data"]
+    made = [r["service_notification_id"] for r in receipts]
+    assert all(made.count(order["id"]) == 1 for order in orders), made
+
+
 async def test_two_simultaneous_accepts_one_wins(api: ApiClient) -> None:
     order = await create_order(api)
     answers = await asyncio.gather(*(helper(api, f"/orders/{order['id']}/accept") for _ in range(2)))

@@ -44,8 +44,8 @@ async def alternate(
 
 
 def stderr_of(server: ServerProcess) -> str:
-    assert server.process.poll() is not None and server.process.stderr is not None
-    return server.process.stderr.read().decode(errors="replace")
+    assert server.process.poll() is not None
+    return server.log()
 
 
 async def test_two_instances_share_one_budget_through_redis(db_url: str) -> None:

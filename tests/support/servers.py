@@ -1,4 +1,9 @@
-"""Real server processes (``clopos-server serve``) for multi-instance and crash tests."""
+"""Real server processes (``clopos-server serve``) for multi-instance and crash tests.
+
+A server's stderr (its warnings and errors, JSON lines) goes to a file, never to a pipe nobody reads
+while it runs (a full pipe stalls the server): ``ServerProcess.log()`` reads it. ``stop()`` ends the
+process, keeps what it wrote, removes the file and prints the end of it, which pytest shows beside a
+failed test only."""
 
 from __future__ import annotations
 
@@ -7,10 +12,12 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 
@@ -25,6 +32,25 @@ def free_port() -> int:
 class ServerProcess:
     process: subprocess.Popen[bytes]
     base_url: str
+    log_path: Path
+    kept_log: str | None = None
+
+    def log(self) -> str:
+        """What the server wrote to stderr (so far, or until ``stop``)."""
+        return self.log_path.read_text(errors="replace") if self.kept_log is None else self.kept_log
+
+    def stop(self) -> None:
+        """SIGTERM (SIGKILL after 10 s), then its stderr kept in memory and printed (its end)."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        if self.kept_log is None:
+            self.kept_log = self.log()
+            self.log_path.unlink(missing_ok=True)
+            print(f"{self.base_url} wrote to stderr (the end):\n{self.kept_log[-3000:]}")
 
     def kill(self) -> None:
         """SIGKILL: no shutdown hooks, no flush; what a power cut does to the process."""
@@ -45,12 +71,15 @@ def start_server(
         "CLOPOS_LOG_LEVEL": "warning",
         **(extra_env or {}),
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "clopos_server.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    handle, name = tempfile.mkstemp(prefix=f"clopos-server-{port}-", suffix=".log")
+    log_path = Path(name)
+    with os.fdopen(handle, "wb") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "clopos_server.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log_file,
+        )
     base_url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout
     # One client for the polls: each httpx.get() builds a client and its TLS context (the CA bundle
@@ -58,12 +87,10 @@ def start_server(
     with httpx.Client(timeout=1) as poll:
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                raise RuntimeError(
-                    f"server exited: {process.stderr.read().decode()[-2000:] if process.stderr else ''}"
-                )
+                raise RuntimeError(f"server exited: {log_path.read_text(errors='replace')[-2000:]}")
             try:
                 if poll.get(f"{base_url}/healthz").status_code == 200:
-                    return ServerProcess(process, base_url)
+                    return ServerProcess(process, base_url, log_path)
             except httpx.HTTPError:
                 pass
             time.sleep(0.05)
@@ -80,9 +107,4 @@ def running_servers(db_url: str, count: int = 1, **kwargs: object) -> Iterator[l
         yield servers
     finally:
         for server in servers:
-            if server.process.poll() is None:
-                server.process.send_signal(signal.SIGTERM)
-                try:
-                    server.process.wait(10)
-                except subprocess.TimeoutExpired:
-                    server.kill()
+            server.stop()
