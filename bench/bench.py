@@ -937,7 +937,8 @@ def alternating(
             orders = int(result["ok_2xx"])
             took = result["duration_us"] / 1e6
             if side == "with":
-                took += webhook_bench.drain(arrivals, delivered + orders) or float("nan")
+                drained = webhook_bench.drain(arrivals, delivered + orders)
+                took += float("nan") if drained is None else drained  # never all: no rate to show
             used = meter.stop()
             total = totals[side]
             total["orders"] += orders
