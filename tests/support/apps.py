@@ -34,19 +34,15 @@ class AppCache:
         self.built = 0
         self.reused = 0
 
-    def database_for(self, settings: Settings) -> Database:
-        """The worker's database for these settings (by value): made once, disposed after each test."""
+    def app_for(self, settings: Settings) -> FastAPI:
+        """The worker's app for these settings (by value), its lifespan made for this very object; the
+        worker's database for them is made once and disposed of after each test."""
         key = settings.model_dump_json()
         database = self._databases.get(key)
         if database is None:
             self._databases[key] = database = Database.from_settings(settings)
-        return database
-
-    def app_for(self, settings: Settings) -> FastAPI:
-        """The worker's app for these settings (by value), its lifespan made for this very object."""
-        key = settings.model_dump_json()
         app = self._apps.get(key)
-        fresh = create_app(settings, open_database=self.database_for)
+        fresh = create_app(settings, open_database=lambda _settings: database)
         if app is None:
             self._apps[key] = app = fresh
             self.built += 1
