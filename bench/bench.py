@@ -896,9 +896,35 @@ def webhook_scenario(
             "lag_cpu_ms_per_order": {
                 part: round(1000 * paced[part] / max(lagged["orders"], 1), 2) for part in ("server_s", "db_s")
             },
-            "drained_alone": drain_alone(wrk, config, server, (db, tmp), scenario, arrivals),
-            "alternating": alternating(wrk, config, server, (db, tmp), scenario, arrivals),
         }
+        later = LaterPhases(wrk, config, server, db, tmp, scenario, arrivals)
+        extra["webhook"]["drained_alone"] = drain_alone(later)
+        extra["webhook"]["alternating"] = alternating(later)
+
+
+@dataclass(frozen=True)
+class LaterPhases:
+    """What the webhook scenario's last two phases share: wrk and its create scenario, the server, its
+    database, and what the receiver got."""
+
+    wrk: str
+    config: Config
+    server: Server
+    db: BenchDatabase
+    tmp: Path
+    scenario: Scenario
+    arrivals: webhook_bench.Arrivals
+
+    def creates(self, seconds: int) -> tuple[int, float]:
+        """wrk's creates for ``seconds``: how many were answered 2xx, over how many seconds (wrk's own)."""
+        result = run_wrk(self.wrk, self.config, self.server, self.scenario, seconds, self.tmp)
+        return int(result["ok_2xx"]), result["duration_us"] / 1e6
+
+    def meter(self) -> CpuMeter:
+        """The workers' and the database's CPU, counted from now."""
+        meter = CpuMeter(self.db, self.server.worker_pids)
+        meter.start()
+        return meter
 
 
 ALTERNATIONS = 3  # pairs of short create runs, without the endpoint and with it
@@ -908,36 +934,25 @@ _ENABLE_FROM_NEWEST = (
 )
 
 
-def alternating(
-    wrk: str,
-    config: Config,
-    server: Server,
-    context: tuple[BenchDatabase, Path],
-    scenario: Scenario,
-    arrivals: webhook_bench.Arrivals,
-) -> dict[str, Any]:
+def alternating(run: LaterPhases) -> dict[str, Any]:
     """The kept share measured so that neither the machine's drift nor the deliveries' tail flatters it:
     ``ALTERNATIONS`` pairs of short wrk runs, each first without the endpoint (disabled) and then with it
     (enabled from the newest event on), and a run with it lasts until its last order's delivery arrived
     (its rate: its orders over that time; its CPU includes the drain)."""
-    db, tmp = context
-    seconds = max(5, config.duration // 2)
+    seconds = max(5, run.config.duration // 2)
     totals = {
         side: {"orders": 0, "seconds": 0.0, "server_s": 0.0, "db_s": 0.0} for side in ("without", "with")
     }
     log(f"webhook: {ALTERNATIONS} pairs of {seconds} s create runs, without and with the endpoint")
     for _ in range(ALTERNATIONS):
         for side, switch in (("without", _DISABLE), ("with", _ENABLE_FROM_NEWEST)):
-            db.execute(switch)
+            run.db.execute(switch)
             time.sleep(0.5)  # the dispatcher's next round sees it
-            delivered = arrivals.size()
-            meter = CpuMeter(db, server.worker_pids)
-            meter.start()
-            result = run_wrk(wrk, config, server, scenario, seconds, tmp)
-            orders = int(result["ok_2xx"])
-            took = result["duration_us"] / 1e6
+            delivered = run.arrivals.size()
+            meter = run.meter()
+            orders, took = run.creates(seconds)
             if side == "with":
-                drained = webhook_bench.drain(arrivals, delivered + orders)
+                drained = webhook_bench.drain(run.arrivals, delivered + orders)
                 took += float("nan") if drained is None else drained  # never all: no rate to show
             used = meter.stop()
             total = totals[side]
@@ -953,30 +968,19 @@ def alternating(
     return {"pairs": ALTERNATIONS, "seconds": seconds, "requests_per_s": rates, "cpu_ms_per_create": cpu}
 
 
-def drain_alone(
-    wrk: str,
-    config: Config,
-    server: Server,
-    context: tuple[BenchDatabase, Path],
-    scenario: Scenario,
-    arrivals: webhook_bench.Arrivals,
-) -> dict[str, Any]:
+def drain_alone(run: LaterPhases) -> dict[str, Any]:
     """What the deliveries cost by themselves: the endpoint is held by a sender lease no instance owns
     (nothing is sent) while wrk creates orders for the run's duration; then the lease is cleared and the
     workers' and the database's CPU is measured until every one of those orders has arrived. The creates'
     cost, and the machine's mood during them, stay out of this figure."""
-    db, tmp = context
-    db.execute("UPDATE webhook_endpoints SET sender = 'bench-hold', sender_until = 9000000000000000")
+    run.db.execute("UPDATE webhook_endpoints SET sender = 'bench-hold', sender_until = 9000000000000000")
     time.sleep(1.0)  # the instance's sender sees the lease and stops
-    delivered = arrivals.size()
-    orders_before = db.execute("SELECT count(*) FROM orders")
-    log(f"webhook: deliveries held back while wrk creates orders for {config.duration} s")
-    run_wrk(wrk, config, server, scenario, config.duration, tmp)
-    backlog = db.execute("SELECT count(*) FROM orders") - orders_before
-    meter = CpuMeter(db, server.worker_pids)
-    meter.start()
-    db.execute("UPDATE webhook_endpoints SET sender = NULL, sender_until = NULL")
-    drained = webhook_bench.drain(arrivals, delivered + backlog)
+    delivered = run.arrivals.size()
+    log(f"webhook: deliveries held back while wrk creates orders for {run.config.duration} s")
+    backlog, _seconds = run.creates(run.config.duration)
+    meter = run.meter()
+    run.db.execute("UPDATE webhook_endpoints SET sender = NULL, sender_until = NULL")
+    drained = webhook_bench.drain(run.arrivals, delivered + backlog)
     used = meter.stop()
     log(
         f"webhook: {backlog} held-back deliveries "
