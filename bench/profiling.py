@@ -7,7 +7,7 @@ speedscope.app or flamegraph.pl) and prints the share of CPU samples per part of
 
 py-spy is a profiling tool, not a dependency: ``.venv/bin/pip install py-spy`` first.
 
-    .venv/bin/python bench/profiling.py [create|replay|orders|products|auth]
+    .venv/bin/python bench/profiling.py [create|replay|order|orders|products|auth]
 
 ``orders`` first fills the table with PROFILE_FILL (20) seconds of creates.
 """
@@ -125,12 +125,12 @@ def main() -> int:
         server = bench.clopos_server(config, db, tmp)
         server.start()
         with httpx.Client(base_url=server.base_url, timeout=30) as client:
-            headers, body, _shape = bench.prepare_create(client, document)
+            headers, body, shape = bench.prepare_create(client, document)
             replay_headers = bench.prepare_replay(client, headers, body)
         bench.prime(server, headers, body)
-        scenario = scenario_of(which, headers, replay_headers, body)
+        scenario = scenario_of(which, headers, replay_headers, body, shape["order_id"])
         if which == "orders":  # list what a bench run lists: thousands of orders, not one
-            create = scenario_of("create", headers, replay_headers, body)
+            create = scenario_of("create", headers, replay_headers, body, shape["order_id"])
             bench.run_wrk(wrk, config, server, create, int(os.environ.get("PROFILE_FILL", "20")), tmp)
         bench.run_wrk(wrk, config, server, scenario, 3, tmp)  # warm-up
         out = bench.RESULTS.parent / f"profile-{which}.raw"
@@ -157,9 +157,12 @@ def main() -> int:
     return 0
 
 
-def scenario_of(which: str, headers: dict[str, str], replay: dict[str, str], body: bytes) -> bench.Scenario:
+def scenario_of(
+    which: str, headers: dict[str, str], replay: dict[str, str], body: bytes, order_id: int
+) -> bench.Scenario:
     orders = "/open-api/orders"
     scenarios = {
+        "order": bench.Scenario("order", "order", "GET", f"{orders}/{order_id}", "get.lua", headers),
         "create": bench.Scenario("create", "create-order", "POST", orders, "create-order.lua", headers, body),
         "replay": bench.Scenario("replay", "replay", "POST", orders, "replay.lua", replay, body),
         "orders": bench.Scenario("orders", "orders", "GET", f"{orders}?limit=50", "get.lua", headers),
