@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import orjson
+from hypothesis import given
+from hypothesis import strategies as st
 from tests.support.api import ApiClient, example
 
-from clopos_server.idempotency.service import fingerprint
+from clopos_server.idempotency.service import fingerprint, normalised, plain_canonical
 
 BODY = {
     "payload": {
@@ -67,3 +70,31 @@ async def test_a_huge_integer_in_a_keyed_request_is_answered_not_a_500(api: ApiC
     assert first.status_code in (201, 400), first.text
     again = await api.post("/orders", json=body, headers=headers)
     assert again.content == first.content and again.headers["idempotent-replayed"] == "true"
+
+
+def _encoded(canonical: object) -> bytes:
+    return orjson.dumps([canonical])
+
+
+@given(
+    st.one_of(
+        st.decimals(allow_nan=True, allow_infinity=True),
+        st.integers(0, 40).flatmap(lambda places: st.decimals(places=places, allow_nan=False)),
+        st.from_regex(r"-?[0-9]{1,40}\.[0-9]{1,60}", fullmatch=True).map(Decimal),
+        st.from_regex(r"-?[0-9]{1,3}(\.[0-9]{0,4})?[eE][-+]?[0-9]{1,3}", fullmatch=True).map(Decimal),
+    )
+)
+def test_a_number_in_plain_digits_is_trimmed_to_what_normalising_gives(value: Decimal) -> None:
+    """The fingerprint's fast path for plain digits gives the bytes of the full normalisation, or leaves
+    the number to it: a stored key's fingerprint still matches after the change."""
+    plain = plain_canonical(value)
+    if plain is not None:
+        assert _encoded(plain) == _encoded(normalised(value)), value
+
+
+def test_plain_digits_take_the_fast_path() -> None:
+    assert _encoded(plain_canonical(Decimal("5.50"))) == b"[5.5]"
+    assert plain_canonical(Decimal("-0.00")) == 0
+    assert plain_canonical(Decimal("12.000")) == 12
+    assert plain_canonical(Decimal("1E+5")) is None  # exponent notation: the full normalisation
+    assert plain_canonical(Decimal("NaN")) is None

@@ -113,26 +113,51 @@ def read_key(request: Request) -> str | None:
 
 
 def _canonical_number(value: Any) -> Any:
-    """orjson's ``default`` for the fingerprint: 1, 1.0 and 1.00 are one number; only Decimals get here.
-
-    Normalised in a context wide enough that nothing rounds or overflows (the default context would round
-    a 29-digit number and raise on 1E+999999); an exponent beyond ``_PLAIN_EXPONENT`` is written in
-    scientific form, which no plain form can equal, instead of as that many digits.
-    """
+    """orjson's ``default`` for the fingerprint: 1, 1.0 and 1.00 are one number; only Decimals get here."""
     if isinstance(value, Decimal):
-        if not value.is_finite():
-            return str(value)
-        with localcontext() as ctx:
-            ctx.prec = max(28, len(value.as_tuple().digits))
-            ctx.Emax, ctx.Emin = MAX_EMAX, MIN_EMIN
-            normal = value.normalize()
-            exponent = normal.as_tuple().exponent
-            if isinstance(exponent, int) and abs(exponent) > _PLAIN_EXPONENT:
-                return orjson.Fragment(str(normal).encode())
-            if normal == normal.to_integral_value() and -(2**63) <= normal < 2**64:
-                return int(normal)
-            return orjson.Fragment(format(normal, "f").encode())
+        plain = plain_canonical(value)
+        return normalised(value) if plain is None else plain
     raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def plain_canonical(value: Decimal) -> Any:
+    """:func:`normalised`'s answer for a number written in plain digits ("5.50", "-0.125": how a body's
+    prices and counts come), found by trimming its text instead of normalising it in a context of its own
+    (four times the CPU: a keyed create's ten prices cost 42 us of fingerprint). None for any other number.
+
+    ``str`` writes a finite Decimal in plain digits when its exponent is at most 0 and it is not tiny;
+    trimming the fraction's trailing zeros is then exactly ``normalize`` with enough precision.
+    """
+    if not value.is_finite():
+        return None
+    text = str(value)
+    if "E" in text:
+        return None
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+        if "." in text:
+            return orjson.Fragment(text.encode())
+    number = int(text)
+    return number if -(2**63) <= number < 2**64 else None
+
+
+def normalised(value: Decimal) -> Any:
+    """Any Decimal in its canonical form: an int when it is a whole number within 64 bits, else its
+    normalised digits. Normalised in a context wide enough that nothing rounds or overflows (the default
+    context would round a 29-digit number and raise on 1E+999999); an exponent beyond ``_PLAIN_EXPONENT``
+    is written in scientific form, which no plain form can equal, instead of as that many digits."""
+    if not value.is_finite():
+        return str(value)
+    with localcontext() as ctx:
+        ctx.prec = max(28, len(value.as_tuple().digits))
+        ctx.Emax, ctx.Emin = MAX_EMAX, MIN_EMIN
+        normal = value.normalize()
+        exponent = normal.as_tuple().exponent
+        if isinstance(exponent, int) and abs(exponent) > _PLAIN_EXPONENT:
+            return orjson.Fragment(str(normal).encode())
+        if normal == normal.to_integral_value() and -(2**63) <= normal < 2**64:
+            return int(normal)
+        return orjson.Fragment(format(normal, "f").encode())
 
 
 def _exact(value: Any) -> Any:
