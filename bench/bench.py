@@ -943,6 +943,7 @@ def alternating(run: LaterPhases) -> dict[str, Any]:
     totals = {
         side: {"orders": 0, "seconds": 0.0, "server_s": 0.0, "db_s": 0.0} for side in ("without", "with")
     }
+    tails = []  # each run with the endpoint: deliveries still owed when wrk stopped, and how long they took
     log(f"webhook: {ALTERNATIONS} pairs of {seconds} s create runs, without and with the endpoint")
     for _ in range(ALTERNATIONS):
         for side, switch in (("without", _DISABLE), ("with", _ENABLE_FROM_NEWEST)):
@@ -952,7 +953,9 @@ def alternating(run: LaterPhases) -> dict[str, Any]:
             meter = run.meter()
             orders, took = run.creates(seconds)
             if side == "with":
+                owed = delivered + orders - run.arrivals.size()
                 drained = webhook_bench.drain(run.arrivals, delivered + orders)
+                tails.append({"owed": owed, "seconds": None if drained is None else round(drained, 2)})
                 took += float("nan") if drained is None else drained  # never all: no rate to show
             used = meter.stop()
             total = totals[side]
@@ -965,7 +968,13 @@ def alternating(run: LaterPhases) -> dict[str, Any]:
         side: {part: round(1000 * total[part] / max(total["orders"], 1), 2) for part in ("server_s", "db_s")}
         for side, total in totals.items()
     }
-    return {"pairs": ALTERNATIONS, "seconds": seconds, "requests_per_s": rates, "cpu_ms_per_create": cpu}
+    return {
+        "pairs": ALTERNATIONS,
+        "seconds": seconds,
+        "requests_per_s": rates,
+        "cpu_ms_per_create": cpu,
+        "tails": tails,
+    }
 
 
 def drain_alone(run: LaterPhases) -> dict[str, Any]:
@@ -995,6 +1004,16 @@ def drain_alone(run: LaterPhases) -> dict[str, Any]:
     }
 
 
+def _tails(tails: list[dict[str, Any]]) -> str:
+    """Each run with the endpoint: what was still owed when wrk stopped, and how long it took to arrive
+    (that time counts in the run's rate: at saturation the sender falls behind the creates)."""
+    shown = []
+    for tail in tails:
+        took = "never all arrived" if tail["seconds"] is None else f"{tail['seconds']:.1f} s"
+        shown.append(f"{tail['owed']:,} ({took})")
+    return ", ".join(shown)
+
+
 def webhook_targets(by_key: dict[str, Scenario], extra: dict[str, Any]) -> list[str]:
     """The webhook scenario's lines: throughput kept, drain, and the lag."""
     hook, found = by_key.get("webhook"), extra.get("webhook")
@@ -1020,8 +1039,8 @@ def webhook_targets(by_key: dict[str, Scenario], extra: dict[str, Any]) -> list[
             f"create with 1 webhook endpoint, {turns['pairs']} alternating pairs of {turns['seconds']} s "
             f"runs (each run with it lasting until its deliveries arrived): {100 * kept:.0f}% "
             f"({with_:,.0f} / {without:,.0f} requests/s; CPU ms per create {off['server_s']:.2f} + "
-            f"{off['db_s']:.2f} without, {on['server_s']:.2f} + {on['db_s']:.2f} with), "
-            f"{'met' if kept >= 0.9 else 'MISSED'}"
+            f"{off['db_s']:.2f} without, {on['server_s']:.2f} + {on['db_s']:.2f} with; deliveries owed "
+            f"when wrk stopped: {_tails(turns.get('tails', []))}), {'met' if kept >= 0.9 else 'MISSED'}"
         )
     drained, cpu = found["drained_after_s"], found["cpu_ms_per_order_with_drain"]
     lines.append(

@@ -40,7 +40,7 @@ PARTS: list[tuple[str, tuple[str, ...]]] = [
     ("JSON encode/decode (jsonio: orjson, Decimal default)", ("clopos_server/jsonio.py",)),
     ("SQL: SQLAlchemy (statement build, cache key, execute, rows)", ("sqlalchemy/",)),
     ("idempotency fingerprint (canonical JSON + sha256)", ("fingerprint (clopos_server/idempotency",)),
-    ("JSON body parse (json.loads, Decimal)", ("parse_json (clopos_server/api/body.py",)),
+    ("JSON body parse (json.loads, Decimal)", ("parse_json (clopos_server/kit/body.py",)),
     ("pricing (price_order)", ("price_order (clopos_server/orders/pricing.py",)),
     ("validation (intake)", ("clopos_server/orders/intake.py",)),
     ("render (orders/catalog render, envelope)", ("render.py", "clopos_server/api/envelope.py")),
