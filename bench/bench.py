@@ -986,7 +986,9 @@ def drain_alone(run: LaterPhases) -> dict[str, Any]:
     time.sleep(1.0)  # the instance's sender sees the lease and stops
     delivered = run.arrivals.size()
     log(f"webhook: deliveries held back while wrk creates orders for {run.config.duration} s")
-    backlog, _seconds = run.creates(run.config.duration)
+    held = run.meter()
+    backlog, seconds = run.creates(run.config.duration)
+    creating = held.stop()
     meter = run.meter()
     run.db.execute("UPDATE webhook_endpoints SET sender = NULL, sender_until = NULL")
     drained = webhook_bench.drain(run.arrivals, delivered + backlog)
@@ -1000,6 +1002,12 @@ def drain_alone(run: LaterPhases) -> dict[str, Any]:
         "seconds": None if drained is None else round(drained, 2),
         "cpu_ms_per_delivery": {
             part: round(1000 * used[part] / max(backlog, 1), 3) for part in ("server_s", "db_s")
+        },
+        # the creates meanwhile (the endpoint enabled, nothing sent): what a create costs beside an
+        # endpoint that is not being sent to, against the alternating phase's runs without and with it
+        "held_creates_per_s": round(backlog / seconds, 1) if seconds else None,
+        "held_cpu_ms_per_create": {
+            part: round(1000 * creating[part] / max(backlog, 1), 2) for part in ("server_s", "db_s")
         },
     }
 
@@ -1061,6 +1069,12 @@ def webhook_targets(by_key: dict[str, Scenario], extra: dict[str, Any]) -> list[
             )
             + f"; CPU ms per delivery {cpu['server_s']:.3f} + {cpu['db_s']:.3f}"
         )
+        if "held_cpu_ms_per_create" in alone:
+            held = alone["held_cpu_ms_per_create"]
+            lines.append(
+                f"webhook creates while the deliveries were held back: {alone['held_creates_per_s']:,.0f} "
+                f"requests/s, CPU ms per create {held['server_s']:.2f} + {held['db_s']:.2f}"
+            )
     lag = found["lag"]
     if lag["p50_s"] is not None:
         ok = lag["over_5s"] == 0 and lag["never"] == 0 and lag["failed_creates"] == 0
