@@ -42,7 +42,7 @@ PARTS: list[tuple[str, tuple[str, ...]]] = [
     ("idempotency fingerprint (canonical JSON + sha256)", ("fingerprint (clopos_server/idempotency",)),
     ("JSON body parse (json.loads, Decimal)", ("parse_json (clopos_server/kit/body.py",)),
     ("pricing (price_order)", ("price_order (clopos_server/orders/pricing.py",)),
-    ("validation (intake)", ("clopos_server/orders/intake.py",)),
+    ("validation (intake)", ("clopos_server/orders/intake/",)),
     ("render (orders/catalog render, envelope)", ("render.py", "clopos_server/api/envelope.py")),
     ("auth (token check, argon2)", ("clopos_server/auth/", "argon2")),
     ("idempotency (claim, save)", ("clopos_server/idempotency/",)),
