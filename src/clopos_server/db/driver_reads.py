@@ -7,8 +7,11 @@ no SQLAlchemy pool checkout, no execution context per statement, asyncpg's prepa
 its rows are made into SQLAlchemy ``Row`` objects holding the values SQLAlchemy would give: the column
 types' own result conversions (``Money``, ``UTCDateTime``) are applied, and JSON columns are decoded by
 the pool's codec (``jsonio.loads_exact``, as SQLAlchemy's). Each statement commits on its own (no
-``BEGIN``/``COMMIT``; each sees committed data, as in a READ COMMITTED transaction). On SQLite the Core
-statement runs on SQLAlchemy's connection, as usual.
+``BEGIN``/``COMMIT``; each sees committed data, as in a READ COMMITTED transaction). On SQLite it runs the
+same way on the pooled ``sqlite3`` connection itself (``statements.on_sqlite``: the column types' own
+processors, none of SQLAlchemy's per-statement work), in the event loop's thread: a read in WAL mode
+waits for no writer. A statement whose SQLite text is only known at execution (an ``IN`` over a list of
+values) runs on SQLAlchemy's connection, as usual.
 
 Usage::
 
@@ -28,14 +31,15 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Row, Select
+from sqlalchemy import ARRAY, JSON, ColumnElement, Row, Select, any_, bindparam, func, select
 from sqlalchemy.dialects.postgresql import asyncpg
 from sqlalchemy.engine.result import SimpleResultMetaData
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import TypeDecorator
 
+from clopos_server.db import sqlite_driver
 from clopos_server.db.engine import Database, dialect_of
-from clopos_server.db.statements import DriverStatement, on_driver
+from clopos_server.db.statements import DriverStatement, SqliteStatement, on_driver, on_sqlite
 
 _ASYNCPG = asyncpg.dialect()  # type: ignore[no-untyped-call]
 DIALECTS = ("postgresql", "sqlite")
@@ -44,12 +48,14 @@ DIALECTS = ("postgresql", "sqlite")
 @dataclass(frozen=True)
 class ReadStatement:
     """A Core ``SELECT`` ready for one dialect: on PostgreSQL its asyncpg text and its columns' result
-    conversions; on SQLite (``driver is None``) the Core statement itself."""
+    conversions; on SQLite its ``sqlite3`` text with its processors, unless its text depends on the
+    values (then only the Core statement)."""
 
     core: Select[Any]
     driver: DriverStatement | None
     metadata: SimpleResultMetaData
     processors: Sequence[Any] | None  # SQLAlchemy's result processors: one per column, or None
+    sqlite: SqliteStatement | None = None
 
 
 def read_statement(statement: Select[Any], dialect: str) -> ReadStatement:
@@ -57,7 +63,9 @@ def read_statement(statement: Select[Any], dialect: str) -> ReadStatement:
     columns = list(statement.selected_columns)
     metadata = SimpleResultMetaData([str(column.key) for column in columns])
     if dialect != "postgresql":
-        return ReadStatement(statement, None, metadata, None)
+        compiled = on_sqlite(statement)
+        expanded_later = "POSTCOMPILE" in compiled.sql  # an expanding IN: its text is made per execution
+        return ReadStatement(statement, None, metadata, None, None if expanded_later else compiled)
     processors = tuple(_processor(column.type) for column in columns)
     return ReadStatement(statement, on_driver(statement), metadata, processors if any(processors) else None)
 
@@ -68,6 +76,17 @@ def _processor(type_: Any) -> Callable[[Any], Any] | None:
     if isinstance(type_, TypeDecorator):
         return partial(type_.process_result_value, dialect=_ASYNCPG)
     return None
+
+
+def any_of(dialect: str, column: ColumnElement[Any], name: str) -> ColumnElement[bool]:
+    """``column`` equal to any value of the list bound as ``name``, in a statement whose text does not
+    depend on the list's length, so that it is compiled once: ``= ANY(array)`` on PostgreSQL, ``IN``
+    the values ``json_each`` reads from the list as JSON text on SQLite (an expanding ``IN`` would write
+    one ``?`` per value at each execution)."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(name, type_=ARRAY(column.type)))
+    listed = func.json_each(bindparam(name, type_=JSON)).table_valued("value")
+    return column.in_(select(listed.c.value))
 
 
 def for_dialects(build: Callable[[str], Select[Any]]) -> dict[str, ReadStatement]:
@@ -92,6 +111,9 @@ class Reader:
         self._conn = conn
         self._db = db
         self._stack = stack
+        # SQLite: compiled statements run on a pooled sqlite3 connection, taken for each one, until a
+        # statement needs SQLAlchemy's connection (``cold``); from then on all run there
+        self.inline = False
 
     async def fetch(
         self, statements: Mapping[str, ReadStatement], values: Mapping[str, Any]
@@ -99,6 +121,10 @@ class Reader:
         """The rows of this dialect's statement for ``values`` (by parameter name), as SQLAlchemy would
         return them. ``values`` may hold names the statement does not use."""
         statement = statements[self.dialect]
+        if statement.sqlite is not None and self.inline and self._conn is None and self._db is not None:
+            found = await _sqlite_rows(self._db, statement.sqlite, values)
+            keys = statement.metadata._key_to_index
+            return [Row(statement.metadata, None, keys, row) for row in found]
         driver_statement = statement.driver
         if driver_statement is None or self._driver is None:
             rows: Sequence[Row[Any]] = (await (await self.cold()).execute(statement.core, dict(values))).all()
@@ -122,6 +148,21 @@ class Reader:
         return self._conn
 
 
+async def _sqlite_rows(
+    db: Database, statement: SqliteStatement, values: Mapping[str, Any]
+) -> list[tuple[Any, ...]]:
+    """``statement``'s rows on a sqlite3 connection of SQLAlchemy's pool, taken for this statement only
+    (never beside another of the request's: a request holding one while it waits for another could
+    wait for ever)."""
+    pooled = await db.engine.raw_connection()
+    try:
+        connection = pooled.driver_connection
+        assert isinstance(connection, sqlite_driver.InlineConnection)
+        return await statement.rows(connection, values)
+    finally:
+        pooled.close()
+
+
 def reader_of(source: Reader | AsyncConnection) -> Reader:
     """``source`` itself, or a reader whose statements go on SQLAlchemy's connection ``source`` (a caller
     already inside a transaction: the statements see what it sees)."""
@@ -133,12 +174,16 @@ def reader_of(source: Reader | AsyncConnection) -> Reader:
 @asynccontextmanager
 async def reading(db: Database, *, cold: bool = False) -> AsyncIterator[Reader]:
     """The reads' connection: on PostgreSQL one of the driver's pool (its errors become the JSON 503
-    there: db/driver_pool.py), on SQLite SQLAlchemy's (``Database.read``). ``cold``: the block also
-    sends statements that are not hot, so everything goes on SQLAlchemy's connection (never one of each
-    pool at once: a request holding one while it waits for the other could wait for ever)."""
+    there: db/driver_pool.py), on SQLite a sqlite3 connection of SQLAlchemy's pool per statement.
+    ``cold``: the block also sends statements that are not hot, so everything goes on SQLAlchemy's
+    connection (never two connections at once: a request holding one while it waits for another could
+    wait for ever)."""
     async with AsyncExitStack() as stack:
+        dialect = dialect_of(db)
         if db.driver is None or cold:
-            yield Reader(dialect_of(db), None, None, db, stack)
+            reader = Reader(dialect, None, None, db, stack)
+            reader.inline = dialect == "sqlite" and not cold
+            yield reader
             return
         driver = await stack.enter_async_context(db.driver.connection())
         yield Reader("postgresql", driver, None, db, stack)

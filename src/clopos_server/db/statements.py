@@ -63,11 +63,13 @@ class SqliteStatement:
     names: tuple[str, ...]
     binds: tuple[Processor, ...]
     results: tuple[Processor, ...]
+    fixed: Mapping[str, Any]  # the values the statement itself binds (``column == 5``), by name
 
     def args(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
         """``values`` (by parameter name), as the column types store them, in the order of the ``?``."""
+        given = {**self.fixed, **values} if self.fixed else values
         return tuple(
-            values[name] if bind is None else bind(values[name])
+            given[name] if bind is None else bind(given[name])
             for name, bind in zip(self.names, self.binds, strict=True)
         )
 
@@ -95,4 +97,5 @@ def on_sqlite(statement: ClauseElement) -> SqliteStatement:
     binds = tuple(compiled.binds[name].type.dialect_impl(_SQLITE).bind_processor(_SQLITE) for name in names)
     returned: Sequence[Any] = getattr(statement, "exported_columns", ())  # a SELECT's, or RETURNING's
     results = tuple(column.type.dialect_impl(_SQLITE).result_processor(_SQLITE, None) for column in returned)
-    return SqliteStatement(compiled.string, names, binds, results)
+    fixed = {name: bind.effective_value for name in names if not (bind := compiled.binds[name]).required}
+    return SqliteStatement(compiled.string, names, binds, results, fixed)

@@ -24,13 +24,11 @@ from typing import Any
 
 import orjson
 from sqlalchemy import (
-    ARRAY,
     ColumnElement,
     Integer,
     Row,
     Select,
     Text,
-    any_,
     bindparam,
     cast,
     delete,
@@ -41,7 +39,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clopos_server import jsonio
-from clopos_server.db.driver_reads import Reader, for_dialects, reader_of
+from clopos_server.db.driver_reads import Reader, any_of, for_dialects, reader_of
 from clopos_server.db.engine import Database, dialect_of
 from clopos_server.db.events_models import SEQ_LOW_BITS, Event
 from clopos_server.db.models import Base
@@ -216,10 +214,7 @@ def _feed_query(dialect: str, *, types: bool = False, venue: bool = False) -> Se
     if venue:
         conditions.append(_EVENTS.c.venue_id == bindparam("venue"))
     if types:
-        if dialect == "postgresql":  # one prepared statement for any number of types
-            conditions.append(_EVENTS.c.type == any_(bindparam("types", type_=ARRAY(_EVENTS.c.type.type))))
-        else:
-            conditions.append(_EVENTS.c.type.in_(bindparam("types", expanding=True)))
+        conditions.append(any_of(dialect, _EVENTS.c.type, "types"))  # one statement for any number
     columns = [c for c in _EVENTS.c if c.name != "data"]
     return select(*columns, cast(_EVENTS.c.data, Text).label("data")).where(*conditions)
 

@@ -17,14 +17,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    ARRAY,
     BigInteger,
     ColumnElement,
     Integer,
     Row,
     Select,
     Text,
-    any_,
     bindparam,
     cast,
     func,
@@ -34,7 +32,7 @@ from sqlalchemy import (
 )
 
 from clopos_server.auth.context import AuthContext
-from clopos_server.db.driver_reads import Reader, ReadStatement, for_dialects
+from clopos_server.db.driver_reads import Reader, ReadStatement, any_of, for_dialects
 from clopos_server.db.models import Order
 from clopos_server.db.order_counts import ORDER_COUNTS
 from clopos_server.errors import not_found
@@ -79,13 +77,11 @@ class ListShape:
 
 
 def _any_of(dialect: str, column: ColumnElement[Any], name: str, count: int) -> ColumnElement[bool]:
-    """``column = :name`` for one value; any of a list: ``= ANY(array)`` on PostgreSQL (one prepared
-    statement for any number), an expanding ``IN`` on SQLite."""
+    """``column = :name`` for one value; any of a list (``driver_reads.any_of``): one compiled statement
+    for any number."""
     if count == 1:
         return column == bindparam(name)
-    if dialect == "postgresql":
-        return column == any_(bindparam(name, type_=ARRAY(column.type)))
-    return column.in_(bindparam(name, expanding=True))
+    return any_of(dialect, column, name)
 
 
 def _list_statement(dialect: str, shape: ListShape) -> Select[Any]:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ARRAY, ColumnElement, Row, Select, any_, bindparam, select
+from sqlalchemy import ColumnElement, Row, Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clopos_server.auth.context import AuthContext
-from clopos_server.db.driver_reads import Reader, for_dialects
+from clopos_server.db.driver_reads import Reader, any_of, for_dialects
 from clopos_server.db.models import Receipt, ReceiptProduct
 from clopos_server.errors import ApiError, Problem, not_found
 from clopos_server.inventory.render import render_stock_operation
@@ -91,11 +91,7 @@ _RECEIPT_BY_ID = for_dialects(
 
 def _by_cid(dialect: str) -> Select[Any]:
     """By cid as written in lower or upper case (UUIDs are case-insensitive; ours are lower case)."""
-    spellings = (
-        _RECEIPTS.c.cid == any_(bindparam("cids", type_=ARRAY(_RECEIPTS.c.cid.type)))
-        if dialect == "postgresql"
-        else _RECEIPTS.c.cid.in_(bindparam("cids", expanding=True))
-    )
+    spellings = any_of(dialect, _RECEIPTS.c.cid, "cids")
     return select(*_RECEIPTS.c).where(_RECEIPTS.c.brand_id == bindparam("brand"), spellings)
 
 
