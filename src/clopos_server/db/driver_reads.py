@@ -10,8 +10,8 @@ the pool's codec (``jsonio.loads_exact``, as SQLAlchemy's). Each statement commi
 ``BEGIN``/``COMMIT``; each sees committed data, as in a READ COMMITTED transaction). On SQLite it runs the
 same way on the pooled ``sqlite3`` connection itself (``statements.on_sqlite``: the column types' own
 processors, none of SQLAlchemy's per-statement work), in the event loop's thread: a read in WAL mode
-waits for no writer. A statement whose SQLite text is only known at execution (an ``IN`` over a list of
-values) runs on SQLAlchemy's connection, as usual.
+waits for no writer. A statement whose SQLite text would only be known at execution (an expanding
+``IN``; lists are bound whole instead, by :func:`any_of`) runs on SQLAlchemy's connection, as usual.
 
 Usage::
 
