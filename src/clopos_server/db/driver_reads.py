@@ -105,6 +105,8 @@ class Reader:
         conn: AsyncConnection | None,
         db: Database | None,
         stack: AsyncExitStack | None,
+        *,
+        inline: bool = False,
     ) -> None:
         self.dialect = dialect
         self._driver = driver  # an asyncpg connection (PostgreSQL), else None
@@ -113,7 +115,7 @@ class Reader:
         self._stack = stack
         # SQLite: compiled statements run on a pooled sqlite3 connection, taken for each one, until a
         # statement needs SQLAlchemy's connection (``cold``); from then on all run there
-        self.inline = False
+        self.inline = inline
 
     async def fetch(
         self, statements: Mapping[str, ReadStatement], values: Mapping[str, Any]
@@ -181,9 +183,7 @@ async def reading(db: Database, *, cold: bool = False) -> AsyncIterator[Reader]:
     async with AsyncExitStack() as stack:
         dialect = dialect_of(db)
         if db.driver is None or cold:
-            reader = Reader(dialect, None, None, db, stack)
-            reader.inline = dialect == "sqlite" and not cold
-            yield reader
+            yield Reader(dialect, None, None, db, stack, inline=dialect == "sqlite" and not cold)
             return
         driver = await stack.enter_async_context(db.driver.connection())
         yield Reader("postgresql", driver, None, db, stack)
