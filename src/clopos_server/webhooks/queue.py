@@ -30,12 +30,10 @@ from typing import Any
 
 import orjson
 from sqlalchemy import (
-    BindParameter,
     ColumnElement,
     Row,
     Text,
     bindparam,
-    case,
     cast,
     delete,
     exists,
@@ -360,7 +358,8 @@ def _attempt_row(
 
 
 def _next_state(claimed: Claimed, outcome: Outcome, policy: Policy, now: int, at: datetime) -> dict[str, Any]:
-    """The delivery's state after this attempt: ``attempts``, ``status``, ``next_at``, ``finished_at``."""
+    """The delivery's state after this attempt: ``attempts``, ``status``, ``next_at``, ``finished_at``,
+    and ``body`` (kept while pending, ``FINISHED_BODY`` once finished)."""
     delay = None if outcome.ok or outcome.status == 410 else retry_delay(policy.schedule, claimed.number)
     final = DELIVERED if outcome.ok else FAILED
     return {
@@ -368,6 +367,7 @@ def _next_state(claimed: Claimed, outcome: Outcome, policy: Policy, now: int, at
         "status": final if delay is None else PENDING,
         "next_at": now if delay is None else now + int(delay * 1000),
         "finished_at": at if delay is None else None,
+        "body": FINISHED_BODY if delay is None else claimed.body,
     }
 
 
@@ -380,16 +380,15 @@ def _update_params(
     return {"d_id": claimed.id, "d_owner": owner, **{f"d_{name}": value for name, value in state.items()}}
 
 
-_STATUS: BindParameter[str] = bindparam("d_status")
 _RECORD_DELIVERY = (
     update(DELIVERIES)
     .where(DELIVERIES.c.id == bindparam("d_id"), DELIVERIES.c.lease_owner == bindparam("d_owner"))
     .values(
         attempts=bindparam("d_attempts"),
-        status=_STATUS,
+        status=bindparam("d_status"),
         next_at=bindparam("d_next_at"),
         finished_at=bindparam("d_finished_at"),
-        body=case((_STATUS == PENDING, DELIVERIES.c.body), else_=FINISHED_BODY),
+        body=bindparam("d_body"),
         lease_until=None,
         lease_owner=None,
     )
@@ -411,12 +410,7 @@ async def _store_attempted(
     conn: AsyncConnection, brand_id: int, results: Sequence[Result], policy: Policy, now: int, at: datetime
 ) -> dict[str, int]:
     """New deliveries, stored in their state after their first attempt; their ids by event id."""
-    rows = []
-    for claimed, outcome in results:
-        row = {**_stored_row(brand_id, claimed, at), **_next_state(claimed, outcome, policy, now, at)}
-        if row["status"] != PENDING:
-            row["body"] = FINISHED_BODY
-        rows.append(row)
+    rows = [{**_stored_row(brand_id, c, at), **_next_state(c, o, policy, now, at)} for c, o in results]
     if not rows:
         return {}
     # batched INSERTs (pages of 32); RETURNING in any order (asking for parameter order makes SQLite send
