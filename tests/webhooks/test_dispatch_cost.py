@@ -121,13 +121,16 @@ async def test_a_round_costs_the_same_statements_for_2_or_30_deliveries(
     # each delivery written once, when its attempt was recorded, without its body (nothing sends it
     # again); the cursor past every event
     assert await deliveries_of(db, endpoint["id"]) == [("delivered", 1, False, 33)]
-    async with db.read() as conn:
-        bodies = (
-            await conn.execute(select(DELIVERIES.c.body).where(DELIVERIES.c.endpoint_id == endpoint["id"]))
-        ).scalars()
-        assert set(bodies) == {""}
+    assert await bodies_of(db, endpoint["id"]) == {""}
     async with db.read() as conn:
         assert await cursor_of(conn, endpoint["id"]) == await queue.latest_cursor(conn, brand_id)
+
+
+async def bodies_of(db: Database, endpoint_id: int) -> set[str]:
+    """The bodies the endpoint's stored deliveries keep."""
+    async with db.read() as conn:
+        query = select(DELIVERIES.c.body).where(DELIVERIES.c.endpoint_id == endpoint_id)
+        return set((await conn.execute(query)).scalars())
 
 
 async def deliveries_of(db: Database, endpoint_id: int) -> list[tuple[Any, ...]]:
@@ -172,13 +175,7 @@ async def test_new_deliveries_given_up_unsent_are_stored_pending_and_sent_later(
         assert disabled.status_code == 200, disabled.text
         assert await runner._round([], []) == ([], False)  # stopped and released
         assert await deliveries_of(db, endpoint["id"]) == [("pending", 0, False, 5)]
-        async with db.read() as conn:
-            bodies = (
-                await conn.execute(
-                    select(DELIVERIES.c.body).where(DELIVERIES.c.endpoint_id == endpoint["id"])
-                )
-            ).scalars()
-            assert {body for body in bodies} == {delivery.body for delivery in claimed}  # kept while pending
+        assert await bodies_of(db, endpoint["id"]) == {d.body for d in claimed}  # kept while pending
         async with db.read() as conn:
             assert await cursor_of(conn, endpoint["id"]) == await queue.latest_cursor(conn, brand_id)
 
