@@ -58,6 +58,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -893,13 +894,17 @@ def webhook_scenario(
             "deliveries": arrivals.count,
             "duplicates": arrivals.count - arrivals.size(),
             "lag": lagged,
-            "lag_cpu_ms_per_order": {
-                part: round(1000 * paced[part] / max(lagged["orders"], 1), 2) for part in ("server_s", "db_s")
-            },
+            "lag_cpu_ms_per_order": cpu_ms_per(paced, lagged["orders"]),
         }
         later = LaterPhases(wrk, config, server, db, tmp, scenario, arrivals)
         extra["webhook"]["drained_alone"] = drain_alone(later)
         extra["webhook"]["alternating"] = alternating(later)
+
+
+def cpu_ms_per(used: Mapping[str, float], count: int, places: int = 2) -> dict[str, float]:
+    """The workers' and the database's CPU (``CpuMeter.stop``'s seconds) in milliseconds per one of
+    ``count`` (creates, deliveries)."""
+    return {part: round(1000 * used[part] / max(count, 1), places) for part in ("server_s", "db_s")}
 
 
 @dataclass(frozen=True)
@@ -964,10 +969,7 @@ def alternating(run: LaterPhases) -> dict[str, Any]:
             total["server_s"] += used["server_s"]
             total["db_s"] += used["db_s"]
     rates = {side: total["orders"] / total["seconds"] for side, total in totals.items()}
-    cpu = {
-        side: {part: round(1000 * total[part] / max(total["orders"], 1), 2) for part in ("server_s", "db_s")}
-        for side, total in totals.items()
-    }
+    cpu = {side: cpu_ms_per(total, int(total["orders"])) for side, total in totals.items()}
     return {
         "pairs": ALTERNATIONS,
         "seconds": seconds,
@@ -1000,15 +1002,11 @@ def drain_alone(run: LaterPhases) -> dict[str, Any]:
     return {
         "deliveries": backlog,
         "seconds": None if drained is None else round(drained, 2),
-        "cpu_ms_per_delivery": {
-            part: round(1000 * used[part] / max(backlog, 1), 3) for part in ("server_s", "db_s")
-        },
+        "cpu_ms_per_delivery": cpu_ms_per(used, backlog, places=3),
         # the creates meanwhile (the endpoint enabled, nothing sent): what a create costs beside an
         # endpoint that is not being sent to, against the alternating phase's runs without and with it
         "held_creates_per_s": round(backlog / seconds, 1) if seconds else None,
-        "held_cpu_ms_per_create": {
-            part: round(1000 * creating[part] / max(backlog, 1), 2) for part in ("server_s", "db_s")
-        },
+        "held_cpu_ms_per_create": cpu_ms_per(creating, backlog),
     }
 
 
@@ -1048,7 +1046,7 @@ def webhook_targets(by_key: dict[str, Scenario], extra: dict[str, Any]) -> list[
             f"runs (each run with it lasting until its deliveries arrived): {100 * kept:.0f}% "
             f"({with_:,.0f} / {without:,.0f} requests/s; CPU ms per create {off['server_s']:.2f} + "
             f"{off['db_s']:.2f} without, {on['server_s']:.2f} + {on['db_s']:.2f} with; deliveries owed "
-            f"when wrk stopped: {_tails(turns.get('tails', []))}), {'met' if kept >= 0.9 else 'MISSED'}"
+            f"when wrk stopped: {_tails(turns['tails'])}), {'met' if kept >= 0.9 else 'MISSED'}"
         )
     drained, cpu = found["drained_after_s"], found["cpu_ms_per_order_with_drain"]
     lines.append(
@@ -1069,12 +1067,11 @@ def webhook_targets(by_key: dict[str, Scenario], extra: dict[str, Any]) -> list[
             )
             + f"; CPU ms per delivery {cpu['server_s']:.3f} + {cpu['db_s']:.3f}"
         )
-        if "held_cpu_ms_per_create" in alone:
-            held = alone["held_cpu_ms_per_create"]
-            lines.append(
-                f"webhook creates while the deliveries were held back: {alone['held_creates_per_s']:,.0f} "
-                f"requests/s, CPU ms per create {held['server_s']:.2f} + {held['db_s']:.2f}"
-            )
+        held = alone["held_cpu_ms_per_create"]
+        lines.append(
+            f"webhook creates while the deliveries were held back: {alone['held_creates_per_s']:,.0f} "
+            f"requests/s, CPU ms per create {held['server_s']:.2f} + {held['db_s']:.2f}"
+        )
     lag = found["lag"]
     if lag["p50_s"] is not None:
         ok = lag["over_5s"] == 0 and lag["never"] == 0 and lag["failed_creates"] == 0
