@@ -41,21 +41,35 @@ def key_of(secret: str) -> bytes:
 
 
 class Sealer:
-    """Seals and opens endpoint secrets with a 32-byte key derived from the server's secret key."""
+    """Seals and opens endpoint secrets with a 32-byte key derived from the server's secret key.
+
+    Every attempt signs with its endpoint's secret: a box opened once is kept (up to ``OPENED_KEPT``
+    boxes, then forgotten all at once), since opening one (AES-GCM, a new cipher context) cost 2.5-3.5% of
+    a sending worker's CPU. A box is sealed once and never changes (a rotation writes a new one), so a
+    kept secret is never stale; it is no more exposed than while it signs."""
+
+    OPENED_KEPT = 1024
 
     def __init__(self, key: bytes) -> None:
         self._aead = AESGCM(key)
+        self._opened: dict[str, str] = {}
 
     def seal(self, secret: str) -> str:
         nonce = random.token_bytes(_NONCE_BYTES)
         return base64.b64encode(nonce + self._aead.encrypt(nonce, secret.encode(), None)).decode()
 
     def open(self, box: str) -> str:
-        raw = base64.b64decode(box)
-        try:
-            return self._aead.decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], None).decode()
-        except InvalidTag as exc:
-            raise SecretUnreadable("the endpoint's secret was sealed under another server key") from exc
+        secret = self._opened.get(box)
+        if secret is None:
+            raw = base64.b64decode(box)
+            try:
+                secret = self._aead.decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], None).decode()
+            except InvalidTag as exc:
+                raise SecretUnreadable("the endpoint's secret was sealed under another server key") from exc
+            if len(self._opened) >= self.OPENED_KEPT:
+                self._opened.clear()
+            self._opened[box] = secret
+        return secret
 
 
 def signature(secret: str, message_id: str, timestamp: int, body: bytes) -> str:

@@ -52,7 +52,9 @@ def forbidden_address(address: IPAddress) -> bool:
     )
 
 
+@functools.lru_cache(maxsize=1024)
 def _literal(host: str) -> IPAddress | None:
+    """``host`` as an IP address, or None for a name (parsed once per host: every attempt asks)."""
     try:
         return ipaddress.ip_address(host)
     except ValueError:
