@@ -23,7 +23,7 @@ over and sends what was not recorded: at least once, never lost.
 from __future__ import annotations
 
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,7 +31,9 @@ from typing import Any
 import orjson
 from sqlalchemy import (
     ColumnElement,
+    CursorResult,
     Row,
+    Table,
     Text,
     bindparam,
     cast,
@@ -44,6 +46,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clopos_server.db.engine import dialect_of
@@ -73,11 +76,52 @@ _PG_HORIZON: ColumnElement[int] = literal_column(
 )
 
 
-# A batched INSERT is sent as INSERT ... VALUES with one row per item, in pages: its text (and so the
-# statement the driver prepares and keeps, up to 100 per connection) differs with the page's row count.
-# Pages of 32 keep those statements few and small (quick bench: the sender's worker peaked at 164 MB,
-# against 168-171 MB with single pages of up to 256 rows); a round of 256 deliveries sends 8.
-_PAGED = {"insertmanyvalues_page_size": 32}
+class ManyRows:
+    """An INSERT of a round's rows (deliveries, attempts) in one statement whatever their number.
+
+    PostgreSQL: one array per column, unnested (``INSERT ... SELECT * FROM unnest($1::int[], ...)``): one
+    statement text and one round trip for 1 or 256 rows. SQLAlchemy's batched INSERT sent pages of
+    ``VALUES`` rows instead, a statement (and a prepared statement kept per connection) per page size and
+    a round trip per page, and processed every row's parameters in Python. SQLite, in process, takes the
+    rows as an ``executemany`` (SQLAlchemy's batched INSERT, in pages of 32: one statement text per page
+    size, kept few).
+    """
+
+    def __init__(self, table: Table, columns: Sequence[str], returning: Sequence[str] = ()) -> None:
+        self.columns = tuple(columns)
+        arrays = [bindparam(f"many_{name}", type_=ARRAY(table.c[name].type)) for name in self.columns]
+        rows = func.unnest(*arrays).table_valued(*self.columns).render_derived()
+        unnested = insert(table).from_select(self.columns, select(*(rows.c[name] for name in self.columns)))
+        batched = insert(table).execution_options(insertmanyvalues_page_size=32)
+        if returning:
+            unnested = unnested.returning(*(table.c[name] for name in returning))
+            batched = batched.returning(*(table.c[name] for name in returning))
+        self.on_postgresql = unnested
+        self.on_sqlite = batched
+
+    async def execute(self, conn: AsyncConnection, rows: Sequence[Mapping[str, Any]]) -> CursorResult[Any]:
+        """Insert ``rows`` (each with every one of ``columns``); the RETURNING rows in any order."""
+        if dialect_of(conn) == "postgresql":
+            arrays = {f"many_{name}": [row[name] for row in rows] for name in self.columns}
+            return await conn.execute(self.on_postgresql, arrays)
+        return await conn.execute(self.on_sqlite, list(rows))
+
+
+_NEW_DELIVERIES = ManyRows(
+    DELIVERIES,
+    [
+        "brand_id", "endpoint_id", "event_id", "event_type", "message_id", "body", "created_at",
+        "status", "attempts", "next_at", "finished_at",
+    ],
+    returning=("id", "event_id"),
+)  # fmt: skip
+_NEW_ATTEMPTS = ManyRows(
+    ATTEMPTS,
+    [
+        "brand_id", "endpoint_id", "delivery_id", "event_id", "message_id", "number", "at", "duration_ms",
+        "response_status", "response_body", "error",
+    ],
+)  # fmt: skip
 
 
 def now_ms() -> int:
@@ -225,11 +269,14 @@ async def store_pending(
     the sender's queue unsent (it stopped, or its lease ran short), and redeliveries."""
     at = utcnow()
     rows = [
-        {**_stored_row(endpoint.brand_id, claimed, at), "status": PENDING, "attempts": 0, "next_at": now}
+        {
+            **_stored_row(endpoint.brand_id, claimed, at),
+            **{"status": PENDING, "attempts": 0, "next_at": now, "finished_at": None},
+        }
         for claimed in deliveries
     ]
     if rows:
-        await conn.execute(insert(DELIVERIES).execution_options(**_PAGED), rows)
+        await _NEW_DELIVERIES.execute(conn, rows)
 
 
 async def events_for_redelivery(
@@ -413,12 +460,10 @@ async def _store_attempted(
     rows = [{**_stored_row(brand_id, c, at), **_next_state(c, o, policy, now, at)} for c, o in results]
     if not rows:
         return {}
-    # batched INSERTs (pages of 32); RETURNING in any order (asking for parameter order makes SQLite send
-    # one INSERT per row), matched back by event id, unique among one endpoint's new deliveries
-    inserted = await conn.execute(
-        insert(DELIVERIES).returning(DELIVERIES.c.id, DELIVERIES.c.event_id).execution_options(**_PAGED), rows
-    )
-    return {event: int(row_id) for row_id, event in inserted.all()}
+    # RETURNING in any order (asking for parameter order makes SQLite send one INSERT per row), matched
+    # back by event id, unique among one endpoint's new deliveries
+    inserted = await _NEW_DELIVERIES.execute(conn, rows)
+    return {row.event_id: int(row.id) for row in inserted}
 
 
 async def record(
@@ -436,7 +481,7 @@ async def record(
         _attempt_row(endpoint.brand_id, c, ids[c.event_id] if c.id is None else c.id, o, at)
         for c, o in results
     ]
-    await conn.execute(insert(ATTEMPTS).execution_options(**_PAGED), attempts)
+    await _NEW_ATTEMPTS.execute(conn, attempts)
     states = [_update_params(c, o, policy, now, at, owner) for c, o in results if c.id is not None]
     if states:
         await conn.execute(_RECORD_DELIVERY, states)
