@@ -49,6 +49,16 @@ async def compare(db: Database) -> list[Any]:
         return await conn.run_sync(differences)
 
 
+def named(difference: Any) -> tuple[str, str]:
+    """(kind, name) of one of autogenerate's differences: ``(kind, object)``, or for a column's changes a
+    list of ``(kind, schema, table, column, ...)``."""
+    if isinstance(difference, list):
+        kind, _schema, table, column = difference[0][:4]
+        return kind, f"{table}.{column}"
+    kind, item = difference
+    return kind, item.name
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 async def test_the_migrated_schema_is_the_models(backend: str, tmp_root: Path) -> None:
     """At the head, and again after the newest migration went down and up (its downgrade restores what
@@ -58,13 +68,14 @@ async def test_the_migrated_schema_is_the_models(backend: str, tmp_root: Path) -
         try:
             assert await compare(db) == []
             await migrate(db, "downgrade", "0012")
-            undone = {(kind, item.name) for kind, item in await compare(db)}
+            undone = {named(difference) for difference in await compare(db)}
             assert undone == {
                 ("remove_fk", "fk_webhook_attempts_brand_id_brands"),
-                ("remove_fk", "fk_webhook_attempts_endpoint_id_webhook_endpoints"),
                 ("remove_index", "ix_webhook_attempts_brand_id"),
                 ("add_index", "ix_webhook_attempts_delivery_id"),
+                ("add_index", "ix_webhook_attempts_alone_at"),
                 ("remove_index", "ix_webhook_deliveries_brand_id"),
+                ("modify_nullable", "webhook_attempts.delivery_id"),
             }
             await migrate(db, "upgrade", "head")
             assert await compare(db) == []

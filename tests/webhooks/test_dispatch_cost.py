@@ -23,7 +23,7 @@ from clopos_server.db.events_models import Event
 from clopos_server.settings import Settings
 from clopos_server.webhooks import queue
 from clopos_server.webhooks.dispatcher import Dispatcher, EndpointRunner, attempt
-from clopos_server.webhooks.repository import DELIVERIES, ENDPOINTS
+from clopos_server.webhooks.repository import ATTEMPTS, DELIVERIES, ENDPOINTS
 from tests.support.api import ApiClient
 from tests.support.counting import Counted, counted
 from tests.support.lifecycle import create_order
@@ -115,15 +115,28 @@ async def test_a_round_costs_the_same_statements_for_2_or_30_deliveries(
     control = {"sqlite": 1, "postgresql": 2}[db.dialect]
     # lock, sender lease, due retries, newest event, events (nothing written: the deliveries are new)
     assert len(claiming.statements) == 5 + control, claiming.statements
-    # lock, deliveries (inserted delivered), attempts, due retries, newest event, cursor, release
-    # (deliveries, endpoint)
-    assert len(recording.statements) == 8 + control, recording.statements
-    # each delivery written once, when its attempt was recorded, without its body (nothing sends it
-    # again); the cursor past every event
-    assert await deliveries_of(db, endpoint["id"]) == [("delivered", 1, False, 33)]
-    assert await bodies_of(db, endpoint["id"]) == {""}
+    # lock, attempts, due retries, newest event, cursor, release (deliveries, endpoint)
+    assert len(recording.statements) == 7 + control, recording.statements
+    # each delivery written once, when its attempt was recorded: having succeeded at once, as its
+    # attempt alone (no delivery row, no body kept: nothing sends it again); the cursor past every event
+    assert await deliveries_of(db, endpoint["id"]) == []
+    assert await attempts_of(db, endpoint["id"]) == [(False, 1, 33)]
     async with db.read() as conn:
         assert await cursor_of(conn, endpoint["id"]) == await queue.latest_cursor(conn, brand_id)
+
+
+async def attempts_of(db: Database, endpoint_id: int) -> list[tuple[Any, ...]]:
+    """(of a stored delivery, attempt number) of each of the endpoint's attempts, counted."""
+    stored = ATTEMPTS.c.delivery_id.is_not(None)
+    async with db.read() as conn:
+        rows = (
+            await conn.execute(
+                select(stored, ATTEMPTS.c.number, func.count())
+                .where(ATTEMPTS.c.endpoint_id == endpoint_id)
+                .group_by(stored, ATTEMPTS.c.number)
+            )
+        ).all()
+    return sorted(tuple(row) for row in rows)
 
 
 async def bodies_of(db: Database, endpoint_id: int) -> set[str]:
@@ -188,6 +201,7 @@ async def test_new_deliveries_given_up_unsent_are_stored_pending_and_sent_later(
         for sender in runner._senders.values():
             await sender.aclose()
     assert await deliveries_of(db, endpoint["id"]) == [("delivered", 1, False, 5)]
+    assert await bodies_of(db, endpoint["id"]) == {""}  # finished: nothing sends it again
     received = receiver.of_type("order.created")
     assert len(received) == 5 and len({r.webhook_id for r in received}) == 5
     assert {r.body.decode() for r in received} == {delivery.body for delivery in claimed}

@@ -90,18 +90,34 @@ class WebhookDelivery(Base):
 class WebhookAttempt(Base):
     """One HTTP request of a delivery, whatever came of it (the endpoint's ``GET /{id}/attempts``).
 
-    Only its delivery is a foreign key: the delivery ties it to the endpoint and the brand, whose
-    deletions reach it through the delivery, and each further key cost every inserted attempt a lookup
-    and a row lock (migration 0013). ``brand_id`` and ``endpoint_id`` are copies, for the endpoint's
-    attempt list."""
+    A delivery whose first attempt succeeded is that attempt alone (``delivery_id`` None): nothing is
+    left to do with it, and its attempt is all the API shows of it. Others belong to their stored
+    delivery, and go with it (the prune). The endpoint is a foreign key too (an endpoint's deletion takes
+    its attempts along); the brand is a copy, unchecked: the endpoint ties the attempt to it, and a check
+    cost every inserted attempt a lookup and a row lock (migration 0013)."""
 
     __tablename__ = "webhook_attempts"
-    __table_args__ = (Index("ix_webhook_attempts_endpoint_id_id", "endpoint_id", "id"),)
+    __table_args__ = (
+        Index("ix_webhook_attempts_endpoint_id_id", "endpoint_id", "id"),
+        # the cascade from a stored delivery; the prune of attempts that are their delivery
+        Index(
+            "ix_webhook_attempts_delivery_id",
+            "delivery_id",
+            sqlite_where=text("delivery_id IS NOT NULL"),
+            postgresql_where=text("delivery_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_webhook_attempts_alone_at",
+            "at",
+            sqlite_where=text("delivery_id IS NULL"),
+            postgresql_where=text("delivery_id IS NULL"),
+        ),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     brand_id: Mapped[int] = mapped_column(Integer)
-    endpoint_id: Mapped[int] = mapped_column(Integer)
-    delivery_id: Mapped[int] = mapped_column(
-        ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), index=True
+    endpoint_id: Mapped[int] = mapped_column(ForeignKey("webhook_endpoints.id", ondelete="CASCADE"))
+    delivery_id: Mapped[int | None] = mapped_column(
+        ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), nullable=True
     )
     event_id: Mapped[str] = mapped_column(String(64))
     message_id: Mapped[str] = mapped_column(String(64))

@@ -3,9 +3,10 @@
 Deliveries are made due from the event log, not by the writers: each endpoint keeps a cursor in the log,
 and the endpoint's sender reads the brand's events after it (keyset on ``ix_events_brand_seq``), under the
 endpoint's row lock (``FOR UPDATE SKIP LOCKED`` on PostgreSQL: another instance skips that endpoint
-meanwhile), only as many as it has room to send. A new delivery is written once, when its first attempt
-is recorded: already ``delivered`` when that attempt succeeded (most of them), else ``pending`` with its
-next attempt's time. The endpoint's cursor moves only past events whose deliveries are stored, so a
+meanwhile), only as many as it has room to send. A new delivery is written when its first attempt is
+recorded: when that attempt succeeded (most of them) as the attempt's row alone, which is all that is
+left to show of it; else as a delivery, ``pending`` with its next attempt's time (or ``failed``), and
+its attempt. The endpoint's cursor moves only past events whose first attempts are recorded, so a
 sender that dies with new deliveries in flight leaves them in the log for the next sender: sent again,
 never lost. The create path thus sends not one statement more than the event it already writes, and an
 event committed is an event delivered, whatever happens to the process in between.
@@ -15,7 +16,7 @@ the row lock): only it sends to that endpoint, at most ``MAX_IN_FLIGHT`` request
 holds across instances. It claims due retries (and deliveries whose lease expired) in batches by setting
 their lease (``lease_until``, ``lease_owner``), renews its leases every 10 s or so, and records finished
 attempts in batches: a few statements however many there are. A delivery that succeeds at once is thus
-one row and its attempt another, with a constant number of statements per round whatever the batch. A
+one row (its attempt), with a constant number of statements per round whatever the batch. A
 sender that dies (a SIGKILL mid-attempt) stops renewing; its leases expire and another instance takes
 over and sends what was not recorded: at least once, never lost.
 """
@@ -387,7 +388,7 @@ Result = tuple[Claimed, Outcome]
 
 
 def _attempt_row(
-    brand_id: int, claimed: Claimed, delivery_id: int, outcome: Outcome, at: datetime
+    brand_id: int, claimed: Claimed, delivery_id: int | None, outcome: Outcome, at: datetime
 ) -> dict[str, Any]:
     return {
         "brand_id": brand_id,
@@ -456,7 +457,8 @@ def disabled_reason(endpoint: Row[Any], outcomes: Sequence[Outcome], policy: Pol
 async def _store_attempted(
     conn: AsyncConnection, brand_id: int, results: Sequence[Result], policy: Policy, now: int, at: datetime
 ) -> dict[str, int]:
-    """New deliveries, stored in their state after their first attempt; their ids by event id."""
+    """New deliveries whose first attempt failed, stored in their state after it (pending with their next
+    attempt's time, or failed); their ids by event id."""
     rows = [{**_stored_row(brand_id, c, at), **_next_state(c, o, policy, now, at)} for c, o in results]
     if not rows:
         return {}
@@ -475,10 +477,12 @@ async def record(
     if not results:
         return None
     now, at = now_ms(), utcnow()
-    new = [(c, o) for c, o in results if c.id is None]
-    ids = await _store_attempted(conn, endpoint.brand_id, new, policy, now, at)
+    # a new delivery is stored only when something is left to do or to show (a retry is due, or it
+    # failed for good); one whose first attempt succeeded is its attempt alone, without a delivery
+    unfinished = [(c, o) for c, o in results if c.id is None and not o.ok]
+    ids = await _store_attempted(conn, endpoint.brand_id, unfinished, policy, now, at)
     attempts = [
-        _attempt_row(endpoint.brand_id, c, ids[c.event_id] if c.id is None else c.id, o, at)
+        _attempt_row(endpoint.brand_id, c, c.id if c.id is not None else ids.get(c.event_id), o, at)
         for c, o in results
     ]
     await _NEW_ATTEMPTS.execute(conn, attempts)
@@ -501,9 +505,13 @@ async def record(
 
 
 async def prune(conn: AsyncConnection, retention_days: int) -> int:
-    """Finished deliveries (and their attempts) older than the event log keeps events."""
+    """Deliveries finished before the event log's horizon: those stored (with their attempts) and those
+    that succeeded at once (their attempt alone). How many went."""
     cutoff = utcnow() - timedelta(days=retention_days)
-    result = await conn.execute(
+    stored = await conn.execute(
         delete(DELIVERIES).where(DELIVERIES.c.status != PENDING, DELIVERIES.c.created_at < cutoff)
     )
-    return int(result.rowcount or 0)
+    alone = await conn.execute(
+        delete(ATTEMPTS).where(ATTEMPTS.c.delivery_id.is_(None), ATTEMPTS.c.at < cutoff)
+    )
+    return int(stored.rowcount or 0) + int(alone.rowcount or 0)
