@@ -18,7 +18,7 @@ from sqlalchemy import BigInteger, FetchedValue, ForeignKey, Index, Integer, Str
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clopos_server.db.base import Base
-from clopos_server.db.types import JSONType, UTCDateTime
+from clopos_server.db.types import JSONText, UTCDateTime
 
 # The low bits of ``seq`` that hold the sequence's share (the transaction id sits above them); the
 # column's default itself is set by migration 0005.
@@ -41,4 +41,4 @@ class Event(Base):
     brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"))
     venue_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
-    data: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONText)

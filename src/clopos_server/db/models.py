@@ -29,7 +29,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from clopos_server.db.base import Base as Base  # re-exported: the code and Alembic take it from here
 from clopos_server.db.base import brand_fk as brand_fk
-from clopos_server.db.types import JSONType, Money, UTCDateTime
+from clopos_server.db.types import JSONText, JSONType, Money, UTCDateTime
 
 
 class ServerSecret(Base):
@@ -469,10 +469,10 @@ class Order(Base):
     type: Mapped[str] = mapped_column(String(32), default="CALL_CENTER_ORDER")
     integration: Mapped[str] = mapped_column(String(64), default="call_center_new")
     integration_status: Mapped[str] = mapped_column(String(32), default="CREATED")
-    payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONText)
     total: Mapped[Decimal]
-    pricing: Mapped[dict[str, Any]] = mapped_column(JSONType)
-    warnings: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    pricing: Mapped[dict[str, Any]] = mapped_column(JSONText)
+    warnings: Mapped[list[Any]] = mapped_column(JSONText, default=list)
     receipt_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

@@ -170,8 +170,8 @@ ON_SQLITE = CreateReads.compiled(on_sqlite, _SQLITE_PRODUCTS, _fetch_sqlite)
 
 def _insert_order_statement(*, keyed: bool) -> Select[Any]:
     """The order, its first history row and its order.created event in one statement (PostgreSQL's
-    data-modifying CTEs): ``by`` is the history's, ``data`` the event's, rendered before the id was known
-    (the id is set in at its two places). ``keyed``: also the key's row with its answer (``answer_parts``
+    data-modifying CTEs): ``by`` is the history's, ``data_parts`` the event's data, rendered before the id
+    was known and split where the id goes (joined by the new id, as the answer is). ``keyed``: also the key's row with its answer (``answer_parts``
     joined by the new id: the answer rendered before the id was known), and the order only if the key
     was free; the result is then the order's id and the key row's (None: the key was taken meanwhile)."""
     order_values = {
@@ -233,13 +233,10 @@ def _insert_order_statement(*, keyed: bool) -> Select[Any]:
         )
         .cte("history")
     )
-    order_id = func.to_jsonb(new_order.c.id)
-    data = func.jsonb_set(
-        func.jsonb_set(
-            cast(bindparam("data", type_=String), JSONB), literal_column("'{object,id}'"), order_id
-        ),
-        literal_column("'{object,payload,id}'"),
-        order_id,
+    # the event's data as the answer: rendered before the id was known, joined around it (json text)
+    data = cast(
+        func.array_to_string(bindparam("data_parts", type_=ARRAY(Text)), cast(new_order.c.id, Text)),
+        _EVENTS.c.data.type,
     )
     event = (
         insert(_EVENTS)
@@ -444,7 +441,9 @@ def _driver_values(row: dict[str, Any], by: str, event_object: dict[str, Any]) -
         for name in _INSERTED_COLUMNS
     }
     values["by"] = by
-    values["data"] = jsonio.dumps_str(events.event_data(event_object))
+    # the order's id was rendered as a placeholder, found only where the id goes (the caller checked)
+    placeholder = str(event_object["id"])
+    values["data_parts"] = jsonio.dumps_str(events.event_data(event_object)).split(placeholder)
     return values
 
 
@@ -452,7 +451,8 @@ async def insert_order_on_driver(
     conn: Any, row: dict[str, Any], *, by: str, event_object: dict[str, Any]
 ) -> int:
     """Insert the order ``row`` (``order_row``), its first history row and its order.created event (of
-    ``event_object``, the order rendered before its id was known) in one statement; returns its id.
+    ``event_object``, the order rendered with a placeholder id that occurs nowhere else in it) in one
+    statement; returns its id.
 
     ``row`` must be what the column types store unchanged: whole-second UTC times, Decimals at most
     4 places, JSON of str, int, Decimal, bool, None, lists and dicts.
