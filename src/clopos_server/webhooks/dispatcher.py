@@ -2,10 +2,11 @@
 
 Each poll (``CLOPOS_WEBHOOK_POLL_SECONDS``, or at once when woken) asks which enabled endpoints have
 events past their cursor or due deliveries and no other live sender (one statement). For each it runs an
-:class:`EndpointRunner`: the endpoint's sender on this instance, with 4 tasks sending and a pump that
-records their attempts, makes new events due and claims more, one transaction per round for however many
-attempts finished (``queue``). A slow endpoint only ever occupies its own 4 requests: other endpoints,
-the API and the board never wait for it. Nothing is kept only in memory: a new delivery not yet stored
+:class:`EndpointRunner`: the endpoint's sender on this instance, with 4 tasks sending (on the process's
+sending thread: ``sending``) and a pump on the app's loop that records their attempts, makes new events
+due and claims more, one transaction per round for however many attempts finished (``queue``). A
+slow endpoint only ever occupies its own 4 requests: other endpoints, the API and the board never wait
+for it. Nothing is kept only in memory: a new delivery not yet stored
 is still in the event log past the endpoint's cursor, and a stored one is leased; after a crash, the next
 sender reads the log from the cursor and claims the expired leases.
 """
@@ -34,6 +35,7 @@ from clopos_server.webhooks.repository import Owner
 from clopos_server.webhooks.schedule import parse_schedule
 from clopos_server.webhooks.schemas import UrlRules
 from clopos_server.webhooks.secrets import SEALING_PURPOSE, Sealer, SecretUnreadable, signed_headers
+from clopos_server.webhooks.sending import Lane, SendingThread, to_loop
 from clopos_server.webhooks.service import Config, ping_body, ping_identifier, signing_secrets
 
 log = logging.getLogger(__name__)
@@ -114,6 +116,7 @@ class Dispatcher:
         self.runtime = runtime
         self.poll_seconds = poll_seconds
         self.owner = uuid.uuid4().hex  # this process's sender leases and delivery leases
+        self.sending = SendingThread()  # where the runners' requests go out (started on first use)
         self._wake = asyncio.Event()
         self.runners: dict[int, EndpointRunner] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -135,6 +138,7 @@ class Dispatcher:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        await self.sending.aclose()
 
     async def _run(self) -> None:
         while True:
@@ -174,19 +178,20 @@ class Dispatcher:
 
 
 class EndpointRunner:
-    """This instance sending to one endpoint, as its sender: ``MAX_IN_FLIGHT`` sender tasks take claimed
-    deliveries from a local queue; a pump records what they finished, renews the leases, makes new
-    events due and claims more, one transaction per round however many attempts it holds. When nothing
-    is left (or the endpoint is disabled, deleted, or taken by another instance) it releases the endpoint
-    and ends; the next poll starts a new one when work appears."""
+    """This instance sending to one endpoint, as its sender: ``MAX_IN_FLIGHT`` sender tasks on the
+    sending thread take claimed deliveries from the endpoint's lane and hand each attempt back to the
+    app's loop, where a pump records what they finished, renews the leases, makes new events due and
+    claims more, one transaction per round however many attempts it holds. When nothing is left (or the
+    endpoint is disabled, deleted, or taken by another instance) it releases the endpoint and ends; the
+    next poll starts a new one when work appears. Only the senders run on the sending thread: every
+    other piece of state here is the app thread's (``busy`` in the lane aside)."""
 
     def __init__(self, dispatcher: Dispatcher, endpoint_id: int) -> None:
         self.dispatcher = dispatcher
         self.endpoint_id = endpoint_id
         self.endpoint: Row[Any] | None = None
-        self.queue: asyncio.Queue[queue.Claimed] = asyncio.Queue()
+        self.queue: Lane[queue.Claimed] = Lane()  # claimed, not taken by a sender yet
         self.results: list[queue.Result] = []
-        self.in_flight = 0
         self.stopping = False
         self.leases_valid_until = 0.0  # monotonic: past it, a queued delivery may have been taken over
         self.held: set[int] = set()  # deliveries queued or in flight here: the leases a renewal extends
@@ -203,7 +208,8 @@ class EndpointRunner:
         self._finished.set()
 
     async def run(self) -> None:
-        senders = [asyncio.create_task(self._send_loop()) for _ in range(queue.MAX_IN_FLIGHT)]
+        sending = self.dispatcher.sending
+        senders = await sending.run(self._start_senders(asyncio.get_running_loop()))
         try:
             while await self._pump():
                 self._finished.clear()
@@ -211,11 +217,22 @@ class EndpointRunner:
                     await asyncio.wait_for(self._finished.wait(), PUMP_IDLE_SECONDS)
                 await asyncio.sleep(PUMP_GATHER_SECONDS)  # let a few more attempts finish first
         finally:
-            for task in senders:
-                task.cancel()
             self.dispatcher.runners.pop(self.endpoint_id, None)
-            for sender in self._senders.values():
-                await sender.aclose()
+            await sending.run(self._stop_senders(senders))
+
+    async def _start_senders(self, app: asyncio.AbstractEventLoop) -> list[asyncio.Task[None]]:
+        """On the sending thread: the endpoint's ``MAX_IN_FLIGHT`` sender tasks."""
+        self.queue.attach()
+        return [asyncio.create_task(self._send_loop(app)) for _ in range(queue.MAX_IN_FLIGHT)]
+
+    async def _stop_senders(self, senders: list[asyncio.Task[None]]) -> None:
+        """On the sending thread: the sender tasks cancelled (an attempt in flight is not recorded: its
+        lease expires), the connections kept to the endpoint closed."""
+        for task in senders:
+            task.cancel()
+        await asyncio.gather(*senders, return_exceptions=True)
+        for sender in self._senders.values():
+            await sender.aclose()
 
     def _sender(self, url: str) -> Sender:
         """This endpoint's own client for its URL (a PATCHed URL gets a new one)."""
@@ -236,8 +253,7 @@ class EndpointRunner:
             self.given_up = given_up + self.given_up
             await asyncio.sleep(ERROR_BACKOFF)
             return True
-        for delivery in claimed:
-            self.queue.put_nowait(delivery)
+        self.queue.put_all(claimed)
         return keep_going
 
     async def _round(
@@ -267,7 +283,7 @@ class EndpointRunner:
                     self.leases_valid_until = time.monotonic() + queue.LEASE_MS / 1000 - ATTEMPT_MARGIN
                 waiting = self.queue.qsize()
                 if waiting < QUEUE_LOW:  # retries and expired leases first, then new events
-                    room = CLAIM_BATCH - waiting - self.in_flight
+                    room = CLAIM_BATCH - waiting - self.queue.busy
                     claimed = await queue.claim(conn, endpoint.id, owner, now, room)
                     new, read_to = await queue.make_due(conn, endpoint, read_to, room - len(claimed))
                     claimed += new
@@ -279,8 +295,8 @@ class EndpointRunner:
             if sender and (results or given_up or not unstored):
                 await queue.store_pending(conn, endpoint, given_up, now)
                 await queue.advance_cursor(conn, endpoint, min(unstored) - 1 if unstored else read_to)
-            idle = not claimed and self.queue.empty() and self.in_flight == 0 and not self.results
-            done = idle or (self.stopping and self.in_flight == 0 and not self.results)
+            idle = not claimed and self.queue.idle and not self.results
+            done = idle or (self.stopping and self.queue.idle and not self.results)
             if done:
                 await queue.release_sender(conn, endpoint.id, owner)
         self.endpoint, self.read_to, self.unstored = endpoint, read_to, unstored
@@ -302,27 +318,31 @@ class EndpointRunner:
         async with self.dispatcher.db.read() as conn:
             return await repo.endpoint_exists(conn, self.endpoint_id)
 
-    async def _send_loop(self) -> None:
+    async def _send_loop(self, app: asyncio.AbstractEventLoop) -> None:
+        """A sender, on the sending thread: each delivery it takes goes back to the app's loop, attempted
+        or not."""
         while True:
-            claimed = await self.queue.get()
+            claimed = await self.queue.take()
             endpoint = self.endpoint
             if self.stopping or endpoint is None or time.monotonic() > self.leases_valid_until:
-                # not sent: a stored delivery's lease expires and it is claimed again; a new one is
-                # stored pending by the next round
-                if claimed.id is None:
-                    self.given_up.append(claimed)
-                else:
-                    self.held.discard(claimed.id)
+                to_loop(app, self._unsent, claimed)
                 continue
-            self.in_flight += 1
-            try:
-                outcome = await attempt(
-                    self.dispatcher.runtime, endpoint, claimed, self._sender(endpoint.url)
-                )
-            finally:
-                self.in_flight -= 1
-            self.results.append((claimed, outcome))
-            self._finished.set()
+            outcome = await attempt(self.dispatcher.runtime, endpoint, claimed, self._sender(endpoint.url))
+            to_loop(app, self._attempted, claimed, outcome)
+
+    def _attempted(self, claimed: queue.Claimed, outcome: Outcome) -> None:
+        self.queue.handed_back()
+        self.results.append((claimed, outcome))
+        self._finished.set()
+
+    def _unsent(self, claimed: queue.Claimed) -> None:
+        """Not sent: a stored delivery's lease expires and it is claimed again; a new one is stored
+        pending by the next round."""
+        self.queue.handed_back()
+        if claimed.id is None:
+            self.given_up.append(claimed)
+        else:
+            self.held.discard(claimed.id)
 
 
 def _ids(deliveries: list[queue.Claimed]) -> set[int]:
