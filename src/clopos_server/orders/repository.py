@@ -171,9 +171,10 @@ ON_SQLITE = CreateReads.compiled(on_sqlite, _SQLITE_PRODUCTS, _fetch_sqlite)
 def _insert_order_statement(*, keyed: bool) -> Select[Any]:
     """The order, its first history row and its order.created event in one statement (PostgreSQL's
     data-modifying CTEs): ``by`` is the history's, ``data_parts`` the event's data, rendered before the id
-    was known and split where the id goes (joined by the new id, as the answer is). ``keyed``: also the key's row with its answer (``answer_parts``
-    joined by the new id: the answer rendered before the id was known), and the order only if the key
-    was free; the result is then the order's id and the key row's (None: the key was taken meanwhile)."""
+    was known and split where the id goes (joined by the new id, as the answer is). ``keyed``: also the
+    key's row with its answer (``answer_parts`` joined by the new id: the answer rendered before the id
+    was known), and the order only if the key was free; the result is then the order's id and the key
+    row's (None: the key was taken meanwhile)."""
     order_values = {
         name: bindparam(f"order_{name}", type_=_ORDERS.c[name].type) for name in _INSERTED_COLUMNS
     }
