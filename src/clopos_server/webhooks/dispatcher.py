@@ -6,9 +6,9 @@ events past their cursor or due deliveries and no other live sender (one stateme
 sending thread: ``sending``) and a pump on the app's loop that records their attempts, makes new events
 due and claims more, one transaction per round for however many attempts finished (``queue``). A
 slow endpoint only ever occupies its own 4 requests: other endpoints, the API and the board never wait
-for it. Nothing is kept only in memory: a new delivery not yet stored
-is still in the event log past the endpoint's cursor, and a stored one is leased; after a crash, the next
-sender reads the log from the cursor and claims the expired leases.
+for it. Nothing is kept only in memory: a new delivery not yet stored is still in the event log past
+the endpoint's cursor, and a stored one is leased; after a crash, the next sender reads the log from
+the cursor and claims the expired leases.
 """
 
 from __future__ import annotations

@@ -272,7 +272,10 @@ async def store_pending(
     rows = [
         {
             **_stored_row(endpoint.brand_id, claimed, at),
-            **{"status": PENDING, "attempts": 0, "next_at": now, "finished_at": None},
+            "status": PENDING,
+            "attempts": 0,
+            "next_at": now,
+            "finished_at": None,
         }
         for claimed in deliveries
     ]
