@@ -182,8 +182,7 @@ async def test_new_deliveries_given_up_unsent_are_stored_pending_and_sent_later(
         claimed, going = await runner._round([], [])
         assert going and len(claimed) == 5 and all(delivery.id is None for delivery in claimed)
         assert await deliveries_of(db, endpoint["id"]) == []  # nothing written before an attempt
-        for delivery in claimed:
-            runner.queue.put_nowait(delivery)
+        runner.queue.put_all(claimed)
         disabled = await v2.request("PATCH", f"/webhook-endpoints/{endpoint['id']}", json={"enabled": False})
         assert disabled.status_code == 200, disabled.text
         assert await runner._round([], []) == ([], False)  # stopped and released

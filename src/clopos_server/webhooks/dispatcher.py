@@ -308,9 +308,7 @@ class EndpointRunner:
         """Send nothing more; record what is in flight. What is queued is dropped: a stored delivery keeps
         its lease until released, a new one is returned, to be stored pending."""
         self.stopping = True
-        dropped = []
-        while not self.queue.empty():
-            dropped.append(self.queue.get_nowait())
+        dropped = self.queue.drain()
         self.held.difference_update(_ids(dropped))
         return [delivery for delivery in dropped if delivery.id is None]
 

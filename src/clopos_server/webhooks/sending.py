@@ -96,28 +96,23 @@ class Lane(Generic[T]):
         self._wake: asyncio.Event | None = None  # the senders' (``attach``)
         self._senders_loop: asyncio.AbstractEventLoop | None = None
 
-    def put_nowait(self, item: T) -> None:
-        self.put_all((item,))
-
     def put_all(self, items: Iterable[T]) -> None:
-        """Queue ``items`` (the app's thread) and wake the senders once."""
+        """Queue ``items`` (the app's thread) and wake the senders once (unless their loop closed:
+        nothing takes them then)."""
         self._items.extend(items)
         if self._senders_loop is not None and self._wake is not None:
-            with contextlib.suppress(RuntimeError):  # the senders' loop closed: nothing takes it
-                self._senders_loop.call_soon_threadsafe(self._wake.set)
+            to_loop(self._senders_loop, self._wake.set)
 
     def qsize(self) -> int:
         return len(self._items)
 
-    def empty(self) -> bool:
-        return not self._items
-
-    def get_nowait(self) -> T:
-        """The oldest queued delivery (the app's thread, draining). ``asyncio.QueueEmpty`` when none."""
+    def drain(self) -> list[T]:
+        """Every queued delivery, oldest first, taken out at once (the app's thread, stopping): under the
+        lock, so a sender's take is either before (busy) or finds none."""
         with self._lock:
-            if not self._items:
-                raise asyncio.QueueEmpty
-            return self._items.popleft()
+            drained = list(self._items)
+            self._items.clear()
+        return drained
 
     @property
     def idle(self) -> bool:
@@ -131,7 +126,7 @@ class Lane(Generic[T]):
             self.busy -= 1
 
     def attach(self) -> None:
-        """On the senders' loop, before they take: what ``put_nowait`` wakes them with."""
+        """On the senders' loop, before they take: what ``put_all`` wakes them with."""
         self._wake = asyncio.Event()
         self._senders_loop = asyncio.get_running_loop()
 
