@@ -63,6 +63,30 @@ async def test_list_one_and_create_answer_hold_the_same_order_exactly(api: ApiCl
     assert listed["total"] == answer["total"] and listed["pricing"] == answer["pricing"]
 
 
+async def test_reads_spell_every_number_and_time_as_the_writers_do(api: ApiClient) -> None:
+    """The reads have the database write the times and, on PostgreSQL, the total as text (reads.py):
+    every number and time of the list and of one order must be spelled as the create and accept answers
+    spell them (numbers parsed as their text: 16.2 and 16.20 differ here)."""
+    body = example("create-order.v1.request.json")
+    body["payload"]["products"][0]["count"] = 3
+    whole = await create(api)
+    tripled = await api.post("/orders", json=body)
+    accepted = await api.post(f"/test-helpers/orders/{whole['id']}/accept")
+    assert tripled.status_code == 201 and accepted.status_code == 200, (tripled.text, accepted.text)
+
+    def spelled(text: str) -> list[dict]:
+        data = json.loads(text, parse_float=str, parse_int=str)["data"]
+        return data if isinstance(data, list) else [data]
+
+    written = {order["id"]: order for order in spelled(accepted.text) + spelled(tripled.text)}
+    assert written[str(whole["id"])]["status"] == "RECEIVED"  # accepted into its receipt
+    assert len({order["total"] for order in written.values()}) == 2
+    listed = spelled((await api.get("/orders")).text)
+    assert {order["id"]: order for order in listed} == written
+    for order_id, order in written.items():
+        assert spelled((await api.get(f"/orders/{order_id}")).text) == [order]
+
+
 async def test_list_defaults_to_the_request_venue_and_widens_by_filter(api: ApiClient) -> None:
     await create(api)
     await create(api, venue_id=2, venue_name="Baku")

@@ -11,28 +11,23 @@ from typing import Any
 import orjson
 from sqlalchemy import Row
 
+from clopos_server import jsonio
 from clopos_server.db.models import Order
 from clopos_server.receipts.render import render_receipt
 from clopos_server.timeutil import ts_iso, ts_plain
 
 
-def render_order(
-    row: Any,
-    *,
-    includes: Mapping[str, tuple[str, ...] | None] = {},
-    receipt: Row[Any] | None = None,
-    customer: Row[Any] | None = None,
-    history: Sequence[Row[Any]] = (),
-) -> dict[str, Any]:
+def render_order(row: Any) -> dict[str, Any]:
     """``row``: a row of ``orders`` (its JSON columns decoded, or as stored text), or the namespace
-    ``repository.insert_order`` returns."""
+    ``repository.insert_order`` returns. The object the writers answer with and put in events; the reads
+    write the same object as text (``order_text``)."""
     created, updated = ts_iso(row.created_at), ts_iso(row.updated_at)
     identity = {"id": row.id, "venue_id": row.venue_id, "created_at": created, "updated_at": updated}
     if isinstance(row.payload, str):
         payload: Any = _with_keys(row.payload, identity)
     else:
         payload = {**row.payload, **identity}
-    order: dict[str, Any] = {
+    return {
         "id": row.id,
         "venue_id": row.venue_id,
         "type": row.type,
@@ -52,15 +47,6 @@ def render_order(
         "updated_at": updated,
         "integration_response": None,
     }
-    if "receipt" in includes:
-        order["receipt"] = None if receipt is None else pick(render_receipt(receipt), includes["receipt"])
-    if "customer" in includes:
-        order["customer"] = (
-            None if customer is None else pick(plain_row(customer, iso=True), includes["customer"])
-        )
-    if "history" in includes:
-        order["history"] = [{"status": h.status, "at": ts_iso(h.at), "by": h.by} for h in history]
-    return order
 
 
 # The columns of ``orders`` in table order, as ``order_text`` unpacks them (checked at import: a column
@@ -74,32 +60,52 @@ if tuple(Order.__table__.c.keys()) != ORDER_COLUMNS:
     raise RuntimeError("orders/render.py: ORDER_COLUMNS is not the table's columns")
 
 
-def order_text(columns: Sequence[Any]) -> orjson.Fragment:
-    """``render_order`` written as JSON text directly, for ``columns``: a row of ``orders`` in table order
-    (``ORDER_COLUMNS``) whose JSON columns are stored text, with no relation to embed. The answers of
-    ``GET /orders`` and ``GET /orders/{id}``: building the dict (reading a ``Row``'s attributes by name
-    alone is 0.27 us each) and encoding it was 16 us per order, a third of a list's CPU (py-spy,
-    ``bench/profiling.py orders``). The keys and their order are ``render_order``'s;
-    tests/orders/test_render.py holds the two to the same bytes."""
+def order_text(
+    columns: Sequence[Any],
+    *,
+    includes: Mapping[str, tuple[str, ...] | None] = {},
+    receipt: Row[Any] | None = None,
+    customer: Row[Any] | None = None,
+    history: Sequence[Row[Any]] = (),
+) -> orjson.Fragment:
+    """``render_order``'s object written as JSON text directly, with the relations ``includes`` names
+    appended: the answers of ``GET /orders`` and ``GET /orders/{id}``. ``columns``: a row of ``orders``
+    in table order (``ORDER_COLUMNS``) as the reads select it, the database having written what it can
+    write cheaper than Python (orders/reads.py): the JSON columns as their stored text, the times as
+    ISO text (``ts_iso``'s), the total as its number's text on PostgreSQL (a ``Decimal`` on SQLite).
+    Building the dict (a ``Row``'s attribute by name alone is 0.27 us), converting the columns and
+    encoding them was 16 us per order, a third of a list's CPU (py-spy, ``bench/profiling.py orders``).
+    The keys and their order are ``render_order``'s; tests/orders/test_render.py holds the two to the
+    same bytes."""
     (
         order_id, _brand, venue_id, customer_id, _sale_type, _client, status, type_, integration,
-        integration_status, stored_payload, total, pricing, warnings, receipt_id, created_at, updated_at,
+        integration_status, stored_payload, total, pricing, warnings, receipt_id, created, updated,
     ) = columns  # fmt: skip
-    created = ts_iso(created_at)
-    updated = created if updated_at == created_at else ts_iso(updated_at)
     identity = (
         f'"id":{_json_int(order_id)},"venue_id":{_json_int(venue_id)},'
         f'"created_at":"{created}","updated_at":"{updated}"'
     )
-    return orjson.Fragment(
+    text = (
         f'{{"id":{_json_int(order_id)},"venue_id":{_json_int(venue_id)},"type":{_json_str(type_)},'
         f'"integration":{_json_str(integration)},"integration_uuid":null,"integration_id":null,'
         f'"customer_ref_id":null,"integration_status":{_json_str(integration_status)},'
         f'"status":{_json_str(status)},"customer_id":{_json_int(customer_id)},'
-        f'"receipt_id":{_json_int(receipt_id)},"total":{_json_decimal(total)},'
+        f'"receipt_id":{_json_int(receipt_id)},"total":{_json_number(total)},'
         f'"pricing":{pricing},"warnings":{warnings},"payload":{_open_object(stored_payload)}{identity}}},'
-        f'"created_at":"{created}","updated_at":"{updated}","integration_response":null}}'
+        f'"created_at":"{created}","updated_at":"{updated}","integration_response":null'
     )
+    relations: dict[str, Any] = {}
+    if "receipt" in includes:
+        relations["receipt"] = None if receipt is None else pick(render_receipt(receipt), includes["receipt"])
+    if "customer" in includes:
+        relations["customer"] = (
+            None if customer is None else pick(plain_row(customer, iso=True), includes["customer"])
+        )
+    if "history" in includes:
+        relations["history"] = [{"status": h.status, "at": ts_iso(h.at), "by": h.by} for h in history]
+    if not relations:
+        return orjson.Fragment(text + "}")
+    return orjson.Fragment(f"{text},{jsonio.dumps_str(relations)[1:]}")
 
 
 @lru_cache(maxsize=512)
@@ -112,10 +118,13 @@ def _json_int(value: int | None) -> str:
     return "null" if value is None else str(int(value))
 
 
-def _json_decimal(value: Decimal | None) -> str:
-    """As ``jsonio`` writes a Decimal: an exact number in plain digits."""
+def _json_number(value: Decimal | str | None) -> str:
+    """As ``jsonio`` writes a Decimal: an exact number in plain digits; text is the database's writing
+    of it (reads.py)."""
     if value is None:
         return "null"
+    if isinstance(value, str):
+        return value
     if not value.is_finite():
         raise ValueError("a stored order total is not a finite number")
     return format(value, "f")
