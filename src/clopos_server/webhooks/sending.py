@@ -25,6 +25,8 @@ import threading
 from collections.abc import Callable, Coroutine, Iterable
 from typing import Any, Generic, TypeVar
 
+import uvloop
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -52,7 +54,9 @@ class SendingThread:
         return self._loop
 
     def _run(self, started: threading.Event) -> None:
-        loop = asyncio.new_event_loop()
+        # uvloop, as the app's (serving.py): asyncio's own loop runs each turn in Python, holding the GIL
+        # the busy worker's requests wait for
+        loop = uvloop.new_event_loop()
         asyncio.set_event_loop(loop)
         self._loop = loop
         started.set()
