@@ -95,6 +95,9 @@ def counted(db: Database) -> Iterator[Counted]:
                 try:
                     yield conn
                 finally:
+                    # asyncpg calls a query logger with call_soon: let the last statement's call run
+                    # before the block ends (the pool's check-in no longer yields to the loop)
+                    await asyncio.sleep(0)
                     conn.remove_query_logger(logged)
 
         setattr(driver, "connection", logged_connection)  # noqa: B010  (on the instance, for the block)

@@ -35,8 +35,12 @@ Pooled connections are for statements and transactions only: no ``SET``, ``LISTE
 from __future__ import annotations
 
 import asyncio
+import collections
+import contextlib
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
@@ -57,7 +61,6 @@ DRIVER_DISCONNECTS: tuple[type[BaseException], ...] = (
     asyncpg.CannotConnectNowError,
     OSError,
 )
-_CLOSE_FAILED: tuple[type[BaseException], ...] = (TimeoutError, *DRIVER_DISCONNECTS)
 # What leaves a connection in an unknown state: closed at once, never given back to the pool.
 _ABANDONED: tuple[type[BaseException], ...] = (TimeoutError, asyncio.CancelledError)
 
@@ -90,12 +93,31 @@ async def _set_up(conn: Any) -> None:
     )
 
 
-async def _no_reset(conn: Any) -> None:
-    """asyncpg still rolls back an open transaction on release; nothing else needs undoing (see above)."""
+# An idle connection older than this is closed at checkout rather than reused (as asyncpg's pool does
+# after 300 s): a firewall or a proxy may have dropped it without a word.
+IDLE_SECONDS = 300.0
+
+
+@dataclass(eq=False)
+class _Kept:
+    """A connection of the pool, with the generation it was opened in and when it was last handed back."""
+
+    conn: Any
+    generation: int
+    idle_since: float = 0.0
 
 
 class DriverPool:
-    """asyncpg's pool of up to ``size`` connections, opened on first use (inside the event loop)."""
+    """Up to ``size`` asyncpg connections, opened on first need, idle ones reused last in first out; a
+    request that finds them all busy waits in line, at most the pool timeout.
+
+    Not asyncpg's own pool: its checkout (a ``wait_for``) and its check-in (a shielded task and a timeout
+    each) were a tenth of a worker's CPU per read of one order (py-spy, ``bench/profiling.py order``).
+    Here a checkout of an idle connection is a pop and a check-in an append or a hand-over to the first
+    waiter. What asyncpg's pool did for us is kept: a connection found closed at checkout is replaced, one
+    lost under a statement expires every older one (``_lost``), one that timed out or was cancelled is
+    terminated, never reused, and one still in a transaction (never, on our paths) is closed rather than
+    rolled back on the way."""
 
     def __init__(
         self,
@@ -114,56 +136,130 @@ class DriverPool:
         self.on_lost = on_lost
         self.size = size
         self.pool_timeout = pool
-        self._options: dict[str, Any] = {
-            "min_size": 0,
-            "max_size": size,
+        self._connect_options: dict[str, Any] = {
             "timeout": pool,  # connecting
             "command_timeout": driver,  # a frozen server never sends the cancellation
             "server_settings": {
                 "statement_timeout": str(int(statement * 1000)),
                 "lock_timeout": str(int(lock * 1000)),
             },
-            "init": _set_up,
-            "reset": _no_reset,
         }
-        self._pool: Any = None
-        self._opening: asyncio.Lock | None = None
+        self._idle: list[_Kept] = []
+        self._open: set[_Kept] = set()  # every connection open or being opened, idle or in use
+        self._waiters: collections.deque[asyncio.Future[_Kept | None]] = collections.deque()
+        self._generation = 0
+        self._discarded = asyncio.Event()  # set at each connection closed (``close`` waits on it)
 
-    async def _opened(self) -> Any:
-        if self._pool is not None:
-            return self._pool
-        if self._opening is None:
-            self._opening = asyncio.Lock()
-        async with self._opening:
-            if self._pool is None:
-                self._pool = await asyncpg.create_pool(self.dsn, **self._options)
-        return self._pool
+    async def _checkout(self) -> _Kept:
+        """An idle connection, a new one while fewer than ``size`` are open, or the first handed back."""
+        while True:
+            while self._idle:
+                kept = self._idle.pop()
+                if self._reusable(kept) and time.monotonic() - kept.idle_since < IDLE_SECONDS:
+                    return kept
+                self._discard(kept)
+            if len(self._open) < self.size:
+                return await self._connect()
+            handed = await self._wait()
+            if handed is not None:
+                return handed
+            # None: a connection was closed, so there is room to open one
+
+    async def _connect(self) -> _Kept:
+        kept = _Kept(None, self._generation)
+        self._open.add(kept)
+        try:
+            kept.conn = await asyncpg.connect(self.dsn, **self._connect_options)
+            await _set_up(kept.conn)
+        except BaseException:
+            if kept.conn is not None:
+                kept.conn.terminate()
+            self._open.discard(kept)
+            self._wake_one(None)
+            raise
+        return kept
+
+    async def _wait(self) -> _Kept | None:
+        """The first connection handed back, or None for room to open one, within the pool timeout."""
+        waiter: asyncio.Future[_Kept | None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            async with asyncio.timeout(self.pool_timeout):
+                return await waiter
+        except BaseException as exc:
+            if not waiter.done() or waiter.cancelled():  # (the timeout cancels it)
+                waiter.cancel()
+                with contextlib.suppress(ValueError):
+                    self._waiters.remove(waiter)
+            else:  # handed over just as this wait gave up: pass it on
+                handed = waiter.result()
+                if handed is None:
+                    self._wake_one(None)
+                else:
+                    self._checkin(handed)
+            if isinstance(exc, TimeoutError):
+                raise PoolTimeoutError("no database connection was free in time") from exc
+            raise
+
+    def _reusable(self, kept: _Kept) -> bool:
+        conn = kept.conn
+        return kept.generation == self._generation and not conn.is_closed() and not conn.is_in_transaction()
+
+    def _checkin(self, kept: _Kept) -> None:
+        """A connection back from a block: to the first waiter, else idle; closed if it cannot serve."""
+        if not self._reusable(kept):
+            self._discard(kept)
+            return
+        kept.idle_since = time.monotonic()
+        if not self._wake_one(kept):
+            self._idle.append(kept)
+
+    def _wake_one(self, handed: _Kept | None) -> bool:
+        """Give ``handed`` (or, with None, room for a new connection) to the first live waiter."""
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(handed)
+                return True
+        return False
+
+    def _discard(self, kept: _Kept) -> None:
+        """Close a connection that may not serve again (no goodbye that could wait on a frozen server)."""
+        self._open.discard(kept)
+        if not kept.conn.is_closed():
+            kept.conn.terminate()
+        self._discarded.set()
+        self._wake_one(None)
+
+    def _lost(self) -> None:
+        """The server probably restarted: every connection opened before now is closed at its next
+        checkout or check-in."""
+        self._generation += 1
+        idle, self._idle = self._idle, []
+        for kept in idle:
+            self._discard(kept)
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[Any]:
         """A pooled asyncpg connection for the block; each statement commits on its own. Failing to connect
         raises the driver's own error (``db.unavailable`` reads it: refused, starting, too many...)."""
-        pool = self._pool if self._pool is not None else await self._opened()
-        try:
-            conn = await pool.acquire(timeout=self.pool_timeout)
-        except TimeoutError as waited:
-            if pool._queue.empty():  # every connection busy: not the server's fault (asyncpg internals)
-                raise PoolTimeoutError("no database connection was free in time") from waited
-            raise  # connecting timed out: "did not answer in time"
+        kept = await self._checkout()
         metrics.DB_POOL_IN_USE.inc()  # both pools' connections in use (SQLAlchemy's: db/engine.py)
         try:
-            yield conn
+            yield kept.conn
         except _ABANDONED:
-            conn.terminate()  # the server may be frozen: no goodbye that would wait for its answer
+            self._discard(kept)  # the server may be frozen: no goodbye that would wait for its answer
             raise
         except DRIVER_DISCONNECTS as lost:
-            await pool.expire_connections()  # the server probably restarted: reopen every older connection
+            self._discard(kept)
+            self._lost()
             if self.on_lost is not None:
                 self.on_lost(lost)
             raise DisconnectionError("the database connection was lost") from lost
         finally:
             metrics.DB_POOL_IN_USE.dec()
-            await pool.release(conn, timeout=self.pool_timeout)
+            if kept in self._open:
+                self._checkin(kept)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Any]:
@@ -184,11 +280,20 @@ class DriverPool:
             await transaction.commit()
 
     async def close(self) -> None:
-        """Close every connection (waiting at most the pool timeout for those in use, then terminating)."""
-        pool, self._pool = self._pool, None
-        if pool is None:
-            return
-        try:
-            await asyncio.wait_for(pool.close(), self.pool_timeout)
-        except _CLOSE_FAILED:
-            pool.terminate()
+        """Close every connection: the idle ones at once, those in use as their blocks end, waiting at
+        most the pool timeout for them, then terminating what is left. The pool stays usable: a later
+        checkout opens a new connection (an app's shutdown closes it; a test may start the app again)."""
+        closing = self._generation
+        self._lost()
+        deadline = time.monotonic() + self.pool_timeout
+        while remaining := [kept for kept in self._open if kept.generation <= closing]:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                for kept in remaining:
+                    if kept.conn is not None:
+                        kept.conn.terminate()
+                    self._open.discard(kept)
+                return
+            self._discarded.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._discarded.wait(), left)
