@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -18,12 +19,19 @@ __all__ = ["JSON_MEDIA_TYPE", "envelope_stamp", "json_response", "success"]
 def envelope_stamp(request: Request) -> dict[str, Any]:
     """``time`` (whole ms spent so far), ``timestamp`` and ``unix`` of the answer."""
     started: float = getattr(request.state, "started", time.perf_counter())
-    now = datetime.now(UTC)
+    unix = int(time.time())
     return {
         "time": int((time.perf_counter() - started) * 1000),
-        "timestamp": now.strftime("%Y-%m-%d %H:%M:%S"),
-        "unix": int(now.timestamp()),
+        "timestamp": _timestamp(unix),
+        "unix": unix,
     }
+
+
+@functools.lru_cache(maxsize=4)
+def _timestamp(unix: int) -> str:
+    """The answer's ``timestamp``, written once a second (``strftime`` per answer was 1% of a read's
+    CPU)."""
+    return datetime.fromtimestamp(unix, UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def success(
