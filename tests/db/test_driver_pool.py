@@ -26,22 +26,23 @@ async def backend_pid(pool: DriverPool) -> int:
     return pid
 
 
+async def held(pool: DriverPool, release: asyncio.Event) -> int:
+    """A connection held until ``release`` is set, then used once more: its backend's pid."""
+    async with pool.connection() as conn:
+        await release.wait()
+        pid: int = await conn.fetchval("SELECT pg_backend_pid()")
+    return pid
+
+
 async def test_an_idle_connection_is_reused_and_no_more_than_size_are_opened(db_url: str) -> None:
     pool = pool_of(db_url, size=2)
     try:
         first = await backend_pid(pool)
         assert await backend_pid(pool) == first
-        gate = asyncio.Event()
-
-        async def hold() -> int:
-            async with pool.connection() as conn:
-                await gate.wait()
-                pid: int = await conn.fetchval("SELECT pg_backend_pid()")
-            return pid
-
-        holders = [asyncio.ensure_future(hold()) for _ in range(4)]
+        release = asyncio.Event()
+        holders = [asyncio.ensure_future(held(pool, release)) for _ in range(4)]
         await asyncio.sleep(0.1)
-        gate.set()
+        release.set()
         assert len(set(await asyncio.gather(*holders))) == 2
         settings = await (await pool._checkout()).conn.fetchval("SHOW statement_timeout")
         assert settings == "5s"  # the connections are set up as SQLAlchemy's are
@@ -56,12 +57,7 @@ async def test_a_waiter_gets_the_connection_handed_back_and_a_long_wait_is_the_p
     try:
         first = await backend_pid(pool)
         release = asyncio.Event()
-
-        async def hold() -> None:
-            async with pool.connection():
-                await release.wait()
-
-        holder = asyncio.ensure_future(hold())
+        holder = asyncio.ensure_future(held(pool, release))
         await asyncio.sleep(0.05)
         waiting = asyncio.ensure_future(backend_pid(pool))
         await asyncio.sleep(0.05)
@@ -70,7 +66,7 @@ async def test_a_waiter_gets_the_connection_handed_back_and_a_long_wait_is_the_p
         await holder
 
         release.clear()
-        holder = asyncio.ensure_future(hold())
+        holder = asyncio.ensure_future(held(pool, release))
         await asyncio.sleep(0.05)
         with pytest.raises(PoolTimeoutError, match="no database connection was free in time"):
             await backend_pid(pool)
@@ -136,14 +132,8 @@ async def test_an_idle_connection_closed_by_the_server_or_too_old_is_replaced_at
 async def test_close_waits_for_connections_in_use_and_leaves_the_pool_usable(db_url: str) -> None:
     pool = pool_of(db_url, size=2, wait=2)
     release = asyncio.Event()
-
-    async def hold() -> None:
-        async with pool.connection() as conn:
-            await release.wait()
-            await conn.fetchval("SELECT 1")  # still usable until its block ends
-
     first = await backend_pid(pool)
-    holder = asyncio.ensure_future(hold())
+    holder = asyncio.ensure_future(held(pool, release))  # its connection still serves until it ends
     await asyncio.sleep(0.05)
     closing = asyncio.ensure_future(pool.close())
     await asyncio.sleep(0.05)
@@ -161,16 +151,12 @@ async def test_close_waits_for_connections_in_use_and_leaves_the_pool_usable(db_
 async def test_close_terminates_what_is_still_in_use_after_the_pool_timeout(db_url: str) -> None:
     pool = pool_of(db_url, size=1, wait=0.2)
     release = asyncio.Event()
-
-    async def hold() -> None:
-        async with pool.connection():
-            await release.wait()
-
-    holder = asyncio.ensure_future(hold())
+    holder = asyncio.ensure_future(held(pool, release))
     await asyncio.sleep(0.05)
     (kept,) = pool._open
     await asyncio.wait_for(pool.close(), 1)
     assert kept.conn.is_closed() and not pool._open
     release.set()
-    await holder  # its block ends on a closed connection: discarded, not kept
+    with pytest.raises(DisconnectionError):  # its block ends on the closed connection: discarded
+        await holder
     assert not pool._idle
