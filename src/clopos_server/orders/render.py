@@ -119,15 +119,9 @@ def _json_int(value: int | None) -> str:
 
 
 def _json_number(value: Decimal | str | None) -> str:
-    """As ``jsonio`` writes a Decimal: an exact number in plain digits; text is the database's writing
-    of it (reads.py)."""
-    if value is None:
-        return "null"
-    if isinstance(value, str):
-        return value
-    if not value.is_finite():
-        raise ValueError("a stored order total is not a finite number")
-    return format(value, "f")
+    """The total's JSON: text is the database's writing of it (reads.py), a ``Decimal`` is written as
+    ``jsonio`` writes every Decimal."""
+    return value if isinstance(value, str) else jsonio.dumps_str(value)
 
 
 def _open_object(stored_object: str) -> str:
