@@ -77,8 +77,7 @@ class SendingThread:
         """Stop the loop (its tasks are cancelled) and wait for the thread, at most ``STOP_SECONDS``."""
         if self._loop is None or self._thread is None:
             return
-        with contextlib.suppress(RuntimeError):  # closed already
-            self._loop.call_soon_threadsafe(self._loop.stop)
+        to_loop(self._loop, self._loop.stop)
         await asyncio.to_thread(self._thread.join, STOP_SECONDS)
         if self._thread.is_alive():
             log.warning("the webhook sending thread did not stop within %g s", STOP_SECONDS)
