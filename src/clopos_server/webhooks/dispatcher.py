@@ -295,8 +295,8 @@ class EndpointRunner:
             if sender and (results or given_up or not unstored):
                 await queue.store_pending(conn, endpoint, given_up, now)
                 await queue.advance_cursor(conn, endpoint, min(unstored) - 1 if unstored else read_to)
-            idle = not claimed and self.queue.idle and not self.results
-            done = idle or (self.stopping and self.queue.idle and not self.results)
+            settled = self.queue.idle and not self.results  # nothing queued, in flight or unrecorded
+            done = settled and (not claimed or self.stopping)
             if done:
                 await queue.release_sender(conn, endpoint.id, owner)
         self.endpoint, self.read_to, self.unstored = endpoint, read_to, unstored
