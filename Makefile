@@ -24,7 +24,7 @@ run: $(STAMP)  ## migrate, seed the demo brands, serve on 127.0.0.1:8000
 
 # The suite in PYTEST_WORKERS processes (pytest-xdist; docs/testing.md). A later -n in PYTEST_ARGS wins:
 # `make test PYTEST_ARGS="tests/orders -n 0"` runs one directory in this process, without the start-up.
-PYTEST_WORKERS ?= 3
+PYTEST_WORKERS ?= 4
 # Bytecode is kept (in .venv/pycache, out of the tree) even where PYTHONDONTWRITEBYTECODE is set: the suite
 # starts a few hundred Python processes (servers, CLI runs, the pytest runs of tests/integrating), and pytest
 # rewrites every clopos_server module it imports (the package holds a pytest plugin), so without a cache

@@ -138,7 +138,9 @@ async def test_an_unknown_method_gets_json(settings: Settings, protocol: type) -
     """llhttp refuses a method token it does not know (400); h11 hands it to the app, which answers 405
     with the methods of the path. JSON either way."""
     with serving(settings, protocol) as port:
-        (answer,) = await asyncio.to_thread(exchange, port, b"BREW /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+        # Connection: close, or h11 would keep the connection open for its keep-alive (5 s) after the 405
+        brew = b"BREW /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+        (answer,) = await asyncio.to_thread(exchange, port, brew)
     assert answer.headers["content-type"] == "application/json"
     if protocol is HttpToolsProtocol:
         assert_refused(answer, 400, "validation_failed")

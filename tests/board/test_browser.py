@@ -185,6 +185,7 @@ async def test_a_board_catches_up_on_what_happened_while_its_server_was_gone(
             back.stop()
 
 
+@pytest.mark.slow(seconds=13)
 def test_the_screenshot_script_writes_the_docs_images(tmp_path: Path) -> None:
     from tests.board.conftest import CHROMIUM, _unavailable
 

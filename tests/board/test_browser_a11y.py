@@ -26,6 +26,7 @@ UNNAMED_CONTROLS = """() => [...document.querySelectorAll(
   .map(el => el.outerHTML.slice(0, 120))"""
 
 
+@pytest.mark.slow(seconds=15)
 async def test_the_sign_in_page_and_the_board_pass_axe(browser: Any, server: ServerProcess) -> None:
     base = server.base_url
     context = await browser.new_context(bypass_csp=True)

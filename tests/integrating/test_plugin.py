@@ -73,6 +73,7 @@ def _build_wheel(workdir: Path) -> Path:
     return wheel
 
 
+@pytest.mark.slow(seconds=13)
 def test_the_fixture_in_a_fresh_environment(tmp_path: Path) -> None:
     wheel = _build_wheel(tmp_path)
     env_dir = tmp_path / "venv"
