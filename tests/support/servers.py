@@ -11,7 +11,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -20,6 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
+from tests.support.zygote import ForkedProcess, Zygote
+
+# Each worker's servers are forked from one process that has imported the server (tests/support/zygote.py).
+_zygote = Zygote()
 
 
 def free_port() -> int:
@@ -30,7 +34,7 @@ def free_port() -> int:
 
 @dataclass
 class ServerProcess:
-    process: subprocess.Popen[bytes]
+    process: ForkedProcess
     base_url: str
     log_path: Path
     kept_log: str | None = None
@@ -73,13 +77,8 @@ def start_server(
     }
     handle, name = tempfile.mkstemp(prefix=f"clopos-server-{port}-", suffix=".log")
     log_path = Path(name)
-    with os.fdopen(handle, "wb") as log_file:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "clopos_server.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=log_file,
-        )
+    os.close(handle)
+    process = _zygote.spawn(["serve", "--host", "127.0.0.1", "--port", str(port)], env, log_path)
     base_url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout
     # One client for the polls: each httpx.get() builds a client and its TLS context (the CA bundle
