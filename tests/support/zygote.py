@@ -33,8 +33,8 @@ PR_SET_CHILD_SUBREAPER = 36
 
 
 class ForkedProcess:
-    """What ``subprocess.Popen`` offers the server tests (``pid``, ``returncode``, ``poll``, ``wait``,
-    ``send_signal``, ``terminate``, ``kill``) for a child the worker adopted."""
+    """What the server tests use of ``subprocess.Popen`` (``pid``, ``returncode``, ``poll``, ``wait``,
+    ``send_signal``, ``kill``), for a child the worker adopted."""
 
     def __init__(self, pid: int) -> None:
         self.pid = pid
@@ -60,9 +60,6 @@ class ForkedProcess:
         if self.poll() is None:
             os.kill(self.pid, sig)
 
-    def terminate(self) -> None:
-        self.send_signal(signal.SIGTERM)
-
     def kill(self) -> None:
         self.send_signal(signal.SIGKILL)
 
@@ -74,7 +71,8 @@ def _set_subreaper(on: bool) -> None:
 
 
 class Zygote:
-    """The worker's side: starts the zygote on first use and asks it for servers, one at a time."""
+    """The worker's side: starts the zygote on first use and asks it for servers, one at a time. The
+    zygote ends with the worker (its loop ends when its input does)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -108,12 +106,6 @@ class Zygote:
         if not answer:
             raise RuntimeError(f"the server zygote exited ({zygote.poll()})")
         return ForkedProcess(int(json.loads(answer)["pid"]))
-
-    def close(self) -> None:
-        if self._process is not None and self._process.poll() is None:
-            assert self._process.stdin is not None
-            self._process.stdin.close()  # the zygote's loop ends at the end of its input
-            self._process.wait(10)
 
 
 def _serve(request: dict[str, Any]) -> None:
