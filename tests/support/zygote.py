@@ -2,7 +2,7 @@
 
 A test's server process (``clopos-server serve``, tests/support/servers.py) spent most of its CPU importing
 the app: about 1.2 s per start on the machine of 2026-12-06, three quarters of it in imports (a py-spy
-profile of tests/board, whose every browser test starts one), and the suite starts about a hundred.
+profile of tests/board, whose every browser test starts one), and a run of the suite starts 86 (four workers).
 Each worker therefore keeps one *zygote*: a process started once (``python -m tests.support.zygote``) that
 imports the server's modules, creates no thread, loop or connection, and then forks each server on request.
 The fork runs ``clopos_server.cli`` as ``python -m clopos_server.cli serve ...`` would (``runpy``, so
