@@ -7,15 +7,17 @@ speedscope.app or flamegraph.pl) and prints the share of CPU samples per part of
 
 py-spy is a profiling tool, not a dependency: ``.venv/bin/pip install py-spy`` first.
 
-    .venv/bin/python bench/profiling.py [create|replay|order|orders|products|auth]
+    .venv/bin/python bench/profiling.py [create|replay|order|orders|products|auth|webhook]
 
-``orders`` first fills the table with PROFILE_FILL (20) seconds of creates.
+``orders`` first fills the table with PROFILE_FILL (20) seconds of creates. ``webhook`` is create-order with
+one active endpoint (order.created) at the bench's receiver process, as the bench's webhook scenario.
 """
 
 # ruff: noqa: S603  (every subprocess here runs a fixed argv built in this file)
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -31,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench  # bench/bench.py, next to this file
 import brand
+import webhook_bench
 
 # Parts of a request, by priority: a sample belongs to the first part that any of its frames matches, so
 # "SQL" is the driver and SQLAlchemy work under any of our functions, "pricing" is price_order without the
@@ -47,6 +50,7 @@ PARTS: list[tuple[str, tuple[str, ...]]] = [
     ("auth (token check, argon2)", ("clopos_server/auth/", "argon2")),
     ("idempotency (claim, save)", ("clopos_server/idempotency/",)),
     ("live events (relay)", ("clopos_server/events/",)),
+    ("webhooks (pump, signing, sending, h11)", ("clopos_server/webhooks/", "h11/")),
     ("orders service / repository", ("clopos_server/orders/",)),
     ("catalogue service / repository", ("clopos_server/catalog/",)),
     ("logging", ("logging/", "clopos_server/logs.py")),
@@ -115,6 +119,7 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="clopos-profile-"))
     db = bench.BenchDatabase(config, tmp)
     server = None
+    stack = contextlib.ExitStack()
     try:
         db.create()
         env = bench.server_env(config, db)
@@ -128,6 +133,19 @@ def main() -> int:
             headers, body, shape = bench.prepare_create(client, document)
             replay_headers = bench.prepare_replay(client, headers, body)
         bench.prime(server, headers, body)
+        if which == "webhook":
+            receiving = stack.enter_context(webhook_bench.receiver())
+            bench.run_cli(
+                env,
+                "webhooks",
+                "add",
+                "--brand",
+                brand.SLUG,
+                "--url",
+                receiving[0],
+                "--events",
+                "order.created",
+            )
         scenario = scenario_of(which, headers, replay_headers, body, shape["order_id"])
         if which == "orders":  # list what a bench run lists: thousands of orders, not one
             create = scenario_of("create", headers, replay_headers, body, shape["order_id"])
@@ -152,6 +170,7 @@ def main() -> int:
     finally:
         if server is not None:
             server.stop()
+        stack.close()
         db.drop()
         shutil.rmtree(tmp, ignore_errors=True)
     return 0
@@ -164,6 +183,9 @@ def scenario_of(
     scenarios = {
         "order": bench.Scenario("order", "order", "GET", f"{orders}/{order_id}", "get.lua", headers),
         "create": bench.Scenario("create", "create-order", "POST", orders, "create-order.lua", headers, body),
+        "webhook": bench.Scenario(
+            "webhook", "create-order + 1 webhook endpoint", "POST", orders, "create-order.lua", headers, body
+        ),
         "replay": bench.Scenario("replay", "replay", "POST", orders, "replay.lua", replay, body),
         "orders": bench.Scenario("orders", "orders", "GET", f"{orders}?limit=50", "get.lua", headers),
         "products": bench.Scenario("products", "products", "GET", bench.PRODUCTS_PATH, "get.lua", headers),
