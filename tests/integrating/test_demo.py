@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -13,14 +12,7 @@ import pytest
 
 from clopos_server.cli import demo_help
 from clopos_server.demo import DEMO_CLIENT_SECRET
-from clopos_server.sandbox import Sandbox, start_sandbox
-
-
-@pytest.fixture
-def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
-    running = start_sandbox(template_dir=tmp_path)
-    yield running
-    running.stop()
+from clopos_server.sandbox import Sandbox
 
 
 def _commands(text: str) -> str:

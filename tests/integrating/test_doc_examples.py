@@ -9,13 +9,12 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from clopos_server.sandbox import Sandbox, start_sandbox
+from clopos_server.sandbox import Sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = [
@@ -30,13 +29,6 @@ PAGES = [
 PAIR = re.compile(r'"(\w+)":("(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?|true|false|null)')
 MARK = "@@@command@@@"
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
-    running = start_sandbox(template_dir=tmp_path)
-    yield running
-    running.stop()
 
 
 def commands(page: str) -> list[tuple[str, list[str]]]:

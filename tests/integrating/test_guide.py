@@ -8,23 +8,15 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from clopos_server.sandbox import Sandbox, start_sandbox
+from clopos_server.sandbox import Sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "docs" / "integrating.md"
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
-    running = start_sandbox(template_dir=tmp_path)
-    yield running
-    running.stop()
 
 
 def test_the_guides_shell_examples(sandbox: Sandbox, tmp_path: Path) -> None:
