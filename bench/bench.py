@@ -861,7 +861,7 @@ def webhook_scenario(
         )  # fmt: skip
         scenarios.append(before)
         measure(wrk, config, server, before, sampler, db, tmp)
-        run_cli(env, "webhooks", "add", "--brand", brand.SLUG, "--url", url, "--events", "order.created")
+        add_webhook_endpoint(env, url)
         scenario = Scenario(
             "webhook", "create-order + 1 webhook endpoint", "POST", "/open-api/orders", "create-order.lua",
             headers, body,
@@ -1201,6 +1201,11 @@ def run_cli(env: dict[str, str], *args: str) -> str:
             f"clopos-server {' '.join(args)} failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}"
         )
     return result.stdout
+
+
+def add_webhook_endpoint(env: dict[str, str], url: str) -> None:
+    """The bench brand's one endpoint, for order.created, at ``url`` (the webhook scenario's receiver)."""
+    run_cli(env, "webhooks", "add", "--brand", brand.SLUG, "--url", url, "--events", "order.created")
 
 
 def server_env(config: Config, db: BenchDatabase, port: int | None = None) -> dict[str, str]:

@@ -134,18 +134,8 @@ def main() -> int:
             replay_headers = bench.prepare_replay(client, headers, body)
         bench.prime(server, headers, body)
         if which == "webhook":
-            receiving = stack.enter_context(webhook_bench.receiver())
-            bench.run_cli(
-                env,
-                "webhooks",
-                "add",
-                "--brand",
-                brand.SLUG,
-                "--url",
-                receiving[0],
-                "--events",
-                "order.created",
-            )
+            url, _arrivals = stack.enter_context(webhook_bench.receiver())
+            bench.add_webhook_endpoint(env, url)
         scenario = scenario_of(which, headers, replay_headers, body, shape["order_id"])
         if which == "orders":  # list what a bench run lists: thousands of orders, not one
             create = scenario_of("create", headers, replay_headers, body, shape["order_id"])
