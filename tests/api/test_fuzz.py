@@ -204,20 +204,24 @@ class Mirror:
                 self.auth_enforced.add(label)
 
 
-# "current": the running test's mirror and its count of requests sent (the engine calls the hook on a
-# thread of its own)
-_MIRRORS: dict[str, Mirror | None] = {}
-_CALLS: dict[str, int] = {"current": 0}
+@dataclass
+class _Run:
+    """The running test's mirror, and the requests the engine sent (the hook runs on the engine's thread)."""
+
+    mirror: Mirror | None = None
+    calls: int = 0
+
+
+_RUN = _Run()
 
 
 @schemathesis.hook
 def after_call(context: Any, case: Any, response: Any) -> None:
     """Clear what the fuzzer armed, and send the same request to the PostgreSQL server (``Mirror``)."""
     _clear_armed_fault(case, response.status_code, response.request)
-    _CALLS["current"] += 1
-    mirror = _MIRRORS.get("current")
-    if mirror is not None:
-        mirror.replay(case, response.request)
+    _RUN.calls += 1
+    if _RUN.mirror is not None:
+        _RUN.mirror.replay(case, response.request)
 
 
 @dataclass
@@ -343,13 +347,13 @@ def test_contract(fuzz_targets: tuple[FuzzTarget, Mirror | None], shard: int) ->
         mirror.failures.clear()
         mirror.auth_enforced.clear()
         mirror.replayed = 0
-    _MIRRORS["current"], _CALLS["current"] = mirror, 0
+    _RUN.mirror, _RUN.calls = mirror, 0
     try:
         failures, cases = _failures(target, shard)
     finally:
-        _MIRRORS["current"] = None
+        _RUN.mirror = None
     assert cases > 100, f"schemathesis ran only {cases} cases"
     if mirror is not None:
-        assert mirror.replayed == _CALLS["current"] > 100, "every request sent to SQLite goes to PostgreSQL"
+        assert mirror.replayed == _RUN.calls > 100, "every request sent to SQLite goes to PostgreSQL"
         failures += mirror.failures.values()
     assert not failures, f"{len(failures)} failed checks:\n\n" + "\n\n".join(failures)
