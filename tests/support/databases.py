@@ -244,7 +244,7 @@ async def _restore_script(conn: asyncpg.Connection) -> str:
 
 class SqliteWorkingDatabase:
     """The SQLite twin of ``PgWorkingDatabase``: one file path per worker, the template's copy put in
-    its place before each test (a 10 MB file copy, a few milliseconds). The copy is renamed into place,
+    its place before each test (a 0.7 MB file copy, a few milliseconds). The copy is renamed into place,
     so a connection a test left open keeps the old file rather than seeing this one change under it;
     the old write-ahead log goes first, since SQLite would replay it into the new file."""
 
