@@ -132,10 +132,12 @@ def before_call(context: Any, case: Any, kwargs: dict[str, Any]) -> None:
 
 
 @functools.cache
-def _plain_client() -> httpx.Client:
-    """One client for the hook's own requests: ``httpx.delete`` builds a client and its TLS context per call
-    (about 40 ms of CPU), and the coverage phase arms a fault rule some 500 times per database."""
-    return httpx.Client(timeout=30, trust_env=False)
+def _plain_session() -> requests.Session:
+    """One session for the hook's own requests (the mirror's, the fault rules' clearing: a new client per
+    request built its TLS context each time, about 40 ms of CPU), with no proxy from the environment."""
+    session = requests.Session()
+    session.trust_env = False
+    return session
 
 
 def _clear_armed_fault(case: Any, status: int, request: requests.PreparedRequest) -> None:
@@ -143,14 +145,8 @@ def _clear_armed_fault(case: Any, status: int, request: requests.PreparedRequest
     otherwise fail the next requests of other operations on purpose (tests/api/test_faults.py covers it)."""
     if case.method.upper() == "POST" and case.path.endswith("/test-helpers/faults") and status == 201:
         headers = {name: value for name, value in request.headers.items() if name.lower().startswith("x-")}
-        cleared = _plain_client().delete(str(request.url), headers=headers)
+        cleared = _plain_session().delete(str(request.url), headers=headers, timeout=30)
         assert cleared.status_code == 200, cleared.text
-
-
-def _plain_session() -> requests.Session:
-    session = requests.Session()
-    session.trust_env = False  # no proxy from the environment between the test and its server
-    return session
 
 
 @dataclass
@@ -160,7 +156,8 @@ class Mirror:
     The request goes again as it was sent (method, path, query, headers, body bytes), with the first
     server's tokens swapped for this one's; its answer is checked by ``Case.validate_response``, which runs
     the checks the configuration enables for the case's operation and phase, as the engine's run does
-    (probes such as the ignored-auth one go to this server). Failures are kept here, keyed like the engine's.
+    (probes such as the ignored-auth one go to this server). Failures are kept here, one per operation and
+    kind of failure, as the engine's are reported.
     """
 
     server: ServerProcess
@@ -168,7 +165,6 @@ class Mirror:
     failures: dict[str, str] = field(default_factory=dict)
     auth_enforced: set[str] = field(default_factory=set)
     replayed: int = 0
-    _session: requests.Session = field(default_factory=_plain_session)
 
     def replay(self, case: Any, sent: requests.PreparedRequest) -> None:
         request = sent.copy()
@@ -176,7 +172,7 @@ class Mirror:
         for name, value in list(request.headers.items()):
             if value in self.tokens:
                 request.headers[name] = self.tokens[value]
-        answer = self._session.send(request, timeout=30, allow_redirects=False)
+        answer = _plain_session().send(request, timeout=30, allow_redirects=False)
         self.replayed += 1
         _clear_armed_fault(case, answer.status_code, request)
         # checked as a copy, its metadata too: checking leaves state in a case's metadata, and the engine
