@@ -1021,9 +1021,8 @@ def drain_alone(run: LaterPhases) -> dict[str, Any]:
 
 
 def _pair_shares(turns: dict[str, Any]) -> str:
-    """Each alternating pair's own kept share, in the order they ran (older results have none)."""
-    shares = [f"{100 * pair['with'] / pair['without']:.0f}%" for pair in turns.get("per_pair", [])]
-    return ", ".join(shares) or "not recorded"
+    """Each alternating pair's own kept share, in the order they ran."""
+    return ", ".join(f"{100 * pair['with'] / pair['without']:.0f}%" for pair in turns["per_pair"])
 
 
 def _tails(tails: list[dict[str, Any]]) -> str:
