@@ -166,6 +166,12 @@ class Mirror:
     auth_enforced: set[str] = field(default_factory=set)
     replayed: int = 0
 
+    @classmethod
+    def between(cls, primary: FuzzTarget, other: FuzzTarget) -> Mirror:
+        """A new mirror (no failures, nothing replayed) from ``primary``'s server to ``other``'s."""
+        tokens = {primary.v1_token: other.v1_token, primary.v2_token: other.v2_token}
+        return cls(other.server, tokens)
+
     def replay(self, case: Any, sent: requests.PreparedRequest) -> None:
         request = sent.copy()
         request.url = self.server.base_url + sent.path_url
@@ -282,7 +288,7 @@ def _target(server: ServerProcess) -> FuzzTarget:
 
 
 @pytest.fixture(scope="module")
-async def fuzz_targets(tmp_root: Path) -> AsyncIterator[tuple[FuzzTarget, Mirror | None]]:
+async def fuzz_targets(tmp_root: Path) -> AsyncIterator[tuple[FuzzTarget, FuzzTarget | None]]:
     """The SQLite server the engine runs against, and the PostgreSQL one its requests are mirrored to
     (None where PostgreSQL is unreachable outside CI: the run says so in a warning; under CI=true the
     fixture fails instead, as every PostgreSQL test's does)."""
@@ -296,9 +302,7 @@ async def fuzz_targets(tmp_root: Path) -> AsyncIterator[tuple[FuzzTarget, Mirror
             yield _target(first), None
             return
         (second,) = stack.enter_context(running_servers(pg_url))
-        primary, other = _target(first), _target(second)
-        tokens = {primary.v1_token: other.v1_token, primary.v2_token: other.v2_token}
-        yield primary, Mirror(second, tokens)
+        yield _target(first), _target(second)
 
 
 def shard_of(document: dict[str, Any], shard: int) -> list[str]:
@@ -337,12 +341,9 @@ def _failures(target: FuzzTarget, shard: int) -> tuple[list[str], int]:
 
 
 @pytest.mark.parametrize("shard", range(SHARDS))
-def test_contract(fuzz_targets: tuple[FuzzTarget, Mirror | None], shard: int) -> None:
-    target, mirror = fuzz_targets
-    if mirror is not None:
-        mirror.failures.clear()
-        mirror.auth_enforced.clear()
-        mirror.replayed = 0
+def test_contract(fuzz_targets: tuple[FuzzTarget, FuzzTarget | None], shard: int) -> None:
+    target, other = fuzz_targets
+    mirror = None if other is None else Mirror.between(target, other)
     _RUN.mirror, _RUN.calls = mirror, 0
     try:
         failures, cases = _failures(target, shard)
