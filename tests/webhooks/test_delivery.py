@@ -123,7 +123,7 @@ async def test_receivers_that_misbehave(
         assert not [r for r in receiver.requests if r.path == "/ok"]
 
 
-@pytest.mark.slow(seconds=16)  # the hanging attempt times out after 15 s
+@pytest.mark.slow(seconds=16, waits=True)  # the hanging attempt times out after 15 s
 async def test_a_hanging_receiver_times_out_and_delays_no_other(v2: ApiClient, receiver: Receiver) -> None:
     hanging = await make_endpoint(v2, receiver.url("/hang"), ["order.created"])
     await make_endpoint(v2, receiver.url("/ok"), ["order.created"])

@@ -81,7 +81,7 @@ def wait_for_orders(receiver: Receiver, wanted: set[int], timeout: float) -> lis
     raise AssertionError(f"{len(missing)} of {len(wanted)} orders never delivered: {sorted(missing)[:20]}")
 
 
-@pytest.mark.slow(seconds=36)  # the killed process's leases expire after 30 s
+@pytest.mark.slow(seconds=36, waits=True)  # the killed process's leases expire after 30 s
 async def test_sigkill_with_deliveries_in_flight_loses_nothing(db_url: str, receiver: Receiver) -> None:
     """The receiver takes 1 s per request, so deliveries are in flight when the process is killed; the
     restarted process claims them once their leases expire."""
@@ -120,7 +120,7 @@ async def test_two_instances_share_1000_orders(db_url: str, receiver: Receiver) 
     assert duplicates == 0  # expected in normal operation; a crash could make some (at least once)
 
 
-@pytest.mark.slow(seconds=15)
+@pytest.mark.slow(seconds=15, waits=True)
 async def test_the_database_down_for_10_s_loses_nothing(receiver: Receiver) -> None:
     """A private PostgreSQL stopped for 10 s while deliveries are due (each first attempt answers 500, its
     retry is due 0.5 s later): once it is back, every order's event arrives."""

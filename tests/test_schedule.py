@@ -1,0 +1,83 @@
+"""The suite's own order under pytest-xdist (tests/support/schedule.py): long tests first, the ones that
+wait spread out, every test exactly once."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any, cast
+
+import pytest
+
+from tests.support.schedule import SECONDS_SHORT, WAITERS_WITHIN, long_first
+
+
+@dataclass
+class FakeItem:
+    """What the schedule reads of a pytest item: its node id, its fixtures and its ``slow`` marker."""
+
+    nodeid: str
+    slow: dict[str, Any] | None = None
+    fixturenames: tuple[str, ...] = field(default_factory=tuple)
+
+    def get_closest_marker(self, name: str) -> SimpleNamespace | None:
+        """The marker as the schedule reads it: its keyword arguments."""
+        return SimpleNamespace(kwargs=self.slow) if name == "slow" and self.slow is not None else None
+
+
+def _ordered(items: list[FakeItem]) -> list[FakeItem]:
+    return cast(list[FakeItem], long_first(cast(list[pytest.Item], items)))
+
+
+def _suite() -> list[FakeItem]:
+    short = [FakeItem(f"tests/short.py::test_{n}") for n in range(2000)]
+    computing = [FakeItem(f"tests/api/test_fuzz.py::test_contract[{n}]") for n in range(4)]
+    computing += [FakeItem(f"tests/board/test_b.py::test_{n}", fixturenames=("browser",)) for n in range(20)]
+    waiting = [FakeItem("tests/w.py::test_lease", {"seconds": 36, "waits": True})]
+    waiting += [FakeItem(f"tests/w.py::test_timeout_{n}", {"seconds": 16, "waits": True}) for n in range(3)]
+    return short[:700] + waiting[:2] + computing + short[700:] + waiting[2:]
+
+
+def test_every_test_once_and_the_computing_long_ones_first_each_beside_a_short_one() -> None:
+    items = _suite()
+    ordered = _ordered(items)
+    assert sorted(item.nodeid for item in ordered) == sorted(item.nodeid for item in items)
+    long_ones = [index for index, item in enumerate(ordered) if not item.nodeid.startswith("tests/short")]
+    computing = [ordered[index] for index in long_ones if ordered[index].slow is None]
+    shards = [f"tests/api/test_fuzz.py::test_contract[{n}]" for n in range(4)]
+    assert [item.nodeid for item in computing[:4]] == shards
+    assert long_ones[len(computing) - 1] < 2 * len(computing) + 4  # all of them at the start
+    # no two long ones that compute in one batch of two (xdist's first chunks, --maxschedchunk 2)
+    assert all(b - a > 1 for a, b in itertools.pairwise(long_ones) if ordered[b].slow is None)
+
+
+def _usual_seconds(item: FakeItem) -> float:
+    if item.slow is not None:
+        return float(item.slow["seconds"])
+    return 55.0 if "fuzz" in item.nodeid else 8.0 if item.fixturenames else SECONDS_SHORT
+
+
+def _waits(item: FakeItem) -> bool:
+    return bool((item.slow or {}).get("waits"))
+
+
+def test_the_waiting_ones_are_dealt_through_the_first_two_thirds_of_the_run_apart() -> None:
+    ordered = _ordered(_suite())
+    total = sum(_usual_seconds(item) for item in ordered if not _waits(item))
+    waiting = [index for index, item in enumerate(ordered) if _waits(item)]
+    starts = [sum(map(_usual_seconds, ordered[:index])) for index in waiting]
+    assert ordered[waiting[0]].nodeid == "tests/w.py::test_lease"  # longest first
+    assert len(starts) == 4
+    assert starts[-1] < total * WAITERS_WITHIN + 36 + 16 * 3  # none left for the run's end
+    assert min(later - earlier for earlier, later in itertools.pairwise(starts)) > 36  # never two at once
+
+
+def test_without_waiting_tests_the_order_is_the_long_ones_then_the_rest() -> None:
+    items = [FakeItem(f"tests/short.py::test_{n}") for n in range(5)] + [
+        FakeItem("tests/slow.py::test_x", {"seconds": 9})
+    ]
+    assert [item.nodeid for item in _ordered(items)] == [
+        "tests/slow.py::test_x",
+        *(f"tests/short.py::test_{n}" for n in range(5)),
+    ]
