@@ -10,7 +10,7 @@ from typing import Any, cast
 
 import pytest
 
-from tests.support.schedule import SECONDS_SHORT, WAITERS_WITHIN, long_first
+from tests.support.schedule import SECONDS_BROWSER, SECONDS_FUZZ, SECONDS_SHORT, WAITERS_WITHIN, long_first
 
 
 @dataclass
@@ -49,28 +49,40 @@ def test_every_test_once_and_the_computing_long_ones_first_each_beside_a_short_o
     assert [item.nodeid for item in computing[:4]] == shards
     assert long_ones[len(computing) - 1] < 2 * len(computing) + 4  # all of them at the start
     # no two long ones that compute in one batch of two (xdist's first chunks, --maxschedchunk 2)
-    assert all(b - a > 1 for a, b in itertools.pairwise(long_ones) if ordered[b].slow is None)
+    at = [index for index in long_ones if ordered[index].slow is None]
+    assert all(later - earlier > 1 for earlier, later in itertools.pairwise(at))
 
 
 def _usual_seconds(item: FakeItem) -> float:
     if item.slow is not None:
         return float(item.slow["seconds"])
-    return 55.0 if "fuzz" in item.nodeid else 8.0 if item.fixturenames else SECONDS_SHORT
+    return SECONDS_FUZZ if "fuzz" in item.nodeid else SECONDS_BROWSER if item.fixturenames else SECONDS_SHORT
 
 
 def _waits(item: FakeItem) -> bool:
     return bool((item.slow or {}).get("waits"))
 
 
-def test_the_waiting_ones_are_dealt_through_the_first_two_thirds_of_the_run_apart() -> None:
+def _simulated(ordered: list[FakeItem], workers: int = 4) -> list[tuple[float, float]]:
+    """Each test's start and end when ``workers`` take the tests in order, each the next when free."""
+    free = [0.0] * workers
+    spans = []
+    for item in ordered:
+        first = free.index(min(free))
+        spans.append((free[first], free[first] + _usual_seconds(item)))
+        free[first] = spans[-1][1]
+    return spans
+
+
+def test_the_waiting_ones_are_dealt_through_the_first_two_thirds_of_the_run_one_at_a_time() -> None:
     ordered = _ordered(_suite())
-    total = sum(_usual_seconds(item) for item in ordered if not _waits(item))
-    waiting = [index for index, item in enumerate(ordered) if _waits(item)]
-    starts = [sum(map(_usual_seconds, ordered[:index])) for index in waiting]
-    assert ordered[waiting[0]].nodeid == "tests/w.py::test_lease"  # longest first
-    assert len(starts) == 4
-    assert starts[-1] < total * WAITERS_WITHIN + 36 + 16 * 3  # none left for the run's end
-    assert min(later - earlier for earlier, later in itertools.pairwise(starts)) > 36  # never two at once
+    spans = _simulated(ordered)
+    makespan = max(end for _start, end in spans)
+    waiting = [span for span, item in zip(spans, ordered, strict=True) if _waits(item)]
+    assert ordered[spans.index(waiting[0])].nodeid == "tests/w.py::test_lease"  # longest first
+    assert len(waiting) == 4
+    assert waiting[-1][0] < makespan * WAITERS_WITHIN  # none left for the run's end
+    assert all(earlier[1] <= later[0] for earlier, later in itertools.pairwise(waiting))  # never two at once
 
 
 def test_without_waiting_tests_the_order_is_the_long_ones_then_the_rest() -> None:

@@ -13,18 +13,20 @@ one worker while another runs short ones.
 A long test that spends its time waiting (a lease to expire, an attempt's timeout, a database outage)
 says so: ``@pytest.mark.slow(seconds=36, waits=True)``. Handed out among the other long ones, those all
 started together, after the fuzz shards: every worker waited and both cores were idle for about 30 s
-(``docs/testing.md``). They are dealt instead at even intervals of the run's usual time (each test's
-seconds added up) through its first two thirds: one at a time beside three workers with CPU work to do,
-and far from the run's end.
+(``docs/testing.md``). They are dealt instead through the first two thirds of the run, one at a time
+(on the tests' usual seconds, shared out among the workers as xdist does), beside workers with CPU work
+to do, and far from the run's end.
 """
 
 from __future__ import annotations
+
+import os
 
 import pytest
 
 # A test's usual wall seconds, by kind, where its marker does not say; everything else is 0 (milliseconds).
 FUZZ = "tests/api/test_fuzz.py"
-SECONDS_FUZZ = 55.0  # a quarter of the fuzz run (CLOPOS_FUZZ_SHARDS), both databases
+SECONDS_FUZZ = 85.0  # a quarter of the fuzz run (CLOPOS_FUZZ_SHARDS), both databases, four side by side
 SECONDS_BROWSER = 8.0  # a server process and a Chromium page
 SECONDS_SLOW = 4.0  # a server process or a subprocess
 SECONDS_SHORT = 0.14  # any other test: their mean in a run of the suite (2026-12-06)
@@ -72,19 +74,29 @@ def long_first(items: list[pytest.Item]) -> list[pytest.Item]:
 
 
 def _dealt(order: list[pytest.Item], waiting: list[pytest.Item]) -> list[pytest.Item]:
-    """``order`` with the ``waiting`` tests put in, in their order, at even intervals of its usual time
-    (the tests' seconds added up) through its first ``WAITERS_WITHIN``: by count, they all came
-    together, since the long tests at the start take most of the run's time."""
-    marks = [
-        sum(map(_seconds, order)) * WAITERS_WITHIN * (index + 0.5) / len(waiting)
-        for index in range(len(waiting))
-    ]
+    """``order`` with the ``waiting`` tests put in, in their order, through its first ``WAITERS_WITHIN``.
+
+    The order's usual times are shared out as xdist would among the workers (each test to the first one
+    free), and each waiting test goes where that reaches both its even share of the span and the end of
+    the waiting test before it: by count, or by seconds added up, they all came together, since the long
+    tests at the start run side by side and take most of the run's time."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "4"))
+    free = [0.0] * workers  # when each simulated worker is next free
+    span = sum(map(_seconds, order)) / workers * WAITERS_WITHIN
     dealt: list[pytest.Item] = []
-    elapsed = 0.0
-    pending = list(zip(marks, waiting, strict=True))
+    placed, previous_end = 0, 0.0
     for item in order:
-        while pending and elapsed >= pending[0][0]:
-            dealt.append(pending.pop(0)[1])
+        if placed < len(waiting) and min(free) >= max(previous_end, span * placed / len(waiting)):
+            previous_end = _take(free, waiting[placed])
+            dealt.append(waiting[placed])
+            placed += 1
+        _take(free, item)
         dealt.append(item)
-        elapsed += _seconds(item)
-    return dealt + [item for _mark, item in pending]
+    return dealt + waiting[placed:]
+
+
+def _take(free: list[float], item: pytest.Item) -> float:
+    """The first free simulated worker runs ``item``: when it ends."""
+    first = free.index(min(free))
+    free[first] += _seconds(item)
+    return free[first]
