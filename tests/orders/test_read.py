@@ -163,6 +163,25 @@ async def test_ignore_then_conflicts(api: ApiClient) -> None:
     assert_error(await api.put("/orders/999999", json={"status": "IGNORE"}), 404, "resource_not_found")
 
 
+@pytest.mark.parametrize("action", ["accept", "ignore", "deliver"])
+async def test_a_test_helpers_transition_refuses_a_body_with_fields_and_changes_nothing(
+    api: ApiClient, action: str
+) -> None:
+    """The document says these take no body (or ``{}``); fields sent here would do nothing, so they are a
+    400 naming ``body``, as on every other operation without a body (a longer fuzz run found this)."""
+    order = await create(api)
+    refused = assert_error(
+        await api.post(f"/test-helpers/orders/{order['id']}/{action}", json={"status": "ACCEPTED"}),
+        400,
+        "validation_failed",
+    )
+    assert refused["error"][0]["field"] == "body"
+    assert (await api.get(f"/orders/{order['id']}")).json()["data"]["status"] == "PENDING"
+    if action != "deliver":  # an empty object is no body (deliver needs an accepted order)
+        answer = await api.post(f"/test-helpers/orders/{order['id']}/{action}", json={})
+        assert answer.status_code == 200, answer.text
+
+
 async def test_foreign_brand_cannot_ignore(api: ApiClient, other_api: ApiClient) -> None:
     order = await create(api)
     assert_error(

@@ -18,9 +18,9 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from clopos_server.api.query import MAX_PAGE
+from clopos_server.api.query import INT_DIGITS, MAX_PAGE
 from clopos_server.kit.query import Kind, ResourceQuerySpec
-from clopos_server.kit.schema import ANY_VALUE, ANY_VALUE_SCHEMA, BLANK, ID_MAX, UUID, Schema
+from clopos_server.kit.schema import ANY_VALUE, ANY_VALUE_SCHEMA, BLANK, ID_MAX, UUID, Schema, or_blank
 from clopos_server.kit.schema import query_parameter as _query
 from clopos_server.webhooks.shapes import openapi_webhooks
 
@@ -215,18 +215,22 @@ IDEMPOTENCY_KEY: dict[str, Any] = {
 }
 
 _KIND_SCHEMAS: dict[str, Schema] = {
-    "int": {"type": "integer", "minimum": -ID_MAX - 1, "maximum": ID_MAX},
+    "int": {"type": "integer"},
     "str": {"type": "string"},
     "bool": {"type": "boolean"},
     # one value means exactly it; `filters[name][0]=from&filters[name][1]=to` is a range (either end blank)
     "range": {"type": "integer"},
 }
+_UNBOUNDED = (-(10**INT_DIGITS) + 1, 10**INT_DIGITS - 1)  # what the parser reads of an integer without bounds
 
 
 def _kind_schema(kind: Kind) -> Schema:
     if kind.type == "enum":
         return {"type": "string", "enum": list(kind.choices)}
-    return dict(_KIND_SCHEMAS[kind.type])
+    schema = dict(_KIND_SCHEMAS[kind.type])
+    if schema["type"] == "integer":
+        schema["minimum"], schema["maximum"] = kind.bounds or _UNBOUNDED
+    return schema
 
 
 def query_parameters(spec: ResourceQuerySpec, *, paged: bool = True) -> list[dict[str, Any]]:
@@ -237,20 +241,23 @@ def query_parameters(spec: ResourceQuerySpec, *, paged: bool = True) -> list[dic
         []
         if not paged
         else [
-            _query("page", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}, "Page, from 1"),
+            _query("page", or_blank({"type": "integer", "minimum": 1, "maximum": MAX_PAGE}), "Page, from 1"),
             _query(
                 "limit",
-                {"type": "integer", "minimum": 1, "maximum": spec.max_limit, "default": spec.default_limit},
+                {
+                    **or_blank({"type": "integer", "minimum": 1, "maximum": spec.max_limit}),
+                    "default": spec.default_limit,
+                },
                 f"Rows per page, 1 to {spec.max_limit}",
             ),
         ]
     )
     if paged and spec.sorts:
         parameters += [
-            _query("sort[0]", {"type": "string", "enum": list(spec.sorts)}, "Sort field"),
+            _query("sort[0]", or_blank({"type": "string", "enum": list(spec.sorts)}), "Sort field"),
             _query(
                 "sort[1]",
-                {"type": "string", "enum": ["1", "-1", "asc", "desc"]},
+                or_blank({"type": "string", "enum": ["1", "-1", "asc", "desc"]}),
                 "1 ascending, -1 descending",
             ),
         ]
@@ -258,13 +265,13 @@ def query_parameters(spec: ResourceQuerySpec, *, paged: bool = True) -> list[dic
         parameters.append(
             _query(
                 f"filters[{name}]",
-                _kind_schema(kind),
+                or_blank(_kind_schema(kind)),
                 f"Filter on {name} (also `filters[N][0]={name}&filters[N][1]=value`; a list means any of)",
             )
         )
     for name, kind in spec.params.items():
         if name not in spec.filters:
-            parameters.append(_query(name, _kind_schema(kind), f"Only rows with this {name}"))
+            parameters.append(_query(name, or_blank(_kind_schema(kind)), f"Only rows with this {name}"))
     if spec.includes:
         parameters.append(
             _query(

@@ -191,7 +191,8 @@ def parse_query_string(raw: str) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------------------
 # Values
 
-_INT_RE = re.compile(r"[+-]?[0-9]{1,18}")
+INT_DIGITS = 18  # an integer parameter without bounds of its own: at most this many digits
+_INT_RE = re.compile(rf"[+-]?[0-9]{{1,{INT_DIGITS}}}")
 _DATE_RE = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})(?:[ T][0-9:.]{0,15})?")
 _IDENTIFIER_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 _BOOLS = {"true": True, "1": True, "false": False, "0": False}

@@ -202,6 +202,14 @@ def body_problem(message: str) -> ApiError:
     return ApiError("validation_failed", message, [Problem(message, "body")])
 
 
+async def read_no_body(request: Request) -> None:
+    """Nothing, or an empty JSON object (what the document's ``NoBody`` says): anything else is a 400 (a
+    client sending fields here expects them to do something, and they would not)."""
+    raw = await request.body()
+    if raw.strip() and parse_json(raw) != {}:
+        raise body_problem("This operation takes no body (or an empty JSON object)")
+
+
 async def read_json_object(request: Request) -> dict[str, Any]:
     """The body as a JSON object; an array or scalar is a 400 naming ``body``."""
     value = parse_json(await request.body())

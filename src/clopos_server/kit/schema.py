@@ -45,7 +45,8 @@ ANY_VALUE_SCHEMA: Schema = {
 
 
 def or_blank(schema: Schema) -> Schema:
-    """``schema``, ``null`` or ``""``: readers that treat a blank string as "not sent" (customers)."""
+    """``schema``, ``null`` or ``""``: readers that treat a blank string as "not sent" (customers' bodies,
+    a list query's parameters: ``limit=``, ``sort[1]=``; in a query string ``null`` can only be blank)."""
     return {"anyOf": [schema, {"type": "null"}, BLANK]}
 
 

@@ -27,7 +27,7 @@ from clopos_server.events.outbox import Outbox
 from clopos_server.faults import rules as faults
 from clopos_server.faults import shapes as fault_shapes
 from clopos_server.idempotency.service import run_idempotent
-from clopos_server.kit.body import parse_json, read_json_object
+from clopos_server.kit.body import parse_json, read_json_object, read_no_body
 from clopos_server.orders import lifecycle
 from clopos_server.orders.shapes import NO_BODY, ORDER
 from clopos_server.receipts import closing as receipts
@@ -66,14 +66,14 @@ async def _optional_body(request: Request) -> dict[str, Any]:
 async def _transition(action: str, order_id: str, request: Request, context: AuthContext) -> Response:
     _require_test_brand(context)
     identifier = parse_id(order_id, "order_id")
-    body = await _optional_body(request)
+    await read_no_body(request)
     outbox = Outbox()
 
     async def work(conn: AsyncConnection) -> Response:
         order = await lifecycle.apply(action, conn, context.brand, identifier, outbox=outbox, by=_by(context))
         return success(request, order, message=MESSAGES[action])
 
-    return await run_idempotent(request, context, body, work, outbox)
+    return await run_idempotent(request, context, {}, work, outbox)
 
 
 @router.post(

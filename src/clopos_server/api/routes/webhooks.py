@@ -19,7 +19,7 @@ from clopos_server.api.params import parse_id
 from clopos_server.api.query import parse_list_query
 from clopos_server.auth.context import AuthContext
 from clopos_server.errors import ApiError, not_found
-from clopos_server.kit.body import body_problem, parse_json, read_json_object
+from clopos_server.kit.body import read_json_object, read_no_body
 from clopos_server.orders.shapes import NO_BODY
 from clopos_server.services import Services
 from clopos_server.webhooks import dispatcher, service, shapes
@@ -35,14 +35,6 @@ ONE = PATH + "/{endpoint_id}"
 
 def _owner(context: AuthContext) -> Owner:
     return Owner(context.brand.id, context.api_client_id)
-
-
-async def _no_body(request: Request) -> None:
-    """Nothing, or an empty JSON object: anything else is a 400 (a client sending fields here expects
-    them to do something, and they would not)."""
-    raw = await request.body()
-    if raw.strip() and parse_json(raw) != {}:
-        raise body_problem("This operation takes no body (or an empty JSON object)")
 
 
 def _webhooks(services: Services) -> Webhooks:
@@ -126,7 +118,7 @@ async def delete_endpoint(endpoint_id: str, request: Request, context: Auth, ser
 )
 async def rotate_secret(endpoint_id: str, request: Request, context: Auth, services: Svc) -> Response:
     identifier = parse_id(endpoint_id, "endpoint_id")
-    await _no_body(request)
+    await read_no_body(request)
     config = _webhooks(services).runtime.config
     async with services.db.write() as conn:
         data = await service.rotate_secret(conn, config, _owner(context), identifier)
@@ -174,7 +166,7 @@ async def ping_endpoint(endpoint_id: str, request: Request, context: Auth, servi
     if not context.brand.is_test:
         raise ApiError("forbidden", "Test helpers are available on test brands only (is_test)")
     identifier = parse_id(endpoint_id, "endpoint_id")
-    await _no_body(request)
+    await read_no_body(request)
     attempt = await dispatcher.ping(services.db, _webhooks(services).runtime, _owner(context), identifier)
     if attempt is None:
         raise not_found("Webhook endpoint not found")
