@@ -22,12 +22,12 @@ from clopos_server.api.envelope import success
 from clopos_server.api.openapi import operation
 from clopos_server.api.params import parse_id
 from clopos_server.auth.context import AuthContext
-from clopos_server.errors import ApiError, Problem, conflict, validation_failed
+from clopos_server.errors import ApiError, conflict
 from clopos_server.events.outbox import Outbox
 from clopos_server.faults import rules as faults
 from clopos_server.faults import shapes as fault_shapes
 from clopos_server.idempotency.service import run_idempotent
-from clopos_server.kit.body import parse_json, read_json_object, read_no_body
+from clopos_server.kit.body import read_json_object, read_no_body
 from clopos_server.orders import lifecycle
 from clopos_server.orders.shapes import NO_BODY, ORDER
 from clopos_server.receipts import closing as receipts
@@ -54,13 +54,9 @@ def _by(context: AuthContext) -> str:
 
 async def _optional_body(request: Request) -> dict[str, Any]:
     """The JSON object sent, or ``{}`` for no body at all."""
-    raw = await request.body()
-    if not raw.strip():
+    if not (await request.body()).strip():
         return {}
-    value = parse_json(raw)
-    if not isinstance(value, dict):
-        raise validation_failed([Problem("The request body must be a JSON object", "body")])
-    return value
+    return await read_json_object(request)
 
 
 async def _transition(action: str, order_id: str, request: Request, context: AuthContext) -> Response:
