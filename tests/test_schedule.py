@@ -10,7 +10,7 @@ from typing import Any, cast
 
 import pytest
 
-from tests.support.schedule import SECONDS_BROWSER, SECONDS_FUZZ, SECONDS_SHORT, WAITERS_WITHIN, long_first
+from tests.support.schedule import SECONDS_SHORT, WAITERS_WITHIN, long_first, waits, weight
 
 
 @dataclass
@@ -54,13 +54,11 @@ def test_every_test_once_and_the_computing_long_ones_first_each_beside_a_short_o
 
 
 def _usual_seconds(item: FakeItem) -> float:
-    if item.slow is not None:
-        return float(item.slow["seconds"])
-    return SECONDS_FUZZ if "fuzz" in item.nodeid else SECONDS_BROWSER if item.fixturenames else SECONDS_SHORT
+    return weight(cast(pytest.Item, item)) or SECONDS_SHORT
 
 
 def _waits(item: FakeItem) -> bool:
-    return bool((item.slow or {}).get("waits"))
+    return waits(cast(pytest.Item, item))
 
 
 def _simulated(ordered: list[FakeItem], workers: int = 4) -> list[tuple[float, float]]:
