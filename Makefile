@@ -11,12 +11,19 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# pip compiles the installed packages' bytecode on one core; compileall does it on every core (a fresh
+# clone's virtualenv: 14 s -> 12 s here). Bytecode is compiled either way: without it, each process of the
+# suite would compile what it imports.
+COMPILE := $(BIN)/python -m compileall -q -j 0 "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')" >/dev/null
+
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet --no-compile -e .
+	$(COMPILE)
 	touch $@
 
 $(DEV_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --no-compile -e '.[dev]'
+	$(COMPILE)
 	touch $@ $(STAMP)
 
 run: $(STAMP)  ## migrate, seed the demo brands, serve on 127.0.0.1:8000
