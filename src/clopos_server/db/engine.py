@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from clopos_server import jsonio, metrics
@@ -71,8 +72,10 @@ def create_engine(url: str, *, pool_size: int = 10, timeouts: DbTimeouts | None 
         engine = create_async_engine(url, **options)
         _configure_sqlite(engine)
         return engine
-    # No pre-ping: it costs a round trip per checkout. A connection the server dropped fails its request
-    # with a 503 (nothing half-written: the transaction is gone) and the pool replaces it.
+    # No pre-ping: it costs a round trip per checkout. A connection whose end the driver has already seen
+    # (the server restarted, an operator ended the backend) is replaced at checkout, as the driver's pool
+    # does (``_replace_closed``); one dropped unseen fails its request with a 503 (nothing half-written: the
+    # transaction is gone) and the pool replaces it.
     options.update(
         pool_size=pool_size,
         max_overflow=0,
@@ -89,7 +92,18 @@ def create_engine(url: str, *, pool_size: int = 10, timeouts: DbTimeouts | None 
     )
     engine = create_async_engine(url, **options)
     _count_pool_use(engine)
+    _replace_closed(engine)
     return engine
+
+
+def _replace_closed(engine: AsyncEngine) -> None:
+    """A pooled connection the driver knows is closed is not handed out: SQLAlchemy discards it and
+    checks out another (a new one when none is idle). No round trip: the driver saw the server's goodbye."""
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _check(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        if dbapi_connection.driver_connection.is_closed():
+            raise DisconnectionError("the server closed this pooled connection")
 
 
 def _count_pool_use(engine: AsyncEngine) -> None:
