@@ -183,6 +183,7 @@ async def _working_database(backend: str, tmp_root: Path) -> WorkingDatabase:
 async def working_databases() -> AsyncIterator[dict[str, WorkingDatabase]]:
     """The working databases, dropped at the end of the session (their kept connections closed first)."""
     yield _working
+    await _apps.close()
     for work in _working.values():
         await work.drop()
     _working.clear()
@@ -195,7 +196,10 @@ async def db_url(
     """A fresh database with the demo brands, for one test; its URL (the worker's working database, put
     back to the template's state before the test)."""
     work = await _working_database(request.param, tmp_root)
+    copies = work.copies
     await work.restore()
+    if work.copies != copies:  # copied again: the connections kept to it were ended
+        await _apps.forget(work.url)
     _run_counts[request.param] += 1
     return work.url
 

@@ -10,9 +10,12 @@ from the cached app.
 
 The ``Database`` is kept per settings too: SQLAlchemy caches compiled statements on the engine, and a new
 engine per test compiled every statement again in every test (13% of the CPU of tests/customers and
-tests/receipts). Each lifespan still disposes of it at the end, which closes every connection (a SQLite
-file or a PostgreSQL database restored before the next test is seen afresh); the engine and its cache
-stay.
+tests/receipts). On SQLite each lifespan still disposes of it at the end, which closes every connection
+(the file is replaced before the next test). On PostgreSQL its connections stay open from test to test
+(``KeptDatabase``): a new backend costs PostgreSQL a few ms of CPU before its first statements, and each
+test's app opened two pools afresh. They are closed before a test when they could not serve it as new
+ones would (``KeptDatabase.fit``), when the database was copied again, and when another settings' database
+is used, so that one worker holds one database's connections at a time.
 """
 
 from __future__ import annotations
@@ -27,20 +30,41 @@ from clopos_server.db.engine import Database
 from clopos_server.settings import Settings
 
 
+class KeptDatabase(Database):
+    """A PostgreSQL ``Database`` whose connections outlive an app: the lifespan's ``dispose`` keeps them
+    open for the next test; ``close`` closes them (the engine and the driver's pool stay usable, and open
+    new connections on demand)."""
+
+    async def dispose(self) -> None:
+        """An app's shutdown: the connections stay open for the next test (``close`` closes them)."""
+
+    async def close(self) -> None:
+        await super().dispose()
+
+    def fit(self) -> bool:
+        """Whether the kept connections can serve the next test as new ones would: none left in use (a
+        test that leaked one would shrink the next test's pool). A connection a test ended is replaced at
+        checkout by either pool (``db/engine.py``, ``db/driver_pool.py``)."""
+        pool = self.engine.sync_engine.pool
+        return not pool.checkedout() and not (self.driver is not None and self.driver.in_use)
+
+
 class AppCache:
     def __init__(self) -> None:
         self._apps: dict[str, FastAPI] = {}
         self._databases: dict[str, Database] = {}
+        self._kept_open: KeptDatabase | None = None  # the one kept database with connections open
         self.built = 0
         self.reused = 0
 
     def app_for(self, settings: Settings) -> FastAPI:
         """The worker's app for these settings (by value), its lifespan made for this very object; the
-        worker's database for them is made once and disposed of after each test."""
+        worker's database for them is made once."""
         key = settings.model_dump_json()
         database = self._databases.get(key)
         if database is None:
-            self._databases[key] = database = Database.from_settings(settings)
+            kind = KeptDatabase if settings.database_url.startswith("postgresql") else Database
+            self._databases[key] = database = kind.from_settings(settings)
         app = self._apps.get(key)
         fresh = create_app(settings, open_database=lambda _settings: database)
         if app is None:
@@ -51,9 +75,32 @@ class AppCache:
             self.reused += 1
         return app
 
+    async def _ready(self, settings: Settings) -> None:
+        """Close what the kept connections cannot serve: another settings' database's, and this one's
+        when they are unfit (``KeptDatabase.fit``)."""
+        database = self._databases[settings.model_dump_json()]
+        if not isinstance(database, KeptDatabase):
+            return
+        if self._kept_open is not None and (self._kept_open is not database or not database.fit()):
+            await self._kept_open.close()
+        self._kept_open = database
+
+    async def forget(self, url: str) -> None:
+        """The database at ``url`` was copied again (its connections were ended): close what was kept."""
+        if self._kept_open is not None and self._kept_open.url == url:
+            await self._kept_open.close()
+            self._kept_open = None
+
+    async def close(self) -> None:
+        """The end of the session: every kept connection closed."""
+        if self._kept_open is not None:
+            await self._kept_open.close()
+            self._kept_open = None
+
     @asynccontextmanager
     async def running(self, settings: Settings) -> AsyncIterator[FastAPI]:
         """The app for ``settings``, started for one test and stopped after it."""
         app = self.app_for(settings)
+        await self._ready(settings)
         async with app.router.lifespan_context(app):
             yield app

@@ -150,6 +150,11 @@ class DriverPool:
         self._generation = 0
         self._discarded = asyncio.Event()  # set at each connection closed (``close`` waits on it)
 
+    @property
+    def in_use(self) -> int:
+        """Connections open and not idle: handed out, or being opened."""
+        return len(self._open) - len(self._idle)
+
     async def _checkout(self) -> _Kept:
         """An idle connection, a new one while fewer than ``size`` are open, or the first handed back."""
         while True:
