@@ -50,6 +50,9 @@ CLAIM_BATCH = 256  # deliveries a runner holds claimed at most (queued and in fl
 QUEUE_LOW = 128  # make due and claim more when fewer than this are queued
 ATTEMPT_MARGIN = ATTEMPT_TIMEOUT + 1  # a queued delivery is sent only while its lease outlasts an attempt
 PRUNE_SECONDS = 3600.0
+# The first pruning a minute after start, not during start-up's requests (as the event log's: events/log.py);
+# an app start that pruned at once wrote a transaction before serving anything (every test's app, too).
+FIRST_PRUNE_AFTER = 60.0
 RETENTION_DAYS = 30
 
 
@@ -121,7 +124,7 @@ class Dispatcher:
         self.runners: dict[int, EndpointRunner] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._main: asyncio.Task[None] | None = None
-        self._last_prune = 0.0
+        self._next_prune = time.monotonic() + FIRST_PRUNE_AFTER
 
     def start(self) -> None:
         self._main = asyncio.create_task(self._run(), name="webhook-dispatcher")
@@ -168,9 +171,9 @@ class Dispatcher:
             task.add_done_callback(self._tasks.discard)
 
     async def _maybe_prune(self) -> None:
-        if time.monotonic() - self._last_prune < PRUNE_SECONDS:
+        if time.monotonic() < self._next_prune:
             return
-        self._last_prune = time.monotonic()
+        self._next_prune = time.monotonic() + PRUNE_SECONDS
         async with self.db.write() as conn:
             pruned = await queue.prune(conn, RETENTION_DAYS)
         if pruned:
