@@ -54,7 +54,10 @@ async def until(check: Callable[[], Awaitable[bool] | bool], timeout: float, wha
 
 
 async def connected(app: FastAPI) -> None:
+    """The app's listener up: it listens from its first subscriber on (a board stream's, here a queue's)."""
     transport = services(app).events_transport
+    assert not transport.connected.is_set()
+    services(app).events.subscribe(channel_name(1, 2))
     await asyncio.wait_for(transport.connected.wait(), 10)
 
 
@@ -104,6 +107,30 @@ async def test_postgres_carries_an_order_to_another_instance(settings: Settings)
         mine = services(one).events.subscribe(channel_name(1, 1))
         await asyncio.sleep(0.3)
         assert mine.empty()
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+async def test_postgres_listens_from_the_first_subscriber_on(settings: Settings) -> None:
+    """An instance with no board stream has no one to wake: it holds no listening connection."""
+    dsn = make_url(settings.database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+    async def listening() -> int:
+        admin = await asyncpg.connect(dsn)
+        try:
+            count: int = await admin.fetchval(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE application_name = 'clopos-live-events' AND datname = current_database()"
+            )
+        finally:
+            await admin.close()
+        return count
+
+    async with running_app(settings) as (app, client):
+        await create_order(client, "", example("create-order.v1.request.json"))
+        await asyncio.sleep(0.3)
+        assert await listening() == 0
+        await connected(app)
+        assert await listening() == 1
 
 
 @pytest.mark.parametrize("db_url", ["postgres"], indirect=True)

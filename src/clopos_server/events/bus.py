@@ -26,11 +26,20 @@ class EventBus:
         self._subscribers: dict[str, set[asyncio.Queue[dict[str, Any]]]] = defaultdict(set)
         # set by events.transports when events must reach other instances (PostgreSQL or Redis)
         self.relay: Callable[[str, dict[str, Any]], Awaitable[None]] | None = None
+        # set by events.transports too: told at each subscription, so that it listens once someone does
+        self.on_subscribe: Callable[[], None] | None = None
 
     def subscribe(self, channel: str) -> asyncio.Queue[dict[str, Any]]:
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(QUEUE_SIZE)
         self._subscribers[channel].add(queue)
+        if self.on_subscribe is not None:
+            self.on_subscribe()
         return queue
+
+    @property
+    def subscribed(self) -> bool:
+        """Whether anyone listens here (a board stream)."""
+        return bool(self._subscribers)
 
     def unsubscribe(self, channel: str, queue: asyncio.Queue[dict[str, Any]]) -> None:
         subscribers = self._subscribers.get(channel)

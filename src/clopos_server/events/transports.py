@@ -8,9 +8,12 @@ id is informational), and reads it every second anyway, so a note that never arr
 most (a NOTIFY payload is limited to 8000 bytes besides).
 Notes an instance sent itself come back to it and are skipped by ``origin``.
 
-Each instance holds one dedicated connection that listens on one channel. When it is lost the
-instance logs a warning, reconnects with backoff, and then broadcasts ``resync``: every open board
-stream re-reads what changed since its last event, so nothing published while it was away is lost.
+Each instance holds one dedicated connection that listens on one channel, from its first subscriber (a
+board stream) on: an instance that only answers the API has no one to wake, and holds no such connection.
+A stream reads the log after it subscribes, so notes sent while the listener was connecting are not missed.
+When it is lost the instance logs a warning, reconnects with backoff, and then broadcasts ``resync``: every
+open board stream re-reads what changed since its last event, so nothing published while it was away is
+lost.
 Relaying never delays or fails the request that published (the order is committed by then): notes go
 to a queue, and a sender task relays them in batches, one round trip per batch, in order.
 
@@ -105,8 +108,15 @@ class _Supervised:
 
     async def start(self) -> None:
         self.bus.relay = self.send
-        self._task = asyncio.create_task(self._run(), name=f"live-events-{self.kind}")
+        self.bus.on_subscribe = self.listen
         self._sender = asyncio.create_task(self._send_forever(), name=f"live-events-send-{self.kind}")
+        if self.bus.subscribed:
+            self.listen()
+
+    def listen(self) -> None:
+        """Start listening (once): the bus calls this at each subscription."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name=f"live-events-{self.kind}")
 
     async def send(self, channel: str, event: dict[str, Any]) -> None:
         """Queue the note; the sender task relays it (batched), so no request waits for the relay."""
@@ -192,6 +202,8 @@ class _Supervised:
     async def aclose(self) -> None:
         if self.bus.relay == self.send:
             self.bus.relay = None
+        if self.bus.on_subscribe == self.listen:
+            self.bus.on_subscribe = None
         with contextlib.suppress(TimeoutError):  # what is queued goes out first, briefly
             await asyncio.wait_for(self.flush(), 1.0)
         for task in (self._task, self._sender):
