@@ -12,7 +12,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 # pip compiles the installed packages' bytecode on one core; compileall does it on every core (a fresh
-# clone's virtualenv: 14 s -> 12 s here). Bytecode is compiled either way: without it, each process of the
+# clone's install: 14 s -> 12 s here). Bytecode is compiled either way: without it, each process of the
 # suite would compile what it imports.
 COMPILE := $(BIN)/python -m compileall -q -j 0 "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')" >/dev/null
 

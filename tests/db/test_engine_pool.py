@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import asyncio
 
-import asyncpg  # type: ignore[import-untyped]
 import pytest
 from sqlalchemy import text
 from tests.support.api import ApiClient
+from tests.support.databases import admin_connection, end_other_backends
 
-from clopos_server.db.driver_pool import plain_dsn
 from clopos_server.db.engine import Database
 
 pytestmark = pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
@@ -20,15 +19,8 @@ pytestmark = pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
 async def end_backends(db_url: str, *pids: int) -> None:
     """End ``pids`` (every other backend of the database when none is given), then let the pooled
     connections read the server's goodbye."""
-    admin = await asyncpg.connect(plain_dsn(db_url))
-    try:
-        await admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()"
-            " AND pid <> pg_backend_pid() AND (cardinality($1::int[]) = 0 OR pid = ANY($1::int[]))",
-            list(pids),
-        )
-    finally:
-        await admin.close()
+    async with admin_connection(db_url) as conn:
+        await end_other_backends(conn, pids=pids)
     await asyncio.sleep(0.2)
 
 

@@ -24,6 +24,7 @@ from clopos_server.services import Services
 from clopos_server.settings import Settings
 from tests.support.api import example
 from tests.support.board import create_order
+from tests.support.databases import admin_connection
 from tests.support.redis import private_redis, shared_redis_url
 
 pytestmark = pytest.mark.slow
@@ -112,17 +113,13 @@ async def test_postgres_carries_an_order_to_another_instance(settings: Settings)
 @pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
 async def test_postgres_listens_from_the_first_subscriber_on(settings: Settings) -> None:
     """An instance with no board stream has no one to wake: it holds no listening connection."""
-    dsn = make_url(settings.database_url).set(drivername="postgresql").render_as_string(hide_password=False)
 
     async def listening() -> int:
-        admin = await asyncpg.connect(dsn)
-        try:
+        async with admin_connection(settings.database_url) as admin:
             count: int = await admin.fetchval(
                 "SELECT count(*) FROM pg_stat_activity "
                 "WHERE application_name = 'clopos-live-events' AND datname = current_database()"
             )
-        finally:
-            await admin.close()
         return count
 
     async with running_app(settings) as (app, client):

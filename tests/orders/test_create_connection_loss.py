@@ -11,14 +11,11 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any
 
-import asyncpg  # type: ignore[import-untyped]
 import pytest
 from fastapi import FastAPI
 from tests.support.api import ApiClient, assert_error, example
+from tests.support.databases import admin_connection, end_other_backends
 
 from clopos_server.settings import Settings
 
@@ -31,29 +28,8 @@ def settings(settings: Settings) -> Settings:
     return settings.model_copy(update={"webhook_dispatcher": "off", "db_lock_timeout": 30})
 
 
-@asynccontextmanager
-async def admin(db_url: str) -> AsyncIterator[Any]:
-    conn = await asyncpg.connect(db_url.replace("postgresql+asyncpg://", "postgresql://", 1))
-    try:
-        yield conn
-    finally:
-        await conn.close()
-
-
-async def terminate_app_connections(conn: Any, only_waiting: bool = False) -> int:
-    """End the other backends on the test database (those waiting for a lock, with ``only_waiting``), as
-    a server restart or an admin would."""
-    ended: int = await conn.fetchval(
-        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        " AND (NOT $1 OR wait_event_type = 'Lock')",
-        only_waiting,
-    )
-    return ended
-
-
 async def orders_in_db(db_url: str) -> int:
-    async with admin(db_url) as conn:
+    async with admin_connection(db_url) as conn:
         count: int = await conn.fetchval("SELECT count(*) FROM orders")
     return count
 
@@ -70,12 +46,12 @@ async def test_a_connection_lost_under_a_create_is_a_503_then_the_pool_recovers(
     body = example("create-order.v1.request.json")
     assert (await api.post("/orders", json=body)).status_code == 201  # the pools now hold connections
     key = {"Idempotency-Key": str(uuid.uuid4())}
-    async with admin(db_url) as locker:
+    async with admin_connection(db_url) as locker:
         async with locker.transaction():
             await locker.execute("LOCK TABLE orders IN EXCLUSIVE MODE")  # the create's INSERT waits
             create = asyncio.ensure_future(api.post("/orders", json=body, headers=key))
             deadline = time.monotonic() + 30
-            while not await terminate_app_connections(locker, only_waiting=True):
+            while not await end_other_backends(locker, only_waiting=True):
                 assert not create.done(), create.result().text
                 assert time.monotonic() < deadline, "the create never waited for the lock"
                 await asyncio.sleep(0.05)
@@ -95,8 +71,8 @@ async def test_a_pooled_connection_that_died_idle_fails_no_create(
     skip_on_sqlite(app)
     body = example("create-order.v1.request.json")
     assert (await api.post("/orders", json=body)).status_code == 201  # the pool now holds a connection
-    async with admin(db_url) as conn:
-        assert await terminate_app_connections(conn) >= 1
+    async with admin_connection(db_url) as conn:
+        assert await end_other_backends(conn) >= 1
     await asyncio.sleep(0.2)  # the server's goodbye reaches the pooled connection
 
     key = {"Idempotency-Key": str(uuid.uuid4())}

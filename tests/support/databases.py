@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import asyncpg
@@ -35,6 +37,32 @@ async def pg_reachable(url: str) -> bool:
         return False
     await conn.close()
     return True
+
+
+@asynccontextmanager
+async def admin_connection(db_url: str) -> AsyncIterator[asyncpg.Connection]:
+    """A plain asyncpg connection to the test's database, beside the app's: to end its backends, lock a
+    table, count rows."""
+    conn = await asyncpg.connect(db_url.replace("postgresql+asyncpg://", "postgresql://", 1))
+    try:
+        yield conn
+    finally:
+        await conn.close()
+
+
+async def end_other_backends(
+    conn: asyncpg.Connection, *, only_waiting: bool = False, pids: Sequence[int] = ()
+) -> int:
+    """End the other backends on ``conn``'s database, as a server restart or an operator would: those
+    waiting for a lock with ``only_waiting``, only ``pids`` when given. How many were ended."""
+    ended: int = await conn.fetchval(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        " AND (NOT $1 OR wait_event_type = 'Lock') AND (cardinality($2::int[]) = 0 OR pid = ANY($2::int[]))",
+        only_waiting,
+        list(pids),
+    )
+    return ended
 
 
 async def create_pg_database(url: str, *, replace: bool = False) -> None:
