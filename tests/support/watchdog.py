@@ -1,0 +1,62 @@
+"""A bound on every test: past ``CLOPOS_TEST_TIMEOUT`` seconds (default 300) it is ended, with its stacks.
+
+Why: one test that waited on something that never came held a CI run for its whole 90 minutes and printed
+nothing about where. Now the worker prints, to the run's output, the test's name, every thread's stack and
+every unfinished asyncio task's stack (a hung coroutine shows only an idle event loop in the threads'),
+then exits; pytest-xdist reports that test as "crashed" and goes on with a new worker, so the run ends
+red within minutes. Run without xdist, the run itself ends there.
+
+The timer covers the whole protocol of a test: setup, call, teardown, and for a worker's last test the
+session's teardown. The slowest test takes about 40 s (docs/testing.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import faulthandler
+import os
+import sys
+import threading
+from collections.abc import Generator
+
+import pytest
+
+DEFAULT_TIMEOUT = 300.0
+
+
+class Watchdog:
+    def __init__(self, config: pytest.Config, timeout: float) -> None:
+        self.config = config
+        self.timeout = timeout
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_protocol(self, item: pytest.Item) -> Generator[None, None, None]:
+        timer = threading.Timer(self.timeout, self._expire, args=(item.nodeid,))
+        timer.daemon = True
+        timer.start()
+        try:
+            yield
+        finally:
+            timer.cancel()
+
+    def _expire(self, nodeid: str) -> None:
+        capture = self.config.pluginmanager.getplugin("capturemanager")
+        if capture is not None:
+            capture.suspend_global_capture(in_=True)  # to the run's real stderr, not a test's capture
+        out = sys.stderr
+        out.write(f"\n\n=== {nodeid} ran past {self.timeout:g} s: the threads' and tasks' stacks ===\n")
+        out.flush()
+        faulthandler.dump_traceback(file=out, all_threads=True)
+        for task in list(asyncio.tasks._all_tasks):  # private, but the only view from another thread
+            if not task.done():
+                out.write(f"\n--- {task!r}\n")
+                task.print_stack(file=out)
+        out.write(f"=== ending this worker: {nodeid} timed out ===\n")
+        out.flush()
+        os._exit(3)
+
+
+def install(config: pytest.Config) -> None:
+    timeout = float(os.environ.get("CLOPOS_TEST_TIMEOUT", DEFAULT_TIMEOUT))
+    if timeout > 0:
+        config.pluginmanager.register(Watchdog(config, timeout), "clopos-watchdog")
