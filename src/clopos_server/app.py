@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator, Callable
@@ -57,6 +56,7 @@ from clopos_server.events.bus import EventBus
 from clopos_server.events.log import prune_forever
 from clopos_server.events.transports import start_transport
 from clopos_server.idempotency.service import purge_expired
+from clopos_server.kit.tasks import stop
 from clopos_server.ratelimit.limiter import RateLimiter
 from clopos_server.ratelimit.middleware import RateLimitMiddleware
 from clopos_server.services import Services
@@ -182,10 +182,7 @@ def create_app(
             gc.unfreeze()  # collectable again once the app is gone (tests run many apps in one process)
             if transport is not None:
                 await transport.aclose()
-            for task in background:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            await stop(background)
             await app.state.services.webhooks.aclose()
             if app.state.services.limiter is not None:
                 await app.state.services.limiter.aclose()

@@ -235,7 +235,8 @@ class BoardStream:
 async def _wake_ups(queue: asyncio.Queue[dict[str, Any]], within: float) -> list[dict[str, Any]]:
     """What arrived on the stream's queue within ``within`` seconds (all of it); [] when nothing did."""
     try:
-        first = await asyncio.wait_for(queue.get(), within)
+        async with asyncio.timeout(within):
+            first = await queue.get()
     except TimeoutError:
         return []
     woken = [first]

@@ -49,6 +49,7 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from clopos_server import jsonio, metrics
+from clopos_server.kit.tasks import wait_set
 
 __all__ = ["DRIVER_DISCONNECTS", "DriverPool", "plain_dsn"]
 
@@ -300,5 +301,4 @@ class DriverPool:
                     self._open.discard(kept)
                 return
             self._discarded.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._discarded.wait(), left)
+            await wait_set(self._discarded, left)

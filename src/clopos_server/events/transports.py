@@ -34,6 +34,7 @@ from sqlalchemy.engine import make_url
 
 from clopos_server.db.engine import Database, dialect_of
 from clopos_server.events.bus import EventBus, channel_name
+from clopos_server.kit.tasks import stop, wait_set
 from clopos_server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -143,7 +144,8 @@ class _Supervised:
             try:
                 for attempt in (1, 2):  # a broken sending connection is replaced once
                     try:
-                        await asyncio.wait_for(self._publish(batch), SEND_TIMEOUT)
+                        async with asyncio.timeout(SEND_TIMEOUT):
+                            await self._publish(batch)
                         break
                     except asyncio.CancelledError:
                         raise
@@ -205,12 +207,9 @@ class _Supervised:
         if self.bus.on_subscribe == self.listen:
             self.bus.on_subscribe = None
         with contextlib.suppress(TimeoutError):  # what is queued goes out first, briefly
-            await asyncio.wait_for(self.flush(), 1.0)
-        for task in (self._task, self._sender):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            async with asyncio.timeout(1.0):
+                await self.flush()
+        await stop([self._task, self._sender])
         await self._drop_sender()
 
 
@@ -254,9 +253,7 @@ class PostgresTransport(_Supervised):
             await conn.add_listener(PG_CHANNEL, self._on_notify)
             self._up(first)
             while not conn.is_closed():
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(lost.wait(), self.ping_seconds)
-                if lost.is_set():
+                if await wait_set(lost, self.ping_seconds):
                     return
                 await conn.fetchval("SELECT 1", timeout=self.ping_seconds)  # a dead socket shows here
         finally:

@@ -14,7 +14,6 @@ the cursor and claims the expired leases.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 import uuid
@@ -25,6 +24,7 @@ from sqlalchemy import Row
 
 from clopos_server.auth.tokens import TokenSigner
 from clopos_server.db.engine import Database
+from clopos_server.kit.tasks import stop, wait_set
 from clopos_server.settings import Settings
 from clopos_server.timeutil import utcnow
 from clopos_server.webhooks import queue
@@ -135,12 +135,7 @@ class Dispatcher:
     async def aclose(self) -> None:
         """Stop polling and sending: leases left behind expire, and another instance (or this one,
         restarted) sends what was not recorded."""
-        tasks = [t for t in (self._main, *self._tasks) if t is not None]
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await stop([self._main, *self._tasks])
         await self.sending.aclose()
 
     async def _run(self) -> None:
@@ -153,8 +148,7 @@ class Dispatcher:
                 _failures.warning("webhook dispatch failed; retrying every second")
                 delay = ERROR_BACKOFF
             self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), delay)
+            await wait_set(self._wake, delay)
 
     async def poll(self) -> None:
         """Start a runner for each endpoint with work that no other instance is sending to."""
@@ -216,8 +210,7 @@ class EndpointRunner:
         try:
             while await self._pump():
                 self._finished.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._finished.wait(), PUMP_IDLE_SECONDS)
+                await wait_set(self._finished, PUMP_IDLE_SECONDS)
                 await asyncio.sleep(PUMP_GATHER_SECONDS)  # let a few more attempts finish first
         finally:
             self.dispatcher.runners.pop(self.endpoint_id, None)
