@@ -129,23 +129,28 @@ async def test_table_locked(private_pg: PrivatePostgres, fault_db_url: str, faul
 
 
 async def _fill_connections(private_pg: PrivatePostgres) -> list[Any]:
-    """Every connection slot taken (the app's pooled connections ended), until the list is closed."""
+    """Every connection slot taken by this test (the app's connections ended), until the list is closed.
+
+    The app may open a connection in a slot that an ended one freed before this test takes it (its pool
+    replaces a closed connection at checkout, and the directory refreshes every second): such a one is
+    ended too, and its slot taken, until no backend but this test's is left."""
     held: list[Any] = []
+    deadline = time.monotonic() + 10
     while True:
-        try:
-            held.append(await asyncpg.connect(private_pg.plain_url(), timeout=5))
-        except asyncpg.TooManyConnectionsError:
-            break
-    mine = [conn.get_server_pid() for conn in held]
-    await held[0].execute(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE NOT pid = ANY($1)", mine
-    )
-    await asyncio.sleep(0.2)
-    while True:  # the slots the app's connections left
-        try:
-            held.append(await asyncpg.connect(private_pg.plain_url(), timeout=5))
-        except asyncpg.TooManyConnectionsError:
+        while True:  # the slots left free
+            try:
+                held.append(await asyncpg.connect(private_pg.plain_url(), timeout=5))
+            except asyncpg.TooManyConnectionsError:
+                break
+        ended = await held[0].fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE backend_type = 'client backend' AND NOT pid = ANY($1)",
+            [conn.get_server_pid() for conn in held],
+        )
+        if not ended:
             return held
+        assert time.monotonic() < deadline, "the app kept taking the freed connection slots"
+        await asyncio.sleep(0.2)  # the ended backends exit and free their slots
 
 
 async def test_too_many_connections(private_pg: PrivatePostgres, fault_v1: V1Client) -> None:
