@@ -7,9 +7,16 @@ DEV_STAMP := $(VENV)/.installed-dev
 
 .PHONY: run test fuzz lint typecheck bench clean
 
+# The virtualenv gets the newest pip straight from this Python's own pip where that can install into another
+# interpreter (pip 22.3 and later: `--python`): 2.5 s here, against 6.5 s for ensurepip's bundled pip then
+# its upgrade (the old pip resolves the project's dependencies slower still: 31 s against 24 s).
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	if $(PYTHON) -m pip --help 2>/dev/null | grep -q -- '--python '; then \
+	  $(PYTHON) -m venv --without-pip $(VENV) && \
+	  $(PYTHON) -m pip --python $(BIN)/python install --quiet --upgrade pip; \
+	else \
+	  $(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip install --quiet --upgrade pip; \
+	fi
 
 # pip compiles the installed packages' bytecode on one core; compileall does it on every core (a fresh
 # clone's install: 14 s -> 12 s here). Bytecode is compiled either way: without it, each process of the
