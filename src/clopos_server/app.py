@@ -6,7 +6,7 @@ import asyncio
 import gc
 import logging
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 from starlette.routing import Route
@@ -129,16 +129,13 @@ def _stop_streams(services: Services) -> None:
         services.events.broadcast({"type": SHUTDOWN_EVENT})
 
 
-def create_app(
-    settings: Settings | None = None,
-    *,
-    open_database: Callable[[Settings], Database] = Database.from_settings,
-) -> FastAPI:
-    """The app for ``settings``. ``open_database`` gives the database its lifespan uses (and disposes of at
-    the end: its connections close, the engine stays usable): the suite hands the same one to every app
-    start of a worker, so that SQLAlchemy's compiled statements, which live on the engine, are compiled
-    once per worker rather than once per test (tests/support/apps.py)."""
-    settings = settings or get_settings()
+def app_lifespan(
+    settings: Settings, open_database: Callable[[Settings], Database] = Database.from_settings
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """An app's start and stop for ``settings``: the database (from ``open_database``), the directory, the
+    signer, the background tasks; everything stopped again, within bounds, at the end. Apart from
+    ``create_app`` so that the suite can start the app it built once with a lifespan of its own per test
+    (tests/support/apps.py), without building the routes again (about 1 ms each time)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -188,11 +185,24 @@ def create_app(
                 await app.state.services.limiter.aclose()
             await db.dispose()
 
+    return lifespan
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    open_database: Callable[[Settings], Database] = Database.from_settings,
+) -> FastAPI:
+    """The app for ``settings``. ``open_database`` gives the database its lifespan uses (and disposes of at
+    the end: its connections close, the engine stays usable): the suite hands the same one to every app
+    start of a worker, so that SQLAlchemy's compiled statements, which live on the engine, are compiled
+    once per worker rather than once per test (tests/support/apps.py)."""
+    settings = settings or get_settings()
     app = FastAPI(
         title="clopos-server",
         version=__version__,
         summary="A self-hostable server for the Clopos Open API.",
-        lifespan=lifespan,
+        lifespan=app_lifespan(settings, open_database),
         docs_url=None,  # served from the package below, not from a CDN
         redoc_url=None,
         redirect_slashes=False,  # a 307 with an empty body is no answer for an API client: a JSON 404 is
