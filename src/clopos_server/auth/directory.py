@@ -50,6 +50,14 @@ class BrandInfo:
         return min(mains) if mains else min(self.venues, default=None)
 
 
+# The refresh's statements, built once: it runs every second in every instance, and at each app start.
+_BRANDS = select(Brand)
+_VENUES = select(Venue)
+_DISABLED_CLIENTS = select(ApiClient.id).where(ApiClient.enabled.is_(False))
+_INTEGRATORS = select(Integrator.id, Integrator.is_test, Integrator.enabled, Integrator.scopes)
+_FAULTED_BRANDS = select(FaultRule.brand_id).where(FaultRule.times > 0).distinct()
+
+
 @dataclass
 class Directory:
     brands_by_id: dict[int, BrandInfo] = field(default_factory=dict)
@@ -64,17 +72,11 @@ class Directory:
 
     async def refresh(self, db: Database) -> None:
         async with db.read() as conn:
-            brands = (await conn.execute(select(Brand))).all()
-            venues = (await conn.execute(select(Venue))).all()
-            disabled = (await conn.execute(select(ApiClient.id).where(ApiClient.enabled.is_(False)))).all()
-            integrators = (
-                await conn.execute(
-                    select(Integrator.id, Integrator.is_test, Integrator.enabled, Integrator.scopes)
-                )
-            ).all()
-            faulted = (
-                await conn.execute(select(FaultRule.brand_id).where(FaultRule.times > 0).distinct())
-            ).all()
+            brands = (await conn.execute(_BRANDS)).all()
+            venues = (await conn.execute(_VENUES)).all()
+            disabled = (await conn.execute(_DISABLED_CLIENTS)).all()
+            integrators = (await conn.execute(_INTEGRATORS)).all()
+            faulted = (await conn.execute(_FAULTED_BRANDS)).all()
         venues_of: dict[int, dict[int, VenueInfo]] = {}
         for v in venues:
             venues_of.setdefault(v.brand_id, {})[v.id] = VenueInfo(v.id, v.name, v.status, v.is_main)
