@@ -138,6 +138,29 @@ SELECT md5(coalesce(string_agg(item, ',' ORDER BY item), '')) FROM (
 ) AS schema_items
 """
 
+# A cheap stand-in for the fingerprint, read before each restore: how many rows of user objects (oid past
+# the system's) each catalog the fingerprint reads holds, and the newest transaction that wrote one. A DDL
+# statement adds, changes or drops such rows, so the stamp moves; rows deleted by the restore do not move
+# it. 0.7 ms of PostgreSQL's CPU against the fingerprint's 4.8 ms, once per PostgreSQL test. When it moved
+# (a migration ran, or only a temporary table came and went), the fingerprint decides.
+_USER_ROWS = {
+    "pg_namespace": "oid",
+    "pg_class": "oid",
+    "pg_attribute": "attrelid",
+    "pg_attrdef": "oid",
+    "pg_constraint": "oid",
+    "pg_trigger": "oid",
+    "pg_proc": "oid",
+    "pg_type": "oid",
+}
+CATALOG_STAMP = "SELECT concat_ws(',', {})".format(
+    ", ".join(
+        f"(SELECT count(*) || '/' || coalesce(max(xmin::text::bigint), 0) FROM {catalog}"
+        f" WHERE {key} >= 16384)"
+        for catalog, key in _USER_ROWS.items()
+    )
+)
+
 # The statements that put one table's seed rows back: PostgreSQL writes them itself (format's %I and
 # %L quote), from the rows as JSON (json_populate_recordset reads them back into the table's own types).
 # Generated columns are left out (they cannot be written), identity columns take the stored values.
@@ -185,6 +208,7 @@ class PgWorkingDatabase:
         self.url = url
         self.script = ""
         self.fingerprint = ""
+        self.stamp = ""  # CATALOG_STAMP when the schema was last seen to be the template's
         self.used = False
         self.restores = 0
         self.copies = 0
@@ -219,8 +243,11 @@ class PgWorkingDatabase:
 
     async def _restore_rows(self) -> None:
         conn = await self._connection()
-        if await conn.fetchval(SCHEMA_FINGERPRINT) != self.fingerprint:
-            raise SchemaChanged(self.url)
+        stamp = await conn.fetchval(CATALOG_STAMP)
+        if stamp != self.stamp:
+            if await conn.fetchval(SCHEMA_FINGERPRINT) != self.fingerprint:
+                raise SchemaChanged(self.url)
+            self.stamp = stamp
         await conn.execute(self.script)
 
     async def _connection(self) -> asyncpg.Connection:
@@ -241,6 +268,7 @@ class PgWorkingDatabase:
         await drop_pg_database(self.url)
         await copy_pg_database(self.template_url, _dbname(self.url))
         self.copies += 1
+        self.stamp = await (await self._connection()).fetchval(CATALOG_STAMP)
 
 
 async def _restore_script(conn: asyncpg.Connection) -> str:
