@@ -6,7 +6,7 @@ every unfinished asyncio task's stack (a hung coroutine shows only an idle event
 then exits; pytest-xdist reports that test as "crashed" and goes on with a new worker, so the run ends
 red within minutes. Run without xdist, the run itself ends there.
 
-The timer covers the whole protocol of a test: setup, call, teardown, and for a worker's last test the
+The bound covers the whole protocol of a test: setup, call, teardown, and for a worker's last test the
 session's teardown. The slowest test takes about 40 s (docs/testing.md).
 """
 
