@@ -133,9 +133,13 @@ def app_lifespan(
     settings: Settings, open_database: Callable[[Settings], Database] = Database.from_settings
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     """An app's start and stop for ``settings``: the database (from ``open_database``), the directory, the
-    signer, the background tasks; everything stopped again, within bounds, at the end. Apart from
-    ``create_app`` so that the suite can start the app it built once with a lifespan of its own per test
-    (tests/support/apps.py), without building the routes again (about 1 ms each time)."""
+    signer, the background tasks; everything stopped again, within bounds, at the end.
+
+    Apart from ``create_app`` for the suite (tests/support/apps.py): it starts the app it built once with a
+    lifespan of its own per test, without building the routes again (about 1 ms each time), and hands
+    every one the same ``Database`` through ``open_database``, so that SQLAlchemy's compiled statements,
+    which live on the engine, are compiled once per worker rather than once per test. The lifespan's end
+    disposes of the database: its connections close, the engine stays usable."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -188,21 +192,14 @@ def app_lifespan(
     return lifespan
 
 
-def create_app(
-    settings: Settings | None = None,
-    *,
-    open_database: Callable[[Settings], Database] = Database.from_settings,
-) -> FastAPI:
-    """The app for ``settings``. ``open_database`` gives the database its lifespan uses (and disposes of at
-    the end: its connections close, the engine stays usable): the suite hands the same one to every app
-    start of a worker, so that SQLAlchemy's compiled statements, which live on the engine, are compiled
-    once per worker rather than once per test (tests/support/apps.py)."""
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The app for ``settings`` (the environment's when none): routes, middleware, and ``app_lifespan``."""
     settings = settings or get_settings()
     app = FastAPI(
         title="clopos-server",
         version=__version__,
         summary="A self-hostable server for the Clopos Open API.",
-        lifespan=app_lifespan(settings, open_database),
+        lifespan=app_lifespan(settings),
         docs_url=None,  # served from the package below, not from a CDN
         redoc_url=None,
         redirect_slashes=False,  # a 307 with an empty body is no answer for an API client: a JSON 404 is

@@ -224,9 +224,7 @@ class EndpointRunner:
     async def _stop_senders(self, senders: list[asyncio.Task[None]]) -> None:
         """On the sending thread: the sender tasks cancelled (an attempt in flight is not recorded: its
         lease expires), the connections kept to the endpoint closed."""
-        for task in senders:
-            task.cancel()
-        await asyncio.gather(*senders, return_exceptions=True)
+        await stop(senders)
         for sender in self._senders.values():
             await sender.aclose()
 
