@@ -1,10 +1,16 @@
 """The feed's cost does not grow with the log: the same statement plan (an index range scan, never a scan of
-the table) and a bounded time at 10,000 and at 100,000 events, at the start, the middle and the end."""
+the table), on PostgreSQL the same number of pages touched, and a bounded time at 10,000 and at 100,000
+events, at the start, the middle and the end.
+
+The time compared is the fastest of 15 requests, not their median: the suite shares two cores with other
+workers, and in a CI run of 2026-12-07 a burst of their load took the median of the newest page from about
+4 ms to 43 ms (more than half the requests waited for a core). The fastest request is the one that did
+not wait; the pages touched do not depend on the machine at all."""
 
 from __future__ import annotations
 
-import statistics
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -71,15 +77,24 @@ async def plan(conn: AsyncConnection, after: int | None) -> list[str]:
     return found
 
 
+async def pages_touched(conn: AsyncConnection, after: int | None) -> int:
+    """The shared buffers (pages) the statement hits or reads, run for real (PostgreSQL)."""
+    query = log.page_query(conn.dialect.name, 1, after=after, limit=100)
+    sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    document = (await conn.execute(text(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {sql}"))).scalar_one()
+    top = document[0]["Plan"]
+    return int(top["Shared Hit Blocks"]) + int(top["Shared Read Blocks"])
+
+
 async def timed(v2: ApiClient, **params: Any) -> float:
-    """The median wall time of 15 feed requests."""
+    """The fastest wall time of 15 feed requests."""
     times = []
     for _ in range(15):
         started = time.perf_counter()
         body = await feed(v2, **params)
         times.append(time.perf_counter() - started)
         assert len(body["data"]) == params.get("limit", 50)
-    return statistics.median(times)
+    return min(times)
 
 
 async def positions(db: Database) -> dict[str, int | None]:
@@ -93,33 +108,48 @@ async def positions(db: Database) -> dict[str, int | None]:
     return {"start": seqs[10], "middle": seqs[len(seqs) // 2], "end": seqs[-150], "newest": None}
 
 
-async def measure(db: Database, v2: ApiClient) -> tuple[dict[str, list[str]], dict[str, float]]:
+@dataclass
+class Cost:
+    plans: dict[str, list[str]]
+    pages: dict[str, int]  # PostgreSQL only
+    times: dict[str, float]
+
+
+async def measure(db: Database, v2: ApiClient) -> Cost:
     spots = await positions(db)
+    pages = {}
     async with db.read() as conn:
         plans = {name: await plan(conn, after) for name, after in spots.items()}
+        if db.dialect == "postgresql":
+            pages = {name: await pages_touched(conn, after) for name, after in spots.items()}
     times = {}
     for name, after in spots.items():
         params: dict[str, Any] = {"limit": 100} if after is None else {"after": str(after), "limit": 100}
         times[name] = await timed(v2, **params)
-    return plans, times
+    return Cost(plans, pages, times)
 
 
 async def test_the_feed_costs_the_same_at_100000_events(database: Database, v2: ApiClient) -> None:
     await fill(database, 15_000)  # about 10,000 of the brand's
-    small_plans, small_times = await measure(database, v2)
+    small = await measure(database, v2)
     await fill(database, 135_000)  # about 100,000 of the brand's
     async with database.read() as conn:
         count = (await conn.execute(text("SELECT count(*) FROM events WHERE brand_id = 1"))).scalar_one()
     assert count >= 100_000
-    big_plans, big_times = await measure(database, v2)
+    big = await measure(database, v2)
 
-    print(f"\n{database.dialect}: plans {big_plans}\n  10k {small_times}\n  100k {big_times}")  # -s shows it
-    assert big_plans == small_plans, (small_plans, big_plans)
-    for steps in big_plans.values():
+    print(f"\n{database.dialect}: {big.plans}\n  10k {small.pages} {small.times}\n  100k {big.pages} {big.times}")
+    assert big.plans == small.plans, (small.plans, big.plans)
+    for steps in big.plans.values():
         assert steps and all("Seq Scan" not in step and not step.startswith("SCAN events") for step in steps)
         if database.dialect == "postgresql":
             assert all(step.startswith("Index") for step in steps), steps
         else:
             assert all(step.startswith("SEARCH events USING") for step in steps), steps
-    for name, seconds in big_times.items():
-        assert seconds < 2 * small_times[name] + 0.02, (name, small_times, big_times)
+    # A page of 100 rows touches a handful of pages (measured 5 at 10,000 events, 6-8 at 100,000): the index
+    # may have grown a level, and the rows may straddle a leaf or two heap pages more. Reading the brand's
+    # range, or the table, would touch thousands.
+    for name, pages in big.pages.items():
+        assert pages <= small.pages[name] + 4, (name, small.pages, big.pages)
+    for name, seconds in big.times.items():
+        assert seconds < 2 * small.times[name] + 0.02, (name, small.times, big.times)
