@@ -30,7 +30,7 @@ from sqlalchemy.engine import make_url
 
 from clopos_server.db.engine import Database
 from clopos_server.settings import Settings
-from tests.support import watchdog
+from tests.support import warmup, watchdog
 from tests.support.api import GENERATIONS, OTHER_BRAND_LOGIN, ApiClient, V1Client
 from tests.support.apps import AppCache
 from tests.support.cputime import CpuLog
@@ -79,8 +79,10 @@ _tokens = TokenMint()
 
 def pytest_configure(config: pytest.Config) -> None:
     """Every test bounded (tests/support/watchdog.py); ``CLOPOS_TEST_CPU_LOG=<file>``: each test's CPU
-    seconds appended to it (tests/support/cputime.py)."""
+    seconds appended to it (tests/support/cputime.py); the controller builds what each worker of a fresh
+    clone would (tests/support/warmup.py)."""
     watchdog.install(config)
+    warmup.start(config)
     if cpu_log := os.environ.get("CLOPOS_TEST_CPU_LOG"):
         config.pluginmanager.register(CpuLog(Path(cpu_log)), "clopos-cpu-log")
 
