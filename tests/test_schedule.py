@@ -1,5 +1,5 @@
 """The suite's own order under pytest-xdist (tests/support/schedule.py): long tests first, the ones that
-wait spread out, every test exactly once."""
+wait spread out, every test exactly once; and the watchdog's bound on each."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from typing import Any, cast
 
 import pytest
 
-from tests.support.schedule import SECONDS_SHORT, WAITERS_WITHIN, long_first, waits, weight
+from tests.support.schedule import SECONDS_FUZZ, SECONDS_SHORT, WAITERS_WITHIN, long_first, waits, weight
+from tests.support.watchdog import SLOWER_BY, bound
 
 
 @dataclass
@@ -91,3 +92,15 @@ def test_without_waiting_tests_the_order_is_the_long_ones_then_the_rest() -> Non
         "tests/slow.py::test_x",
         *(f"tests/short.py::test_{n}" for n in range(5)),
     ]
+
+
+def test_a_long_tests_bound_grows_with_its_usual_seconds() -> None:
+    """The watchdog (tests/support/watchdog.py) gives each test the timeout, and a long one ten times its
+    usual seconds where that is longer: a fuzz shard on a slow machine is not a hang."""
+    timeout = 300.0
+    assert bound(cast(pytest.Item, FakeItem("tests/short.py::test_0")), timeout) == timeout
+    slow = FakeItem("tests/w.py::test_lease", {"seconds": 36, "waits": True})
+    assert bound(cast(pytest.Item, slow), timeout) == 360
+    fuzz = FakeItem("tests/api/test_fuzz.py::test_contract[0]")
+    assert bound(cast(pytest.Item, fuzz), timeout) == SLOWER_BY * SECONDS_FUZZ
+    assert bound(cast(pytest.Item, fuzz), 5000.0) == 5000.0
