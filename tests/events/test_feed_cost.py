@@ -57,10 +57,15 @@ async def fill(db: Database, count: int) -> None:
         await conn.commit()
 
 
+def feed_sql(conn: AsyncConnection, after: int | None) -> str:
+    """The feed's statement for a page of 100 of brand 1's events after ``after``, as text to EXPLAIN."""
+    query = log.page_query(conn.dialect.name, 1, after=after, limit=100)
+    return str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+
+
 async def plan(conn: AsyncConnection, after: int | None) -> list[str]:
     """The plan's node types and index names (PostgreSQL) or its steps (SQLite), without the costs."""
-    query = log.page_query(conn.dialect.name, 1, after=after, limit=100)
-    sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    sql = feed_sql(conn, after)
     if conn.dialect.name == "sqlite":
         rows = (await conn.execute(text(f"EXPLAIN QUERY PLAN {sql}"))).all()
         return [str(row[-1]) for row in rows]
@@ -79,8 +84,7 @@ async def plan(conn: AsyncConnection, after: int | None) -> list[str]:
 
 async def pages_touched(conn: AsyncConnection, after: int | None) -> int:
     """The shared buffers (pages) the statement hits or reads, run for real (PostgreSQL)."""
-    query = log.page_query(conn.dialect.name, 1, after=after, limit=100)
-    sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    sql = feed_sql(conn, after)
     document = (await conn.execute(text(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {sql}"))).scalar_one()
     top = document[0]["Plan"]
     return int(top["Shared Hit Blocks"]) + int(top["Shared Read Blocks"])
