@@ -184,3 +184,28 @@ async def test_clopos_server_serve_answers_in_json_and_names_no_software(db_url:
         assert_refused(answer, 414, "uri_too_long")
         (answer,) = await asyncio.to_thread(exchange, port, b"BREW / HTTP/1.1\r\nHost: t\r\n\r\n")
         assert_refused(answer, 400, "validation_failed")
+
+
+def _two_requests_apart(port: int, seconds: float) -> list[RawAnswer]:
+    """Two requests on one connection, ``seconds`` apart; the answers the connection carried."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(HEALTHZ + b"\r\n")
+        first = sock.recv(65536)
+        time.sleep(seconds)
+        try:
+            sock.sendall(HEALTHZ + b"Connection: close\r\n\r\n")
+        except OSError:  # the server let the connection go
+            return parse_answers(first)
+        received = first
+        while chunk := sock.recv(65536):
+            received += chunk
+    return parse_answers(received)
+
+
+@pytest.mark.slow(seconds=7, waits=True)
+async def test_an_idle_connection_outlives_the_clients_own_idle_limit(settings: Settings) -> None:
+    """A connection idle for 6 s, longer than httpx's 5 s keep-alive, still takes the next request: the
+    client, not the server, lets it go (api/transport.KEEP_ALIVE_SECONDS)."""
+    with serving(settings, HttpToolsProtocol) as port:
+        answers = await asyncio.to_thread(_two_requests_apart, port, 6.0)
+    assert [a.status for a in answers] == [200, 200]

@@ -33,12 +33,21 @@ SHUTDOWN_LINGER = 1.0  # seconds an idle connection stays open once the server s
 log = logging.getLogger(__name__)
 
 
+# How long an idle connection is kept open for the client's next request. Longer than the clients' own idle
+# limits (httpx 5 s, aiohttp 15 s), so that the client lets a connection go first: with uvicorn's 5 s, the
+# same as httpx's, a client could send a request on a connection the server was closing that instant, and
+# get no answer at all (a create in tests/webhooks/test_processes.py did, on a busy machine). nginx's own
+# default; docs/deploy.md.
+KEEP_ALIVE_SECONDS = 75
+
+
 def uvicorn_options() -> dict[str, Any]:
     """What ``clopos-server serve`` passes to uvicorn besides host, port and workers."""
     return {
         "http": HttpToolsProtocol,
         "server_header": False,  # no header naming the software; ``date`` stays
         "date_header": True,
+        "timeout_keep_alive": KEEP_ALIVE_SECONDS,
     }
 
 
