@@ -32,6 +32,10 @@ Settings (environment):
                      events,auth,orders-large,webhook (default: all; create-8 only on SQLite). "baseline"
                      runs the baseline of each scenario chosen (the create baseline always)
   BENCH_LARGE_ORDERS the venue's order count for orders-large (default 100000)
+  BENCH_ALTERNATIONS the webhook scenario's alternating pairs of runs without and with the endpoint
+                     (default 4); one pair's kept share varies by about 9% on a 2-core machine: 20
+                     pairs (about 6 minutes more) give it within about 2.5 points (the line prints the
+                     pairs' standard error)
   BENCH_KEEP_DB=1    keep the database afterwards (its name is printed)
   BENCH_PRIME=0      do not load every worker's catalogue snapshot before measuring; with
                      BENCH_CONNECTIONS=64 BENCH_SCENARIOS=create this can show the snapshot/pool deadlock
@@ -45,6 +49,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
 import os
 import platform
 import resource
@@ -53,6 +58,7 @@ import shutil
 import signal
 import socket
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -135,6 +141,7 @@ class Config:
     scenarios: tuple[str, ...]
     keep_db: bool
     large_orders: int = 100_000
+    alternations: int = 4
 
     @classmethod
     def from_env(cls) -> Config:
@@ -162,6 +169,7 @@ class Config:
             scenarios=scenarios,
             keep_db=env("BENCH_KEEP_DB", "") not in ("", "0"),
             large_orders=int(env("BENCH_LARGE_ORDERS", "100000")),
+            alternations=max(1, int(env("BENCH_ALTERNATIONS", "4"))),
         )
 
 
@@ -936,7 +944,7 @@ class LaterPhases:
 # ... (ABBA): a drift of the machine or of the growing tables during the phase then weighs on both sides
 # alike, where always running "without" first put it all on "with" (an A/A check, both runs of each pair
 # without the endpoint, kept 96.4% and 98.4% with the fixed order: docs/webhooks.md, "how precise").
-ALTERNATIONS = 4
+# How many pairs: BENCH_ALTERNATIONS.
 _DISABLE = "UPDATE webhook_endpoints SET enabled = false"
 _ENABLE_FROM_NEWEST = (
     "UPDATE webhook_endpoints SET enabled = true, cursor = (SELECT coalesce(max(seq), 0) FROM events)"
@@ -946,8 +954,8 @@ _SWITCHES = {"without": _DISABLE, "with": _ENABLE_FROM_NEWEST}
 
 def alternating(run: LaterPhases) -> dict[str, Any]:
     """The kept share measured so that neither the machine's drift nor the deliveries' tail flatters it:
-    ``ALTERNATIONS`` pairs of short wrk runs without the endpoint (disabled) and with it (enabled from the
-    newest event on), in ABBA order, and a run with it lasts until its last order's delivery arrived
+    ``BENCH_ALTERNATIONS`` pairs of short wrk runs without the endpoint (disabled) and with it (enabled
+    from the newest event on), in ABBA order, and a run with it lasts until its last order's delivery arrived
     (its rate: its orders over that time; its CPU includes the drain). Each pair's own ratio is kept too:
     their spread is the measurement's resolution (a pair of 10 s runs varies by about 9% here)."""
     seconds = max(5, run.config.duration // 2)
@@ -956,8 +964,9 @@ def alternating(run: LaterPhases) -> dict[str, Any]:
     }
     tails = []  # each run with the endpoint: deliveries still owed when wrk stopped, and how long they took
     pairs = []  # each pair's rates a second, without and with
-    log(f"webhook: {ALTERNATIONS} pairs of {seconds} s create runs, without and with the endpoint (ABBA)")
-    for pair in range(ALTERNATIONS):
+    count = run.config.alternations
+    log(f"webhook: {count} pairs of {seconds} s create runs, without and with the endpoint (ABBA)")
+    for pair in range(count):
         rates: dict[str, float] = {}
         for side in ("without", "with") if pair % 2 == 0 else ("with", "without"):
             run.db.execute(_SWITCHES[side])
@@ -980,7 +989,7 @@ def alternating(run: LaterPhases) -> dict[str, Any]:
         pairs.append({side: round(rate, 1) for side, rate in rates.items()})
     cpu = {side: cpu_ms_per(total, int(total["orders"])) for side, total in totals.items()}
     return {
-        "pairs": ALTERNATIONS,
+        "pairs": count,
         "seconds": seconds,
         "requests_per_s": {side: total["orders"] / total["seconds"] for side, total in totals.items()},
         "cpu_ms_per_create": cpu,
@@ -1021,8 +1030,15 @@ def drain_alone(run: LaterPhases) -> dict[str, Any]:
 
 
 def _pair_shares(turns: dict[str, Any]) -> str:
-    """Each alternating pair's own kept share, in the order they ran."""
-    return ", ".join(f"{100 * pair['with'] / pair['without']:.0f}%" for pair in turns["per_pair"])
+    """Each alternating pair's own kept share, in the order they ran; with several pairs, their mean and
+    its standard error (the pairs' standard deviation over the square root of their number): how far
+    the pooled figure may be from what more pairs would show."""
+    shares = [100 * pair["with"] / pair["without"] for pair in turns["per_pair"]]
+    shown = ", ".join(f"{share:.0f}%" for share in shares)
+    if len(shares) < 2:
+        return shown
+    error = statistics.stdev(shares) / math.sqrt(len(shares))
+    return f"{shown}; their mean {statistics.fmean(shares):.1f}%, standard error {error:.1f} points"
 
 
 def _tails(tails: list[dict[str, Any]]) -> str:
