@@ -944,7 +944,6 @@ class LaterPhases:
 # ... (ABBA): a drift of the machine or of the growing tables during the phase then weighs on both sides
 # alike, where always running "without" first put it all on "with" (an A/A check, both runs of each pair
 # without the endpoint, kept 96.4% and 98.4% with the fixed order: docs/webhooks.md, "how precise").
-# How many pairs: BENCH_ALTERNATIONS.
 _DISABLE = "UPDATE webhook_endpoints SET enabled = false"
 _ENABLE_FROM_NEWEST = (
     "UPDATE webhook_endpoints SET enabled = true, cursor = (SELECT coalesce(max(seq), 0) FROM events)"
